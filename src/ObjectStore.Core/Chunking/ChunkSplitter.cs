@@ -1,0 +1,62 @@
+namespace ObjectStore.Core.Chunking;
+
+/// <summary>
+/// Splits a byte stream that arrives in pieces (network frames, file reads) into chunks. It holds
+/// only the chunk being built (at most <see cref="IChunker.MaxSize"/> bytes); input is copied
+/// straight into that chunk's buffer, so bytes are copied once and never shifted.
+/// </summary>
+public sealed class ChunkSplitter : IDisposable
+{
+    private readonly IChunker _chunker;
+    private ChunkBuffer? _current;
+    private CutScanState _scan = CutScanState.Start;
+
+    public ChunkSplitter(IChunker chunker) => _chunker = chunker;
+
+    public long BytesIn { get; private set; }
+
+    /// <summary>Consumes all of <paramref name="input"/>; every chunk it completes goes to <paramref name="emit"/>, in order.</summary>
+    public void Write(ReadOnlySpan<byte> input, Action<ChunkBuffer> emit)
+    {
+        BytesIn += input.Length;
+        while (!input.IsEmpty)
+        {
+            _current ??= ChunkBuffer.Rent(_chunker.MaxSize);
+            var take = Math.Min(input.Length, _chunker.MaxSize - _current.Length);
+            input[..take].CopyTo(_current.Free);
+            _current.Length += take;
+            input = input[take..];
+
+            var cut = _chunker.FindCut(_current.Span, ref _scan);
+            while (cut > 0)
+            {
+                var full = _current;
+                var rest = full.Span[cut..];
+                _current = ChunkBuffer.Rent(_chunker.MaxSize);
+                rest.CopyTo(_current.Free);
+                _current.Length = rest.Length;
+                full.Length = cut;
+                _scan = CutScanState.Start;
+                emit(full);
+                cut = _current.Length > 0 ? _chunker.FindCut(_current.Span, ref _scan) : -1;
+            }
+        }
+    }
+
+    /// <summary>Ends the stream: the bytes still held become the last chunk (none for an empty remainder).</summary>
+    public ChunkBuffer? Complete()
+    {
+        var last = _current;
+        _current = null;
+        _scan = CutScanState.Start;
+        if (last is { Length: > 0 }) return last;
+        last?.Dispose();
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _current?.Dispose();
+        _current = null;
+    }
+}

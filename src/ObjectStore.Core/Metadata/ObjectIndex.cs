@@ -1,0 +1,241 @@
+using Microsoft.Data.Sqlite;
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Core.Metadata;
+
+/// <summary>
+/// The node's object metadata in SQLite (WAL mode, synchronous=FULL: a committed put survives a
+/// crash or power loss, and readers never see half a put). One object's row and its chunk list are
+/// written in one transaction. Keys live only in the database, never in a file path.
+/// </summary>
+/// <remarks>Not thread-safe: one owner (the storage actor) uses it.</remarks>
+public sealed class ObjectIndex : IDisposable
+{
+    private readonly SqliteConnection _db;
+
+    public ObjectIndex(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        FilePath = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "index.db");
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        _db.Open();
+        Execute("PRAGMA journal_mode=WAL;");
+        Execute("PRAGMA synchronous=FULL;");
+        Execute("PRAGMA foreign_keys=ON;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS objects(
+                bucket TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version_id TEXT NOT NULL UNIQUE,
+                size INTEGER NOT NULL,
+                sha256 BLOB NOT NULL,
+                created_ms INTEGER NOT NULL,
+                chunk_count INTEGER NOT NULL,
+                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS object_chunks(
+                version_id TEXT NOT NULL REFERENCES objects(version_id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                chunk BLOB NOT NULL,
+                length INTEGER NOT NULL,
+                PRIMARY KEY(version_id, seq)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS object_chunks_by_chunk ON object_chunks(chunk);
+            """);
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>
+    /// Makes <paramref name="manifest"/> the current version of its key, atomically. Returns the chunks of
+    /// the replaced version that no object references any more (candidates for deletion).
+    /// </summary>
+    public IReadOnlyList<ContentHash> Commit(ObjectManifest manifest)
+    {
+        using var tx = _db.BeginTransaction();
+        var previous = ChunksOfKey(manifest.Bucket, manifest.Key, tx);
+        DeleteKey(manifest.Bucket, manifest.Key, tx);
+
+        using (var insert = Command("""
+            INSERT INTO objects(bucket, key, version_id, size, sha256, created_ms, chunk_count)
+            VALUES ($b, $k, $v, $s, $h, $c, $n)
+            """, tx))
+        {
+            insert.Parameters.AddWithValue("$b", manifest.Bucket);
+            insert.Parameters.AddWithValue("$k", manifest.Key);
+            insert.Parameters.AddWithValue("$v", manifest.VersionId);
+            insert.Parameters.AddWithValue("$s", manifest.Size);
+            insert.Parameters.AddWithValue("$h", manifest.Sha256.ToArray());
+            insert.Parameters.AddWithValue("$c", manifest.Created.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("$n", manifest.Chunks.Count);
+            insert.ExecuteNonQuery();
+        }
+
+        using (var chunk = Command("INSERT INTO object_chunks(version_id, seq, chunk, length) VALUES ($v, $i, $c, $l)", tx))
+        {
+            var v = chunk.Parameters.Add("$v", SqliteType.Text);
+            var i = chunk.Parameters.Add("$i", SqliteType.Integer);
+            var c = chunk.Parameters.Add("$c", SqliteType.Blob);
+            var l = chunk.Parameters.Add("$l", SqliteType.Integer);
+            v.Value = manifest.VersionId;
+            for (var seq = 0; seq < manifest.Chunks.Count; seq++)
+            {
+                i.Value = seq;
+                c.Value = manifest.Chunks[seq].Id.ToArray();
+                l.Value = manifest.Chunks[seq].Length;
+                chunk.ExecuteNonQuery();
+            }
+        }
+
+        var unreferenced = Unreferenced(previous, tx);
+        tx.Commit();
+        return unreferenced;
+    }
+
+    /// <summary>Removes a key. Returns null when it did not exist, else the chunks nothing references any more.</summary>
+    public IReadOnlyList<ContentHash>? Delete(string bucket, string key)
+    {
+        using var tx = _db.BeginTransaction();
+        var chunks = ChunksOfKey(bucket, key, tx);
+        if (DeleteKey(bucket, key, tx) == 0)
+        {
+            tx.Rollback();
+            return null;
+        }
+        var unreferenced = Unreferenced(chunks, tx);
+        tx.Commit();
+        return unreferenced;
+    }
+
+    public ObjectManifest? TryGet(string bucket, string key)
+    {
+        using var cmd = Command("SELECT version_id, size, sha256, created_ms FROM objects WHERE bucket=$b AND key=$k");
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$k", key);
+        string versionId;
+        long size;
+        ContentHash sha;
+        DateTimeOffset created;
+        using (var reader = cmd.ExecuteReader())
+        {
+            if (!reader.Read()) return null;
+            versionId = reader.GetString(0);
+            size = reader.GetInt64(1);
+            sha = ContentHash.FromBytes((byte[])reader[2]);
+            created = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
+        }
+        using var chunks = Command("SELECT chunk, length FROM object_chunks WHERE version_id=$v ORDER BY seq");
+        chunks.Parameters.AddWithValue("$v", versionId);
+        var list = new List<ChunkRef>();
+        using (var reader = chunks.ExecuteReader())
+            while (reader.Read())
+                list.Add(new ChunkRef(ContentHash.FromBytes((byte[])reader[0]), reader.GetInt32(1)));
+        return new ObjectManifest(bucket, key, versionId, size, sha, created, list);
+    }
+
+    /// <summary>Objects of a bucket whose key starts with <paramref name="prefix"/>, in key order, after <paramref name="startAfter"/>.</summary>
+    public IReadOnlyList<ObjectSummary> List(string bucket, string prefix, int limit, string? startAfter = null)
+    {
+        // The range test lets SQLite seek on the primary key; substr keeps the prefix test exact.
+        using var cmd = Command("""
+            SELECT key, version_id, size, sha256, created_ms, chunk_count FROM objects
+            WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a)
+            ORDER BY key LIMIT $n
+            """);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$p", prefix);
+        cmd.Parameters.AddWithValue("$a", (object?)startAfter ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$n", limit);
+        var result = new List<ObjectSummary>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            result.Add(new ObjectSummary(bucket, reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
+                ContentHash.FromBytes((byte[])reader[3]), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetInt32(5)));
+        return result;
+    }
+
+    public IReadOnlyList<BucketSummary> ListBuckets()
+    {
+        using var cmd = Command("SELECT bucket, count(*), sum(size) FROM objects GROUP BY bucket ORDER BY bucket");
+        var result = new List<BucketSummary>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) result.Add(new BucketSummary(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        return result;
+    }
+
+    public bool IsReferenced(ContentHash chunk)
+    {
+        using var cmd = Command("SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)");
+        cmd.Parameters.AddWithValue("$c", chunk.ToArray());
+        return Convert.ToInt64(cmd.ExecuteScalar()) != 0;
+    }
+
+    public HashSet<ContentHash> ReferencedChunks()
+    {
+        using var cmd = Command("SELECT DISTINCT chunk FROM object_chunks");
+        var result = new HashSet<ContentHash>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) result.Add(ContentHash.FromBytes((byte[])reader[0]));
+        return result;
+    }
+
+    public long ObjectCount()
+    {
+        using var cmd = Command("SELECT count(*) FROM objects");
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    public void Dispose() => _db.Dispose();
+
+    private List<ContentHash> ChunksOfKey(string bucket, string key, SqliteTransaction tx)
+    {
+        using var cmd = Command("""
+            SELECT c.chunk FROM object_chunks c JOIN objects o ON o.version_id = c.version_id
+            WHERE o.bucket=$b AND o.key=$k
+            """, tx);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$k", key);
+        var result = new List<ContentHash>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read()) result.Add(ContentHash.FromBytes((byte[])reader[0]));
+        return result;
+    }
+
+    private int DeleteKey(string bucket, string key, SqliteTransaction tx)
+    {
+        using var cmd = Command("DELETE FROM objects WHERE bucket=$b AND key=$k", tx);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$k", key);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private List<ContentHash> Unreferenced(IEnumerable<ContentHash> candidates, SqliteTransaction tx)
+    {
+        using var cmd = Command("SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)", tx);
+        var p = cmd.Parameters.Add("$c", SqliteType.Blob);
+        var result = new List<ContentHash>();
+        foreach (var id in candidates.Distinct())
+        {
+            p.Value = id.ToArray();
+            if (Convert.ToInt64(cmd.ExecuteScalar()) == 0) result.Add(id);
+        }
+        return result;
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        return cmd;
+    }
+
+    private void Execute(string sql)
+    {
+        using var cmd = Command(sql);
+        cmd.ExecuteNonQuery();
+    }
+}

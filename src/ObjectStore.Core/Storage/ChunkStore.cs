@@ -1,0 +1,154 @@
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Core.Storage;
+
+/// <summary>
+/// Content-addressed chunk files under <c>DATA/chunks/ab/cd/&lt;sha256&gt;</c>. A chunk becomes visible only
+/// when its bytes are durable: write to <c>DATA/tmp</c>, fsync, rename into place, fsync the directory
+/// (the way OpenStack Swift writes objects). Every read re-hashes the bytes; a mismatch moves the file
+/// to <c>DATA/quarantine</c> and throws <see cref="ChunkCorruptException"/>.
+/// </summary>
+/// <remarks>Thread-safe: writes of the same chunk from two threads both land the same bytes.</remarks>
+public sealed class ChunkStore
+{
+    private readonly string _chunks, _temp, _quarantine;
+    private readonly bool _fsync;
+    private readonly IChunkStoreFaults? _faults;
+
+    public ChunkStore(string dataDirectory, bool fsync = true, IChunkStoreFaults? faults = null)
+    {
+        Root = Path.GetFullPath(dataDirectory);
+        _chunks = Path.Combine(Root, "chunks");
+        _temp = Path.Combine(Root, "tmp");
+        _quarantine = Path.Combine(Root, "quarantine");
+        _fsync = fsync;
+        _faults = faults;
+        Directory.CreateDirectory(_chunks);
+        Directory.CreateDirectory(_temp);
+        Directory.CreateDirectory(_quarantine);
+    }
+
+    public string Root { get; }
+    public string QuarantineDirectory => _quarantine;
+
+    /// <summary>Temp files left by a crash are never visible as chunks; remove them at start-up.</summary>
+    public int RemoveLeftoverTempFiles()
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(_temp))
+        {
+            File.Delete(file);
+            removed++;
+        }
+        return removed;
+    }
+
+    public string PathOf(ContentHash id)
+    {
+        var hex = id.ToString();
+        return Path.Combine(_chunks, hex[..2], hex[2..4], hex);
+    }
+
+    public bool Contains(ContentHash id) => File.Exists(PathOf(id));
+
+    public long SizeOf(ContentHash id) => new FileInfo(PathOf(id)).Length;
+
+    /// <summary>
+    /// Stores a chunk durably. The caller vouches that <paramref name="data"/> hashes to <paramref name="id"/>
+    /// (it computed the hash, or verified bytes from the network). Returns false when the chunk was already
+    /// present and nothing was written (dedup).
+    /// </summary>
+    public bool Put(ContentHash id, ReadOnlySpan<byte> data)
+    {
+        var final = PathOf(id);
+        if (File.Exists(final)) return false;
+
+        var temp = Path.Combine(_temp, $"{id}.{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            {
+                stream.Write(data);
+                if (_fsync) stream.Flush(flushToDisk: true);
+            }
+            _faults?.BeforeRename(id);
+            var directory = Path.GetDirectoryName(final)!;
+            var created = !Directory.Exists(directory);
+            if (created) Directory.CreateDirectory(directory);
+            File.Move(temp, final, overwrite: true);
+            if (_fsync)
+            {
+                DurableFiles.SyncDirectory(directory);
+                // A new fan-out directory is itself an entry of its parent, which must be durable too.
+                if (created)
+                {
+                    DurableFiles.SyncDirectory(Path.GetDirectoryName(directory)!);
+                    DurableFiles.SyncDirectory(_chunks);
+                }
+            }
+            return true;
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Reads and verifies a chunk. Throws <see cref="ChunkMissingException"/> or <see cref="ChunkCorruptException"/>.</summary>
+    public byte[] Read(ContentHash id)
+    {
+        _faults?.BeforeRead(id);
+        var path = PathOf(id);
+        byte[] data;
+        try
+        {
+            data = File.ReadAllBytes(path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ChunkMissingException(id);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new ChunkMissingException(id);
+        }
+        var actual = ContentHash.Compute(data);
+        if (actual != id)
+        {
+            var quarantined = Quarantine(id);
+            throw new ChunkCorruptException(id, actual, quarantined);
+        }
+        return data;
+    }
+
+    /// <summary>Moves a bad chunk file out of the store so that it is never served and can be re-fetched.</summary>
+    public string Quarantine(ContentHash id)
+    {
+        var target = Path.Combine(_quarantine, $"{id}.{DateTime.UtcNow:yyyyMMddTHHmmssfff}");
+        File.Move(PathOf(id), target, overwrite: true);
+        return target;
+    }
+
+    public bool Delete(ContentHash id)
+    {
+        var path = PathOf(id);
+        if (!File.Exists(path)) return false;
+        File.Delete(path);
+        return true;
+    }
+
+    public IEnumerable<ContentHash> EnumerateChunks()
+    {
+        foreach (var file in Directory.EnumerateFiles(_chunks, "*", SearchOption.AllDirectories))
+            if (ContentHash.TryParse(Path.GetFileName(file), out var id))
+                yield return id;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+
+namespace ObjectStore.Core.Storage;
+
+/// <summary>
+/// The pieces of an atomic durable write that .NET does not offer: fsync of a directory, so that a
+/// rename survives a power loss. FileStream cannot open a directory, hence the two libc calls.
+/// </summary>
+public static partial class DurableFiles
+{
+    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    /// <summary>Makes the directory's entries (a rename, a new file) durable. A no-op off Linux/Unix.</summary>
+    public static void SyncDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var fd = Open(path, ReadOnlyDirectory);
+        if (fd < 0) throw new IOException($"cannot open directory {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"fsync of directory {path} failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    /// <summary>Writes a whole file atomically: temp file in the same directory, fsync, rename, fsync directory.</summary>
+    public static void WriteAtomic(string path, ReadOnlySpan<byte> content, bool fsync = true)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+        {
+            stream.Write(content);
+            if (fsync) stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+        if (fsync) SyncDirectory(directory);
+    }
+}

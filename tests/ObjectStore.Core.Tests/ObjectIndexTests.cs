@@ -1,0 +1,55 @@
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
+
+namespace ObjectStore.Core.Tests;
+
+public class ObjectIndexTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static ContentHash H(int i) => ContentHash.Compute(BitConverter.GetBytes(i));
+
+    private static ObjectManifest Manifest(string key, params int[] chunks) =>
+        new("photos", key, ObjectManifest.NewVersionId(), chunks.Length * 10, H(-1), DateTimeOffset.UtcNow,
+            chunks.Select(c => new ChunkRef(H(c), 10)).ToList());
+
+    [Fact]
+    public void Committed_object_survives_reopening_with_its_chunk_list_in_order()
+    {
+        var manifest = Manifest("a/b.jpg", 3, 1, 2, 1);
+        using (var index = new ObjectIndex(_dir.Path)) index.Commit(manifest);
+
+        using var reopened = new ObjectIndex(_dir.Path);
+        var read = reopened.TryGet("photos", "a/b.jpg");
+        Assert.NotNull(read);
+        Assert.Equal(manifest.Chunks, read.Chunks);
+        Assert.Equal(manifest.VersionId, read.VersionId);
+    }
+
+    [Fact]
+    public void Replacing_or_deleting_reports_only_chunks_nothing_else_references()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        index.Commit(Manifest("one", 1, 2));
+        index.Commit(Manifest("two", 2, 3));
+
+        Assert.Equal([H(1)], index.Commit(Manifest("one", 4)));
+        Assert.Equal([H(4)], index.Delete("photos", "one"));
+        Assert.Null(index.Delete("photos", "one"));
+        Assert.True(index.IsReferenced(H(2)));
+    }
+
+    [Fact]
+    public void Listing_by_prefix_is_exact_and_ordered()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        foreach (var key in new[] { "b/2", "a/1", "b/1", "b", "c", "b%x", "b_/1" }) index.Commit(Manifest(key, 1));
+
+        Assert.Equal(["b/1", "b/2"], index.List("photos", "b/", 100).Select(o => o.Key));
+        Assert.Equal(["b", "b%x", "b/1", "b/2", "b_/1"], index.List("photos", "b", 100).Select(o => o.Key));
+        Assert.Equal(["b/2"], index.List("photos", "b/", 100, startAfter: "b/1").Select(o => o.Key));
+        Assert.Equal(new BucketSummary("photos", 7, 70), Assert.Single(index.ListBuckets()));
+    }
+}
