@@ -1,1 +1,21 @@
-Console.WriteLine();
+using System.CommandLine;
+using ObjectStore.Node;
+
+var data = new Option<string?>("--data") { Description = "data directory (chunks, index); default: objectstore.data-dir, ./data" };
+var host = new Option<string?>("--host") { Description = "address to bind and advertise; default 127.0.0.1" };
+var port = new Option<int?>("--port") { Description = "TCP port; 0 picks a free one; default from akka.hocon (4053)" };
+var config = new Option<string?>("--config") { Description = "extra HOCON file that overrides akka.hocon (see config/)" };
+var nodeAddress = new Option<string>("--node") { Description = "HOST:PORT of the node to talk to", DefaultValueFactory = _ => "127.0.0.1:4053" };
+var script = new Option<string?>("-c") { Description = "run these ';'-separated commands and exit (non-zero on the first error)" };
+
+var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, config };
+node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port), result.GetValue(config), cancel));
+
+var shell = new Command("shell", "open the console shell against a running node") { nodeAddress, script, config };
+shell.SetAction((result, _) => Commands.RunShellAsync(result.GetValue(nodeAddress)!, result.GetValue(script), result.GetValue(config)));
+
+var local = new Command("local", "start a node in this process (data in ./data) and open the shell on it") { data, port, config, script };
+local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(config), result.GetValue(script)));
+
+var root = new RootCommand("objectstore — a replicated object store on Akka.NET") { node, shell, local };
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,101 @@
+using Akka.Actor;
+using ObjectStore.Actors.Coordination;
+using ObjectStore.Actors.Protocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+
+namespace ObjectStore.Actors.Client;
+
+/// <summary>
+/// Talks to one node's coordinator from any actor system (the shell's own, or the node's in
+/// <c>objectstore local</c>). Every call is bounded: short requests by the request timeout, transfers
+/// by an idle timeout that resets on every frame.
+/// </summary>
+public sealed class StoreClient
+{
+    private readonly ActorSystem _system;
+    private readonly StoreSettings _settings;
+    private long _transfers;
+
+    public StoreClient(ActorSystem system, IActorRef node, StoreSettings settings)
+    {
+        _system = system;
+        Node = node;
+        _settings = settings;
+    }
+
+    public IActorRef Node { get; }
+
+    /// <summary>Finds the coordinator of the node at host:port, or fails with a message that names the address.</summary>
+    public static async Task<StoreClient> ConnectAsync(ActorSystem system, string host, int port, StoreSettings settings)
+    {
+        var path = $"akka.tcp://{NodeSystemName}@{host}:{port}/user/{StoreCoordinator.Name}";
+        try
+        {
+            var node = await system.ActorSelection(path).ResolveOne(settings.RequestTimeout);
+            return new StoreClient(system, node, settings);
+        }
+        catch (ActorNotFoundException)
+        {
+            throw new StoreException(StoreErrorCode.Unavailable, $"no objectstore node answers at {host}:{port}");
+        }
+    }
+
+    /// <summary>The actor system name every node uses; part of every node address.</summary>
+    public const string NodeSystemName = "objectstore";
+
+    public Task<PutCompleted> PutFileAsync(string path, string bucket, string key, IProgress<long>? progress = null)
+    {
+        var result = new TaskCompletionSource<PutCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _system.ActorOf(FileUploaderActor.Props(Node, path, bucket, key, _settings.IdleTimeout, result, progress), $"upload-{Interlocked.Increment(ref _transfers)}");
+        return result.Task;
+    }
+
+    public Task<ObjectInfo> GetFileAsync(string bucket, string key, string target, Action<ObjectInfo>? started = null, IProgress<long>? progress = null)
+    {
+        var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _system.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.IdleTimeout, result, started, progress),
+            $"download-{Interlocked.Increment(ref _transfers)}");
+        return result.Task;
+    }
+
+    public Task<ObjectListing> ListAsync(string bucket, string prefix, string? startAfter = null, int limit = 1000) =>
+        RequestAsync<ObjectListing>(new ListObjects(bucket, prefix, startAfter, limit));
+
+    /// <summary>Every object under a prefix, page by page.</summary>
+    public async IAsyncEnumerable<ObjectInfo> ListAllAsync(string bucket, string prefix)
+    {
+        string? after = null;
+        while (true)
+        {
+            var page = await ListAsync(bucket, prefix, after);
+            foreach (var o in page.Objects) yield return o;
+            if (!page.Truncated || page.Objects.Count == 0) yield break;
+            after = page.Objects[^1].Key;
+        }
+    }
+
+    public Task<BucketListing> ListBucketsAsync() => RequestAsync<BucketListing>(ListBuckets.Instance);
+
+    public Task<ObjectDetails> StatAsync(string bucket, string key) => RequestAsync<ObjectDetails>(new StatObject(bucket, key));
+
+    public Task<ObjectDeleted> DeleteAsync(string bucket, string key) => RequestAsync<ObjectDeleted>(new DeleteObject(bucket, key));
+
+    private async Task<T> RequestAsync<T>(object request)
+    {
+        object reply;
+        try
+        {
+            reply = await Node.Ask<object>(request, _settings.RequestTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new StoreException(StoreErrorCode.Timeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
+        }
+        return reply switch
+        {
+            T ok => ok,
+            StoreError error => throw new StoreException(error.Code, error.Message),
+            _ => throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {reply.GetType().Name}"),
+        };
+    }
+}

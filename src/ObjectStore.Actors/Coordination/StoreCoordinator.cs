@@ -1,0 +1,108 @@
+using Akka.Actor;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Transfer;
+using ObjectStore.Core.Validation;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.StorageProtocol;
+
+namespace ObjectStore.Actors.Coordination;
+
+/// <summary>
+/// A node's front door (<c>/user/store</c>): checks every request, starts a session actor for each
+/// put and get, and passes metadata requests to the storage actor, turning a storage actor that does
+/// not answer (restarting after a failure) into a clear error instead of a hung shell.
+/// </summary>
+public sealed class StoreCoordinator : ReceiveActor
+{
+    public const string Name = "store";
+
+    private readonly StoreSettings _settings;
+    private readonly IActorRef _storage;
+    private long _sessions;
+
+    private sealed record ManifestLookup(GetObject Request, IActorRef Client, object Reply) : ILocalMessage;
+
+    public StoreCoordinator(StoreSettings settings, IActorRef storage)
+    {
+        _settings = settings;
+        _storage = storage;
+
+        Receive<PutObject>(m =>
+        {
+            if (!Check(m.Bucket, m.Key)) return;
+            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, Sender, m), $"put-{++_sessions}");
+        });
+        Receive<GetObject>(m =>
+        {
+            if (!Check(m.Bucket, m.Key)) return;
+            var client = Sender;
+            _storage.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
+                .PipeTo(Self, success: reply => new ManifestLookup(m, client, reply), failure: e => new ManifestLookup(m, client, Unavailable(e)));
+        });
+        Receive<ManifestLookup>(m =>
+        {
+            if (m.Reply is ManifestFound found)
+                Context.ActorOf(DownloadSessionActor.Props(_settings, _storage, m.Client, found.Manifest, m.Request.Window), $"get-{++_sessions}");
+            else
+                m.Client.Tell(m.Reply);
+        });
+        Receive<ListObjects>(m =>
+        {
+            if (!ValidBucket(m.Bucket)) return;
+            if (m.Prefix.Length > 0 && !ObjectKey.IsValid(m.Prefix))
+            {
+                Reject(() => ObjectKey.Validate(m.Prefix));
+                return;
+            }
+            AskStorage(m);
+        });
+        Receive<ListBuckets>(AskStorage);
+        Receive<StatObject>(m =>
+        {
+            if (Check(m.Bucket, m.Key)) AskStorage(m);
+        });
+        Receive<DeleteObject>(m =>
+        {
+            if (Check(m.Bucket, m.Key)) AskStorage(m);
+        });
+    }
+
+    public static Props Props(StoreSettings settings, IActorRef storage) =>
+        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage));
+
+    private void AskStorage(object request)
+    {
+        var client = Sender;
+        _storage.Ask<object>(request, _settings.RequestTimeout).PipeTo(client, failure: Unavailable);
+    }
+
+    private static StoreError Unavailable(Exception e) =>
+        new(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name}); it may be restarting after a disk error, try again");
+
+    private bool Check(string bucket, string key)
+    {
+        if (!ValidBucket(bucket)) return false;
+        if (ObjectKey.IsValid(key)) return true;
+        Reject(() => ObjectKey.Validate(key));
+        return false;
+    }
+
+    private bool ValidBucket(string bucket)
+    {
+        if (BucketName.IsValid(bucket)) return true;
+        Reject(() => BucketName.Validate(bucket));
+        return false;
+    }
+
+    private void Reject(Action validate)
+    {
+        try
+        {
+            validate();
+        }
+        catch (InvalidNameException e)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, e.Message));
+        }
+    }
+}

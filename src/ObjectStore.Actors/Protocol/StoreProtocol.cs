@@ -1,0 +1,65 @@
+using Akka.Actor;
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Actors.Protocol;
+
+/// <summary>Marks the messages that cross the network between a shell and a node; all have a binary serializer.</summary>
+public interface IStoreMessage;
+
+public enum StoreErrorCode : byte
+{
+    InvalidRequest = 1,
+    NotFound = 2,
+    Corrupt = 3,
+    StorageFailure = 4,
+    Timeout = 5,
+    Cancelled = 6,
+    Unavailable = 7,
+}
+
+/// <summary>An object as the shell sees it.</summary>
+public sealed record ObjectInfo(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, long CreatedUnixMs, int ChunkCount);
+
+/// <summary>One chunk of an object and the nodes that hold it.</summary>
+public sealed record ChunkLocation(ContentHash Id, int Length, IReadOnlyList<string> Nodes);
+
+public sealed record BucketInfo(string Name, long Objects, long Bytes);
+
+/// <summary>
+/// What a shell says to a node and hears back. Bulk data moves as <see cref="DataFrame"/>s of at most
+/// one frame-size each, with at most a window of them unacknowledged, in either direction.
+/// </summary>
+public static class StoreProtocol
+{
+    // --- put: PutObject → UploadReady, DataFrame* ⇄ FrameAck*, UploadComplete → PutCompleted | StoreError
+    public sealed record PutObject(string Bucket, string Key, long ExpectedSize) : IStoreMessage;
+    public sealed record UploadReady(IActorRef Session, int Window, int FrameSize) : IStoreMessage;
+    public sealed record UploadComplete(long TotalBytes, long Frames) : IStoreMessage;
+    public sealed record PutCompleted(ObjectInfo Object, long NewChunkBytes) : IStoreMessage;
+
+    // --- get: GetObject → DownloadReady, DataFrame* ⇄ FrameAck*, DownloadComplete | StoreError
+    public sealed record GetObject(string Bucket, string Key, int Window) : IStoreMessage;
+    public sealed record DownloadReady(ObjectInfo Object, IActorRef Session) : IStoreMessage;
+    public sealed record DownloadComplete(long TotalBytes) : IStoreMessage;
+
+    // --- both directions of a transfer
+    public sealed record DataFrame(long Sequence, ReadOnlyMemory<byte> Data) : IStoreMessage;
+    public sealed record FrameAck(long Sequence) : IStoreMessage;
+    public sealed record CancelTransfer(string Reason) : IStoreMessage;
+
+    // --- metadata
+    public sealed record ListObjects(string Bucket, string Prefix, string? StartAfter, int Limit) : IStoreMessage;
+    public sealed record ObjectListing(string Bucket, IReadOnlyList<ObjectInfo> Objects, bool Truncated) : IStoreMessage;
+    public sealed record ListBuckets : IStoreMessage
+    {
+        public static readonly ListBuckets Instance = new();
+    }
+    public sealed record BucketListing(IReadOnlyList<BucketInfo> Buckets) : IStoreMessage;
+    public sealed record StatObject(string Bucket, string Key) : IStoreMessage;
+    public sealed record ObjectDetails(ObjectInfo Object, IReadOnlyList<ChunkLocation> Chunks) : IStoreMessage;
+    public sealed record DeleteObject(string Bucket, string Key) : IStoreMessage;
+    public sealed record ObjectDeleted(string Bucket, string Key) : IStoreMessage;
+
+    /// <summary>Every failure a node reports: a code a program can act on and a message a person can read.</summary>
+    public sealed record StoreError(StoreErrorCode Code, string Message) : IStoreMessage;
+}

@@ -1,0 +1,48 @@
+using Akka.Actor;
+using ObjectStore.Actors.Client;
+
+namespace ObjectStore.Actors.Shell;
+
+/// <summary>
+/// The console shell's actor: runs one command line at a time against a node (the mailbox waits while a
+/// command runs) and writes what happened to an <see cref="IShellOutput"/>. The caller learns whether
+/// the command succeeded through the <see cref="Execute"/> message's completion source.
+/// </summary>
+public sealed class ShellActor : ReceiveActor
+{
+    /// <summary>Run one command; <paramref name="Done"/> gets true on success, false after an error was printed.</summary>
+    public sealed record Execute(string Command, TaskCompletionSource<ShellOutcome> Done) : Akka.Actor.INoSerializationVerificationNeeded;
+
+    private readonly StoreClient _client;
+    private readonly IShellOutput _out;
+    private readonly ShellCommands _commands;
+
+    public ShellActor(StoreClient client, IShellOutput output)
+    {
+        _client = client;
+        _out = output;
+        _commands = new ShellCommands(client, output);
+        ReceiveAsync<Execute>(async m =>
+        {
+            try
+            {
+                m.Done.TrySetResult(await _commands.RunAsync(m.Command));
+            }
+            catch (Exception e)
+            {
+                _out.Error($"error: {e.Message}");
+                m.Done.TrySetResult(ShellOutcome.Failed);
+            }
+        });
+    }
+
+    public static Props Props(StoreClient client, IShellOutput output) =>
+        Akka.Actor.Props.Create(() => new ShellActor(client, output));
+}
+
+public enum ShellOutcome
+{
+    Ok,
+    Failed,
+    Exit,
+}

@@ -1,0 +1,246 @@
+using Akka.Actor;
+using Akka.Event;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
+using ObjectStore.Core.Storage;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.StorageProtocol;
+
+namespace ObjectStore.Actors.Storage;
+
+/// <summary>
+/// The only actor that touches the node's data directory: chunk files and the object index. Index
+/// operations run on the actor (they are short, and one writer keeps SQLite simple); chunk writes and
+/// reads, which fsync or hash megabytes, run on I/O tasks that it starts and whose results come back to
+/// it as messages, at most <see cref="StoreSettings.IoParallelism"/> at a time.
+/// </summary>
+/// <remarks>
+/// Runs under a backoff supervisor: an index failure answers the request with an error and then
+/// restarts this actor (reopening the database) after a growing delay. A chunk I/O failure answers
+/// the request that caused it and leaves the actor running.
+/// </remarks>
+public sealed class StorageActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StoreSettings _settings;
+    private readonly string _nodeId;
+    private readonly IChunkStoreFaults? _faults;
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
+    private ChunkStore _chunks = null!;
+    private ObjectIndex _index = null!;
+
+    private readonly Dictionary<string, HashSet<ContentHash>> _pinsByUpload = new();
+    private readonly Queue<Func<Task<object>>> _pendingIo = new();
+    private int _ioRunning;
+
+    public StorageActor(StoreSettings settings, string nodeId, IChunkStoreFaults? faults = null)
+    {
+        _settings = settings;
+        _nodeId = nodeId;
+        _faults = faults;
+
+        Receive<StoreChunk>(HandleStoreChunk);
+        Receive<IoDone>(HandleIoDone);
+        Receive<ReadChunk>(m => EnqueueIo(ReadTask(m.Id, Sender)));
+        Receive<CommitObject>(HandleCommit);
+        Receive<ReleaseUpload>(m => _pinsByUpload.Remove(m.UploadId));
+        Receive<GetManifest>(m => Sender.Tell(_index.TryGet(m.Bucket, m.Key) is { } manifest
+            ? new ManifestFound(manifest)
+            : NotFound(m.Bucket, m.Key)));
+        Receive<ListObjects>(HandleList);
+        Receive<ListBuckets>(_ => Sender.Tell(new BucketListing(
+            _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
+        Receive<StatObject>(HandleStat);
+        Receive<DeleteObject>(HandleDelete);
+    }
+
+    public static Props Props(StoreSettings settings, string nodeId, IChunkStoreFaults? faults = null) =>
+        Akka.Actor.Props.Create(() => new StorageActor(settings, nodeId, faults));
+
+    protected override void PreStart()
+    {
+        _chunks = new ChunkStore(_settings.DataDirectory, _settings.Fsync, _faults);
+        _index = new ObjectIndex(_settings.DataDirectory);
+        var temps = _chunks.RemoveLeftoverTempFiles();
+        var orphans = RemoveOrphanChunks();
+        _log.Info("storage ready at {0}: {1} objects; removed {2} leftover temp files and {3} unreferenced chunks",
+            _chunks.Root, _index.ObjectCount(), temps, orphans);
+    }
+
+    protected override void PostStop() => _index?.Dispose();
+
+    /// <summary>
+    /// Deletes chunk files that no object references and that predate this start: what a killed put
+    /// left behind. Newer ones may belong to an upload in progress (this actor may be restarting).
+    /// </summary>
+    private int RemoveOrphanChunks()
+    {
+        var referenced = _index.ReferencedChunks();
+        var removed = 0;
+        foreach (var id in _chunks.EnumerateChunks())
+        {
+            if (referenced.Contains(id)) continue;
+            if (File.GetLastWriteTimeUtc(_chunks.PathOf(id)) >= _startedUtc) continue;
+            _chunks.Delete(id);
+            removed++;
+        }
+        return removed;
+    }
+
+    private void HandleStoreChunk(StoreChunk m)
+    {
+        if (!_pinsByUpload.TryGetValue(m.UploadId, out var pins)) _pinsByUpload[m.UploadId] = pins = [];
+        pins.Add(m.Id);
+        var replyTo = Sender;
+        var store = _chunks;
+        EnqueueIo(() => Task.Run<object>(() =>
+        {
+            using (m.Data)
+            {
+                try
+                {
+                    var written = store.Put(m.Id, m.Data.Span);
+                    return new IoDone(replyTo, new ChunkStored(m.Id, m.Data.Length, written));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return new IoDone(replyTo, new ChunkStoreFailed(m.Id, $"cannot store chunk {m.Id.ToShortString()}: {e.Message}"));
+                }
+            }
+        }));
+    }
+
+    private Func<Task<object>> ReadTask(ContentHash id, IActorRef replyTo)
+    {
+        var store = _chunks;
+        return () => Task.Run<object>(() =>
+        {
+            try
+            {
+                return new IoDone(replyTo, new ChunkRead(id, store.Read(id)));
+            }
+            catch (ChunkCorruptException e)
+            {
+                return new IoDone(replyTo, new StoreError(StoreErrorCode.Corrupt, e.Message));
+            }
+            catch (ChunkMissingException e)
+            {
+                return new IoDone(replyTo, new StoreError(StoreErrorCode.NotFound, e.Message));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new IoDone(replyTo, new StoreError(StoreErrorCode.StorageFailure, $"cannot read chunk {id.ToShortString()}: {e.Message}"));
+            }
+        });
+    }
+
+    private void EnqueueIo(Func<Task<object>> io)
+    {
+        _pendingIo.Enqueue(io);
+        StartIo();
+    }
+
+    private void StartIo()
+    {
+        while (_ioRunning < _settings.IoParallelism && _pendingIo.TryDequeue(out var io))
+        {
+            _ioRunning++;
+            io().PipeTo(Self, failure: e => new IoDone(ActorRefs.Nobody, new StoreError(StoreErrorCode.StorageFailure, e.Message)));
+        }
+    }
+
+    private void HandleIoDone(IoDone m)
+    {
+        _ioRunning--;
+        m.ReplyTo.Tell(m.Reply);
+        StartIo();
+    }
+
+    private void HandleCommit(CommitObject m)
+    {
+        var manifest = m.Manifest;
+        foreach (var id in manifest.Chunks.Select(c => c.Id).Distinct())
+        {
+            if (_chunks.Contains(id)) continue;
+            Sender.Tell(new StoreError(StoreErrorCode.StorageFailure,
+                $"cannot commit {manifest.Bucket}/{manifest.Key}: chunk {id.ToShortString()} is no longer on disk; run the put again"));
+            return;
+        }
+        IReadOnlyList<ContentHash> unreferenced;
+        try
+        {
+            unreferenced = _index.Commit(manifest);
+        }
+        catch (Exception e)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
+            throw;
+        }
+        Sender.Tell(new ObjectCommitted(manifest));
+        CollectGarbage(unreferenced);
+    }
+
+    private void HandleDelete(DeleteObject m)
+    {
+        IReadOnlyList<ContentHash>? unreferenced;
+        try
+        {
+            unreferenced = _index.Delete(m.Bucket, m.Key);
+        }
+        catch (Exception e)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot delete {m.Bucket}/{m.Key}: {e.Message}"));
+            throw;
+        }
+        if (unreferenced is null)
+        {
+            Sender.Tell(NotFound(m.Bucket, m.Key));
+            return;
+        }
+        Sender.Tell(new ObjectDeleted(m.Bucket, m.Key));
+        CollectGarbage(unreferenced);
+    }
+
+    /// <summary>Deletes chunks no object references, except those an upload in progress has stored.</summary>
+    private void CollectGarbage(IEnumerable<ContentHash> unreferenced)
+    {
+        foreach (var id in unreferenced)
+        {
+            if (_pinsByUpload.Values.Any(pins => pins.Contains(id))) continue;
+            try { _chunks.Delete(id); }
+            catch (IOException e) { _log.Warning("could not delete unreferenced chunk {0}: {1}", id, e.Message); }
+        }
+    }
+
+    private void HandleList(ListObjects m)
+    {
+        var limit = Math.Clamp(m.Limit, 1, 10_000);
+        var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter);
+        Sender.Tell(new ObjectListing(m.Bucket, rows.Take(limit).Select(ToInfo).ToList(), rows.Count > limit));
+    }
+
+    private void HandleStat(StatObject m)
+    {
+        if (_index.TryGet(m.Bucket, m.Key) is not { } manifest)
+        {
+            Sender.Tell(NotFound(m.Bucket, m.Key));
+            return;
+        }
+        var chunks = manifest.Chunks
+            .Select(c => new ChunkLocation(c.Id, c.Length, _chunks.Contains(c.Id) ? [_nodeId] : []))
+            .ToList();
+        Sender.Tell(new ObjectDetails(ToInfo(manifest), chunks));
+    }
+
+    internal static ObjectInfo ToInfo(ObjectManifest m) =>
+        new(m.Bucket, m.Key, m.VersionId, m.Size, m.Sha256, m.Created.ToUnixTimeMilliseconds(), m.Chunks.Count);
+
+    private static ObjectInfo ToInfo(ObjectSummary s) =>
+        new(s.Bucket, s.Key, s.VersionId, s.Size, s.Sha256, s.Created.ToUnixTimeMilliseconds(), s.ChunkCount);
+
+    private static StoreError NotFound(string bucket, string key) =>
+        new(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");
+
+    private sealed record IoDone(IActorRef ReplyTo, object Reply) : ILocalMessage;
+}

@@ -1,0 +1,28 @@
+using Akka.Actor;
+using Akka.Pattern;
+using ObjectStore.Actors.Coordination;
+using ObjectStore.Actors.Storage;
+using ObjectStore.Core.Storage;
+
+namespace ObjectStore.Actors;
+
+/// <summary>Starts one node's actors in an actor system: the supervised storage actor and the coordinator.</summary>
+public static class StoreNode
+{
+    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId);
+
+    public static Handles Start(ActorSystem system, StoreSettings settings, IChunkStoreFaults? faults = null)
+    {
+        settings.Validate();
+        var nodeId = NodeIdentity.LoadOrCreate(settings.DataDirectory);
+        // A storage failure (disk error, database error) stops the storage actor; the backoff
+        // supervisor starts a fresh one after 1 s, 2 s, 4 s ... so a failing disk is not hammered
+        // and the node itself stays up.
+        var storage = system.ActorOf(BackoffSupervisor.Props(
+            Backoff.OnFailure(StorageActor.Props(settings, nodeId, faults), "storage",
+                    settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
+                .WithAutoReset(TimeSpan.FromSeconds(60))), "storage");
+        var coordinator = system.ActorOf(StoreCoordinator.Props(settings, storage), StoreCoordinator.Name);
+        return new Handles(coordinator, storage, nodeId);
+    }
+}

@@ -1,0 +1,80 @@
+using Akka.Configuration;
+using ObjectStore.Core.Chunking;
+
+namespace ObjectStore.Actors;
+
+/// <summary>The <c>objectstore</c> section of akka.hocon, read once at start.</summary>
+public sealed record StoreSettings
+{
+    public string DataDirectory { get; init; } = "./data";
+    /// <summary>fsync every chunk and index commit. On by default; off only for throwaway test data.</summary>
+    public bool Fsync { get; init; } = true;
+    public ChunkerOptions Chunking { get; init; } = new();
+    /// <summary>Bytes of file data per network message; Akka.Remote's frame is 128000 bytes.</summary>
+    public int FrameSize { get; init; } = 64 * 1024;
+    /// <summary>Frames sent and not yet acknowledged, per transfer.</summary>
+    public int Window { get; init; } = 32;
+    /// <summary>Chunks cut from one upload that are not yet durable; the chunker stops taking bytes beyond it.</summary>
+    public int ChunksInFlight { get; init; } = 8;
+    /// <summary>Chunk files written (or read) at once by the storage actor's I/O tasks.</summary>
+    public int IoParallelism { get; init; } = 4;
+    /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a short request (ls, stat, rm) may take.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StorageRestartMinBackoff { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan StorageRestartMaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+
+    public const int MaxFrameSize = 120 * 1024;
+
+    public static StoreSettings FromConfig(Config root)
+    {
+        var c = root.GetConfig("objectstore") ?? throw new ConfigurationException("akka.hocon has no 'objectstore' section");
+        var chunking = c.GetConfig("chunking");
+        var algorithm = chunking.GetString("algorithm", "fastcdc").ToLowerInvariant() switch
+        {
+            "fastcdc" => ChunkingAlgorithm.FastCdc,
+            "fixed" => ChunkingAlgorithm.Fixed,
+            var other => throw new ConfigurationException($"objectstore.chunking.algorithm must be 'fastcdc' or 'fixed', got '{other}'"),
+        };
+        var settings = new StoreSettings
+        {
+            DataDirectory = c.GetString("data-dir", "./data"),
+            Fsync = c.GetBoolean("fsync", true),
+            Chunking = new ChunkerOptions
+            {
+                Algorithm = algorithm,
+                MinSize = Bytes(chunking, "min-size", 256 * 1024),
+                AverageSize = Bytes(chunking, "avg-size", 1024 * 1024),
+                MaxSize = Bytes(chunking, "max-size", 4 * 1024 * 1024),
+                FixedSize = Bytes(chunking, "fixed-size", 1024 * 1024),
+            },
+            FrameSize = Bytes(c, "transfer.frame-size", 64 * 1024),
+            Window = c.GetInt("transfer.window", 32),
+            IdleTimeout = c.GetTimeSpan("transfer.idle-timeout", TimeSpan.FromSeconds(30)),
+            RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30)),
+            ChunksInFlight = c.GetInt("storage.chunks-in-flight", 8),
+            IoParallelism = c.GetInt("storage.io-parallelism", 4),
+            StorageRestartMinBackoff = c.GetTimeSpan("storage.restart-backoff.min", TimeSpan.FromSeconds(1)),
+            StorageRestartMaxBackoff = c.GetTimeSpan("storage.restart-backoff.max", TimeSpan.FromSeconds(30)),
+        };
+        settings.Validate();
+        return settings;
+    }
+
+    public void Validate()
+    {
+        Chunking.Validate();
+        if (FrameSize is < 1024 or > MaxFrameSize)
+            throw new ConfigurationException($"objectstore.transfer.frame-size must be 1 KiB..120 KiB (Akka.Remote frames are 128000 bytes), got {FrameSize}");
+        if (Window < 1) throw new ConfigurationException($"objectstore.transfer.window must be at least 1, got {Window}");
+        if (ChunksInFlight < 1) throw new ConfigurationException($"objectstore.storage.chunks-in-flight must be at least 1, got {ChunksInFlight}");
+        if (IoParallelism < 1) throw new ConfigurationException($"objectstore.storage.io-parallelism must be at least 1, got {IoParallelism}");
+    }
+
+    private static int Bytes(Config c, string path, int fallback)
+    {
+        var value = c.GetByteSize(path);
+        return value is null ? fallback : checked((int)value.Value);
+    }
+}

@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ObjectStore.Actors;
+using ObjectStore.Actors.Client;
+using ObjectStore.Actors.Shell;
+
+namespace ObjectStore.Node;
+
+/// <summary>The three things the executable does. Exit codes: 0 done, 1 a command failed, 2 could not start.</summary>
+public static class Commands
+{
+    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, string? configFile, CancellationToken cancel)
+    {
+        if (!TryLoad(configFile, NodeOverrides(data, host, port), out var config, out var settings)) return 2;
+        using var app = NodeHost.Build(config, settings, LogLevel.Information, (system, handles) =>
+        {
+            // Scripts and tests wait for this line to learn the bound port.
+            Console.Out.WriteLine($"objectstore node {handles.NodeId} listening on {NodeHost.AddressOf(system)}, data in {Path.GetFullPath(settings.DataDirectory)}");
+            Console.Out.Flush();
+        });
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Console.Error.WriteLine($"error: the node could not start: {e.GetBaseException().Message}");
+            return 2;
+        }
+        await app.WaitForShutdownAsync(cancel);
+        return 0;
+    }
+
+    public static async Task<int> RunShellAsync(string nodeAddress, string? script, string? configFile)
+    {
+        if (!TryParseAddress(nodeAddress, out var nodeHost, out var nodePort))
+        {
+            Console.Error.WriteLine($"error: --node must be HOST:PORT, got '{nodeAddress}'");
+            return 2;
+        }
+        if (!TryLoad(configFile, ShellOverrides, out var config, out var settings)) return 2;
+        var system = ActorSystem.Create("objectstore-shell", config);
+        try
+        {
+            StoreClient client;
+            try
+            {
+                client = await StoreClient.ConnectAsync(system, nodeHost, nodePort, settings);
+            }
+            catch (StoreException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+            var shell = system.ActorOf(ShellActor.Props(client, new ConsoleShellOutput()), "shell");
+            return await ConsoleShell.RunAsync(shell, script);
+        }
+        finally
+        {
+            await system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
+        }
+    }
+
+    public static async Task<int> RunLocalAsync(string? data, int? port, string? configFile, string? script)
+    {
+        var overrides = NodeOverrides(data, "127.0.0.1", port ?? 0).Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = WARNING"]);
+        if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
+        using var app = NodeHost.Build(config, settings, LogLevel.Warning);
+        await app.StartAsync();
+        try
+        {
+            var system = app.Services.GetRequiredService<ActorSystem>();
+            var coordinator = app.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorKey>();
+            Console.WriteLine($"local objectstore node on {NodeHost.AddressOf(system)}, data in {Path.GetFullPath(settings.DataDirectory)}");
+            var shell = system.ActorOf(ShellActor.Props(new StoreClient(system, coordinator, settings), new ConsoleShellOutput()), "shell");
+            return await ConsoleShell.RunAsync(shell, script);
+        }
+        finally
+        {
+            await app.StopAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    private static readonly string[] ShellOverrides =
+    [
+        "akka.remote.dot-netty.tcp.port = 0",
+        "akka.loglevel = WARNING",
+        "akka.stdout-loglevel = WARNING",
+        "akka.remote.log-remote-lifecycle-events = off",
+    ];
+
+    private static IEnumerable<string> NodeOverrides(string? data, string? host, int? port)
+    {
+        if (data is not null) yield return $"objectstore.data-dir = {NodeConfig.Quote(data)}";
+        if (host is not null) yield return $"akka.remote.dot-netty.tcp.hostname = {NodeConfig.Quote(host)}";
+        if (port is not null) yield return $"akka.remote.dot-netty.tcp.port = {port}";
+    }
+
+    private static bool TryLoad(string? configFile, IEnumerable<string> overrides, out Config config, out StoreSettings settings)
+    {
+        try
+        {
+            config = NodeConfig.Load(configFile, overrides);
+            settings = NodeConfig.Settings(config);
+            return true;
+        }
+        catch (Exception e) when (e is ConfigurationException or FileNotFoundException or ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine($"error: bad configuration: {e.Message}");
+            config = null!;
+            settings = null!;
+            return false;
+        }
+    }
+
+    private static bool TryParseAddress(string text, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out port) || port is <= 0 or > 65535) return false;
+        host = text[..colon];
+        return true;
+    }
+}

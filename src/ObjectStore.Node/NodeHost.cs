@@ -1,0 +1,45 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ObjectStore.Actors;
+
+namespace ObjectStore.Node;
+
+/// <summary>Marker for the coordinator in Akka.Hosting's actor registry.</summary>
+public sealed class CoordinatorKey;
+
+/// <summary>A node on Akka.Hosting: one actor system with the storage actor and the coordinator.</summary>
+public static class NodeHost
+{
+    public static IHost Build(Config config, StoreSettings settings, LogLevel consoleLogLevel, Action<ActorSystem, StoreNode.Handles>? started = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Logging.SetMinimumLevel(consoleLogLevel);
+        builder.Services.AddAkka(Actors.Client.StoreClient.NodeSystemName, (akka, _) =>
+        {
+            akka.AddHocon(config, HoconAddMode.Prepend);
+            akka.WithActors((system, registry) =>
+            {
+                var handles = StoreNode.Start(system, settings);
+                registry.Register<CoordinatorKey>(handles.Coordinator);
+                started?.Invoke(system, handles);
+            });
+        });
+        return builder.Build();
+    }
+
+    public static string AddressOf(ActorSystem system)
+    {
+        var address = ((ExtendedActorSystem)system).Provider.DefaultAddress;
+        return $"{address.Host}:{address.Port}";
+    }
+}
