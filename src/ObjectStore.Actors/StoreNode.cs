@@ -11,7 +11,7 @@ public static class StoreNode
 {
     public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId);
 
-    public static Handles Start(ActorSystem system, StoreSettings settings, IChunkStoreFaults? faults = null)
+    public static Handles Start(ActorSystem system, StoreSettings settings, IStorageFaults? faults = null)
     {
         settings.Validate();
         var nodeId = NodeIdentity.LoadOrCreate(settings.DataDirectory);

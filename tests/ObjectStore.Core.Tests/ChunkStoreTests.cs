@@ -57,10 +57,11 @@ public class ChunkStoreTests : IDisposable
         Assert.Throws<ChunkMissingException>(() => store.Read(id));
     }
 
-    private sealed class CrashBeforeRename : IChunkStoreFaults
+    private sealed class CrashBeforeRename : IStorageFaults
     {
         public void BeforeRename(ContentHash id) => throw new IOException("simulated crash before rename");
         public void BeforeRead(ContentHash id) { }
+        public void BeforeCommit(string bucket, string key) { }
     }
 
     [Fact]

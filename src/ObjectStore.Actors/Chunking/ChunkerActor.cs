@@ -135,7 +135,8 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         if (indexes.Count == 0) _waitingForStore.Remove(m.Id);
         if (m.Written) _newBytes += m.Length;
         _inFlight--;
-        Stash.Unstash();
+        // Everything waiting goes back to the mailbox in order; what still does not fit is stashed again.
+        Stash.UnstashAll();
         TryFinish();
     }
 

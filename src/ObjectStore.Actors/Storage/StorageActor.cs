@@ -25,7 +25,7 @@ public sealed class StorageActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly string _nodeId;
-    private readonly IChunkStoreFaults? _faults;
+    private readonly IStorageFaults? _faults;
     private readonly DateTime _startedUtc = DateTime.UtcNow;
     private ChunkStore _chunks = null!;
     private ObjectIndex _index = null!;
@@ -34,7 +34,7 @@ public sealed class StorageActor : ReceiveActor
     private readonly Queue<Func<Task<object>>> _pendingIo = new();
     private int _ioRunning;
 
-    public StorageActor(StoreSettings settings, string nodeId, IChunkStoreFaults? faults = null)
+    public StorageActor(StoreSettings settings, string nodeId, IStorageFaults? faults = null)
     {
         _settings = settings;
         _nodeId = nodeId;
@@ -55,7 +55,7 @@ public sealed class StorageActor : ReceiveActor
         Receive<DeleteObject>(HandleDelete);
     }
 
-    public static Props Props(StoreSettings settings, string nodeId, IChunkStoreFaults? faults = null) =>
+    public static Props Props(StoreSettings settings, string nodeId, IStorageFaults? faults = null) =>
         Akka.Actor.Props.Create(() => new StorageActor(settings, nodeId, faults));
 
     protected override void PreStart()
@@ -170,6 +170,7 @@ public sealed class StorageActor : ReceiveActor
         IReadOnlyList<ContentHash> unreferenced;
         try
         {
+            _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
             unreferenced = _index.Commit(manifest);
         }
         catch (Exception e)

@@ -13,9 +13,9 @@ public sealed class ChunkStore
 {
     private readonly string _chunks, _temp, _quarantine;
     private readonly bool _fsync;
-    private readonly IChunkStoreFaults? _faults;
+    private readonly IStorageFaults? _faults;
 
-    public ChunkStore(string dataDirectory, bool fsync = true, IChunkStoreFaults? faults = null)
+    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null)
     {
         Root = Path.GetFullPath(dataDirectory);
         _chunks = Path.Combine(Root, "chunks");
