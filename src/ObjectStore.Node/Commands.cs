@@ -88,8 +88,12 @@ public static class Commands
     private static readonly string[] ShellOverrides =
     [
         "akka.remote.dot-netty.tcp.port = 0",
-        "akka.loglevel = WARNING",
-        "akka.stdout-loglevel = WARNING",
+        // Results go to stdout and one-line errors to stderr. Akka's own log lines (association errors
+        // when a node dies, DotNetty's "Unable to REMOVE channel" at exit) would only repeat what the
+        // shell's error already says, so they are off; OBJECTSTORE_SHELL_LOGLEVEL=DEBUG turns them on, on stderr.
+        $"akka.loglevel = {Environment.GetEnvironmentVariable("OBJECTSTORE_SHELL_LOGLEVEL") ?? "OFF"}",
+        "akka.stdout-loglevel = OFF",
+        "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]",
         "akka.remote.log-remote-lifecycle-events = off",
     ];
 

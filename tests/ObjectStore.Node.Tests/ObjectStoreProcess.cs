@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ObjectStore.Node.Tests;
+
+/// <summary>
+/// Runs the real <c>objectstore</c> executable (built beside these tests). Every start has a deadline,
+/// and a node process is killed on dispose, so a failing test leaves nothing running.
+/// </summary>
+public static partial class ObjectStoreProcess
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "objectstore.dll");
+
+    public static ProcessStartInfo StartInfo(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Dll);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return info;
+    }
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    /// <summary>Runs <c>objectstore shell -c SCRIPT</c> against a node and waits for it to exit.</summary>
+    public static Task<Result> ShellAsync(int port, string script, TimeSpan? timeout = null) =>
+        RunAsync(timeout ?? TimeSpan.FromMinutes(2), null, "shell", "--node", $"127.0.0.1:{port}", "-c", script);
+
+    /// <summary>Runs <c>objectstore shell</c> with commands on stdin, as a script would.</summary>
+    public static Task<Result> ShellStdinAsync(int port, string stdin, TimeSpan? timeout = null) =>
+        RunAsync(timeout ?? TimeSpan.FromMinutes(2), stdin, "shell", "--node", $"127.0.0.1:{port}");
+
+    public static Task<Result> RunAsync(TimeSpan timeout, string? stdin, params string[] args) => RunAsync(timeout, stdin, null, args);
+
+    /// <summary>Runs the executable; <paramref name="onLine"/> sees each stdout line as it is printed.</summary>
+    public static async Task<Result> RunAsync(TimeSpan timeout, string? stdin, Action<string>? onLine, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        var stdout = ReadLinesAsync(process.StandardOutput, onLine);
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"objectstore {string.Join(' ', args)} did not finish within {timeout}; stderr: {await stderr}");
+        }
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string>? onLine)
+    {
+        var all = new StringBuilder();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            all.AppendLine(line);
+            onLine?.Invoke(line);
+        }
+        return all.ToString();
+    }
+
+    [GeneratedRegex(@"listening on [^:\s]+:(\d+)")]
+    private static partial Regex ListeningLine();
+
+    /// <summary>A running <c>objectstore node</c> process.</summary>
+    public sealed class NodeProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly StringBuilder _log = new();
+
+        private NodeProcess(Process process) => _process = process;
+
+        public int Port { get; private set; }
+        public string Log
+        {
+            get { lock (_log) return _log.ToString(); }
+        }
+
+        public static async Task<NodeProcess> StartAsync(string dataDirectory, int port = 0)
+        {
+            var process = Process.Start(StartInfo("node", "--data", dataDirectory, "--port", port.ToString()))!;
+            var node = new NodeProcess(process);
+            var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                lock (node._log) node._log.AppendLine(e.Data);
+                var match = ListeningLine().Match(e.Data);
+                if (match.Success) listening.TrySetResult(int.Parse(match.Groups[1].Value));
+            };
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                lock (node._log) node._log.AppendLine(e.Data);
+            };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            try
+            {
+                node.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            }
+            catch (TimeoutException)
+            {
+                node.Dispose();
+                throw new TimeoutException($"the node did not report its port within 60s; log:\n{node.Log}");
+            }
+            return node;
+        }
+
+        /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
+        public void KillHard()
+        {
+            if (_process.HasExited) return;
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+
+        public void Dispose()
+        {
+            KillHard();
+            _process.Dispose();
+        }
+    }
+}

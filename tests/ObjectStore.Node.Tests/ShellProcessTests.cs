@@ -1,0 +1,89 @@
+namespace ObjectStore.Node.Tests;
+
+/// <summary>The real executable: `objectstore node` in one process, `objectstore shell` in others.</summary>
+public class ShellProcessTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact]
+    public async Task A_64_MiB_file_and_a_directory_tree_come_back_identical_through_the_shell()
+    {
+        using var node = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("data"));
+        var big = _files.RandomFile("big.bin", 64L * 1024 * 1024, 1);
+        var tree = _files.PathOf("tree");
+        _files.RandomFile("tree/top.txt", 1000, 2);
+        _files.RandomFile("tree/nested/deeper/still deeper/file with spaces.bin", 3 * 1024 * 1024, 3);
+        _files.RandomFile("tree/ünïcödé/日本語 ファイル.dat", 70_000, 4);
+        File.WriteAllBytes(_files.PathOf("tree/nested/empty"), []);
+
+        var put = await ObjectStoreProcess.ShellAsync(node.Port, $"put '{big}' media/big.bin; put -r '{tree}' media/tree");
+        Assert.True(put.ExitCode == 0, put.Stderr + node.Log);
+        var get = await ObjectStoreProcess.ShellAsync(node.Port, $"get media/big.bin '{_files.PathOf("big.out")}'; get -r media/tree '{_files.PathOf("tree.out")}'");
+        Assert.True(get.ExitCode == 0, get.Stderr);
+
+        Assert.True(File.ReadAllBytes(big).AsSpan().SequenceEqual(File.ReadAllBytes(_files.PathOf("big.out"))));
+        TestFiles.AssertSameTree(tree, _files.PathOf("tree.out"));
+        var ls = await ObjectStoreProcess.ShellAsync(node.Port, "ls media/tree/nested");
+        Assert.Contains("tree/nested/empty", ls.Stdout);
+        Assert.Contains("file with spaces.bin", ls.Stdout);
+    }
+
+    [Fact]
+    public async Task Bad_input_gives_one_line_errors_a_non_zero_exit_and_changes_nothing()
+    {
+        using var node = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("data"));
+        var file = _files.RandomFile("f.bin", 5000, 1);
+        var seed = await ObjectStoreProcess.ShellAsync(node.Port, $"put '{file}' keep/f.bin");
+        Assert.Equal(0, seed.ExitCode);
+        var before = (await ObjectStoreProcess.ShellAsync(node.Port, "ls; ls keep")).Stdout;
+
+        var cases = new (string Script, string Expected)[]
+        {
+            ($"put '{_files.PathOf("missing.bin")}' keep/x", "no such file"),
+            ($"put '{file}' Bad_Bucket/x", "invalid bucket name"),
+            ($"put '{file}' ab/x", "invalid bucket name"),
+            ("get keep/nope.bin out.bin", "no such object"),
+            ("stat keep/nope.bin", "no such object"),
+            ("rm keep/nope.bin", "no such object"),
+            ("frobnicate keep", "unknown command"),
+            ($"get keep/f.bin '{_files.PathOf("no/such/dir/f.bin")}'", "does not exist"),
+            ("put onlyonearg", "wrong arguments"),
+        };
+        foreach (var (script, expected) in cases)
+        {
+            var result = await ObjectStoreProcess.ShellAsync(node.Port, script + "; ls");
+            Assert.NotEqual(0, result.ExitCode);
+            var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length == 1, $"'{script}' printed: {result.Stderr}");
+            Assert.StartsWith("error: ", lines[0]);
+            Assert.Contains(expected, lines[0]);
+            Assert.Equal("", result.Stdout); // stopped at the first error: the trailing ls did not run
+        }
+
+        var after = (await ObjectStoreProcess.ShellAsync(node.Port, "ls; ls keep")).Stdout;
+        Assert.Equal(before, after);
+        Assert.False(Directory.Exists(_files.PathOf("no")));
+    }
+
+    [Fact]
+    public async Task Commands_on_stdin_run_as_a_script()
+    {
+        using var node = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("data"));
+        var file = _files.RandomFile("f.bin", 1000, 1);
+        var result = await ObjectStoreProcess.ShellStdinAsync(node.Port, $"put '{file}' scr/f.bin\nstat scr/f.bin\nbogus\nls scr\n");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("sha256", result.Stdout);
+        Assert.DoesNotContain(result.Stdout.Split('\n'), l => l.EndsWith("  f.bin")); // the ls after the error did not run
+        Assert.Contains("unknown command 'bogus'", result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_shell_pointed_at_no_node_says_so()
+    {
+        var result = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null, "shell", "--node", "127.0.0.1:1", "-c", "ls");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("no objectstore node answers at 127.0.0.1:1", result.Stderr);
+    }
+}
