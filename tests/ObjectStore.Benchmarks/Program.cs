@@ -1,1 +1,3 @@
-Console.WriteLine();
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ObjectStore.Benchmarks.ChunkingBenchmarks).Assembly).Run(args);

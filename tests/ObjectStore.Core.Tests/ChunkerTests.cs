@@ -78,6 +78,42 @@ public class ChunkerTests
         Assert.True(newBytes < edited.Length / 10, $"{newBytes} of {edited.Length} bytes were new");
     }
 
+    /// <summary>The textbook loop: one byte per step, one mask test per byte.</summary>
+    private static int ReferenceCut(ReadOnlySpan<byte> data, int min, int avg, int max, ulong maskSmall, ulong maskLarge)
+    {
+        var n = Math.Min(data.Length, max);
+        if (n <= min) return data.Length;
+        var center = Math.Min(avg, n);
+        ulong h = 0;
+        for (var i = min; i < n; i++)
+        {
+            h = (h << 1) + FastCdcChunker.GearTable[data[i]];
+            if ((h & (i < center ? maskSmall : maskLarge)) == 0) return i + 1;
+        }
+        return n;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Optimized_scan_finds_exactly_the_cut_points_of_the_textbook_loop(int seed)
+    {
+        // Default sizes: long scan ranges go through the two-block path, short tails through the single one.
+        var chunker = new FastCdcChunker(256 * 1024, 1024 * 1024, 4 * 1024 * 1024);
+        var data = RandomBytes(48 * 1024 * 1024, seed);
+        // Long runs of one byte value make the hash repeat, so cuts land at max-size and mid-block too.
+        data.AsSpan(10_000_000, 6_000_000).Fill(7);
+        int offset = 0, expectedOffset = 0;
+        while (offset < data.Length)
+        {
+            var cut = chunker.Cut(data.AsSpan(offset));
+            var expected = ReferenceCut(data.AsSpan(expectedOffset), 256 * 1024, 1024 * 1024, 4 * 1024 * 1024, 0x0000d91767537000, 0x0000d91707537000);
+            Assert.Equal(expected, cut);
+            offset += cut;
+            expectedOffset += expected;
+        }
+    }
+
     [Fact]
     public void Fixed_size_chunker_cuts_every_block_and_a_short_tail()
     {

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace ObjectStore.Core.Chunking;
@@ -46,6 +45,9 @@ public sealed class FastCdcChunker : IChunker
     ];
 
     internal static readonly ulong[] Gear = BuildGear();
+
+    /// <summary>The gear table, for reference implementations in benchmarks and tests.</summary>
+    public static ReadOnlySpan<ulong> GearTable => Gear;
     private static readonly ulong[] GearShifted = Gear.Select(g => g << 1).ToArray();
 
     private readonly ulong _maskSmall, _maskLarge, _maskSmallShifted, _maskLargeShifted;
@@ -115,46 +117,101 @@ public sealed class FastCdcChunker : IChunker
     /// Returns the chunk length at the first match, or 0 with <paramref name="position"/> and
     /// <paramref name="hash"/> left at <paramref name="end"/>.
     /// </summary>
+    /// <summary>Below this many bytes left, a range is scanned as one stream.</summary>
+    private const int StreamBlock = 16 * 1024;
+
+    /// <summary>Bytes after which a gear hash no longer depends on where it started (64-bit hash, one shift per byte).</summary>
+    private const int GearWindow = 64;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int Scan(ReadOnlySpan<byte> data, ref int position, int end, ulong mask, ulong maskShifted, ref ulong hash)
     {
+        // The gear hash is one long dependency chain (shift, add, add per byte pair) that leaves most
+        // of the core idle. Two blocks are therefore scanned at once, the second with its hash rebuilt
+        // from the 64 bytes before it (older bytes have been shifted out of a 64-bit hash). A cut in
+        // the first block wins; one in the second counts only once the first has none.
         var h = hash;
-        var i = position;
         fixed (byte* src = data)
         fixed (ulong* gear = Gear)
         fixed (ulong* gearShifted = GearShifted)
         {
-            var pairEnd = end - 1;
-            while (i < pairEnd)
+            var p = src + position;
+            var stop = src + end;
+            while (stop - p >= 2 * StreamBlock)
             {
-                h = (h << 2) + gearShifted[src[i]];
-                if ((h & maskShifted) == 0)
+                var a = p;
+                var b = p + StreamBlock;
+                var hb = 0UL;
+                for (var w = b - GearWindow; w < b; w++) hb = (hb << 1) + gear[*w];
+                var blockEnd = b;
+                while (a < blockEnd)
                 {
-                    hash = h >> 1;
-                    return i + 1;
+                    h = (h << 2) + gearShifted[a[0]];
+                    if ((h & maskShifted) == 0) return Found(src, a + 1, ref hash);
+                    h += gear[a[1]];
+                    if ((h & mask) == 0) return Found(src, a + 2, ref hash);
+                    a += 2;
+                    hb = (hb << 2) + gearShifted[b[0]];
+                    if ((hb & maskShifted) == 0) return FinishFirst(src, a, blockEnd, b + 1, gear, gearShifted, mask, maskShifted, h, ref hash);
+                    hb += gear[b[1]];
+                    if ((hb & mask) == 0) return FinishFirst(src, a, blockEnd, b + 2, gear, gearShifted, mask, maskShifted, h, ref hash);
+                    b += 2;
                 }
-                h += gear[src[i + 1]];
-                if ((h & mask) == 0)
-                {
-                    hash = h;
-                    return i + 2;
-                }
-                i += 2;
+                h = hb;
+                p = b;
             }
-            if (i < end)
+            var cut = ScanOneStream(src, ref p, stop, gear, gearShifted, mask, maskShifted, ref h);
+            if (cut > 0)
             {
-                h = (h << 1) + gear[src[i]];
-                i++;
-                if ((h & mask) == 0)
-                {
-                    hash = h;
-                    return i;
-                }
+                hash = h;
+                return cut;
             }
+            position = (int)(p - src);
         }
-        position = i;
         hash = h;
         return 0;
+    }
+
+    /// <summary>
+    /// The second block found a cut at <paramref name="secondCut"/>; finish scanning the first block from
+    /// <paramref name="a"/> (its hash <paramref name="h"/>), whose own cut, if any, comes earlier.
+    /// </summary>
+    private static unsafe int FinishFirst(byte* src, byte* a, byte* blockEnd, byte* secondCut, ulong* gear, ulong* gearShifted,
+        ulong mask, ulong maskShifted, ulong h, ref ulong hash)
+    {
+        var cut = ScanOneStream(src, ref a, blockEnd, gear, gearShifted, mask, maskShifted, ref h);
+        return cut > 0 ? cut : (int)(secondCut - src);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int ScanOneStream(byte* src, ref byte* p, byte* stop, ulong* gear, ulong* gearShifted, ulong mask, ulong maskShifted, ref ulong hash)
+    {
+        var h = hash;
+        var q = p;
+        while (stop - q >= 2)
+        {
+            h = (h << 2) + gearShifted[q[0]];
+            if ((h & maskShifted) == 0) return Found(src, q + 1, ref hash);
+            h += gear[q[1]];
+            if ((h & mask) == 0) return Found(src, q + 2, ref hash);
+            q += 2;
+        }
+        if (q < stop)
+        {
+            h = (h << 1) + gear[*q++];
+            if ((h & mask) == 0) return Found(src, q, ref hash);
+        }
+        p = q;
+        hash = h;
+        return 0;
+    }
+
+    /// <summary>A cut: the chunk ends after <paramref name="cutAfter"/>. The hash state is not needed any more.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int Found(byte* start, byte* cutAfter, ref ulong hash)
+    {
+        hash = 0;
+        return (int)(cutAfter - start);
     }
 
     /// <summary>256 pseudo-random 64-bit values from splitmix64 with a fixed seed.</summary>
@@ -172,6 +229,4 @@ public sealed class FastCdcChunker : IChunker
         }
         return table;
     }
-
-    internal static int OnesIn(ulong mask) => BitOperations.PopCount(mask);
 }

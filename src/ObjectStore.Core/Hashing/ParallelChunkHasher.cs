@@ -14,7 +14,9 @@ public static class ParallelChunkHasher
 {
     public static IReadOnlyList<ChunkSpan> ChunkAndHash(ReadOnlyMemory<byte> data, IChunker chunker, int maxParallelHashes = 0)
     {
-        if (maxParallelHashes <= 0) maxParallelHashes = Environment.ProcessorCount;
+        // One core stays with the cut-point search; the others hash. More hashers than that only
+        // take turns with the chunker on the same cores.
+        if (maxParallelHashes <= 0) maxParallelHashes = Math.Max(1, Environment.ProcessorCount - 1);
         var spans = new List<(long Offset, int Length)>();
         var hashes = new List<Task<ContentHash>>();
         using var gate = new SemaphoreSlim(maxParallelHashes);
