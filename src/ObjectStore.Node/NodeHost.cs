@@ -16,7 +16,10 @@ public static class NodeHost
 {
     public static IHost Build(Config config, StoreSettings settings, LogLevel consoleLogLevel, Action<ActorSystem, StoreNode.Handles>? started = null)
     {
-        var builder = Host.CreateApplicationBuilder();
+        // No default sources: they add appsettings.json with reload-on-change, i.e. a recursive
+        // FileSystemWatcher on the working directory, which then wakes on every chunk the node writes
+        // when the data directory lies below it. Everything is configured through akka.hocon.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -25,7 +25,7 @@ public class ChunkStoreTests : IDisposable
         Assert.True(store.Put(id, data));
         Assert.Equal(data, store.Read(id));
         var hex = id.ToString();
-        Assert.True(File.Exists(Path.Combine(_dir.Path, "chunks", hex[..2], hex[2..4], hex)));
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "chunks", hex[..2], hex)));
     }
 
     [Fact]

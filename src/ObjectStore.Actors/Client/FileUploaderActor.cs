@@ -63,7 +63,7 @@ public sealed class FileUploaderActor : ReceiveActor
     {
         try
         {
-            _file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1024 * 1024, FileOptions.SequentialScan);
+            _file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

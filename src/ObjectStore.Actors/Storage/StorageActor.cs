@@ -34,6 +34,11 @@ public sealed class StorageActor : ReceiveActor
     private readonly Queue<Func<Task<object>>> _pendingIo = new();
     private int _ioRunning;
 
+    private readonly List<(IActorRef ReplyTo, ChunkStored Stored)> _awaitingSync = [];
+    private readonly HashSet<string> _directoriesToSync = [];
+    private readonly HashSet<ContentHash> _unsynced = [];
+    private bool _syncRunning;
+
     public StorageActor(StoreSettings settings, string nodeId, IStorageFaults? faults = null)
     {
         _settings = settings;
@@ -42,6 +47,7 @@ public sealed class StorageActor : ReceiveActor
 
         Receive<StoreChunk>(HandleStoreChunk);
         Receive<IoDone>(HandleIoDone);
+        Receive<DirectoriesSynced>(HandleDirectoriesSynced);
         Receive<ReadChunk>(m => EnqueueIo(ReadTask(m.Id, Sender)));
         Receive<CommitObject>(HandleCommit);
         Receive<ReleaseUpload>(m => _pinsByUpload.Remove(m.UploadId));
@@ -100,8 +106,7 @@ public sealed class StorageActor : ReceiveActor
             {
                 try
                 {
-                    var written = store.Put(m.Id, m.Data.Span);
-                    return new IoDone(replyTo, new ChunkStored(m.Id, m.Data.Length, written));
+                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, store.Write(m.Id, m.Data.Span)));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -153,8 +158,70 @@ public sealed class StorageActor : ReceiveActor
     private void HandleIoDone(IoDone m)
     {
         _ioRunning--;
-        m.ReplyTo.Tell(m.Reply);
+        if (m.Reply is ChunkWritten written)
+            AfterWrite(m.ReplyTo, written);
+        else
+            m.ReplyTo.Tell(m.Reply);
         StartIo();
+    }
+
+    /// <summary>
+    /// A chunk file is written and renamed; it is durable once its directory is synced. Directory syncs
+    /// are grouped: one sync task at a time covers every chunk renamed since the last one started.
+    /// A chunk found already present but still waiting for such a sync waits for it too, so no put is
+    /// ever acknowledged on a chunk that a power cut could take away.
+    /// </summary>
+    private void AfterWrite(IActorRef replyTo, ChunkWritten m)
+    {
+        var reply = new ChunkStored(m.Id, m.Length, m.Write.Written);
+        if (!_settings.Fsync || (!m.Write.Written && !_unsynced.Contains(m.Id)))
+        {
+            replyTo.Tell(reply);
+            return;
+        }
+        if (m.Write.Written)
+        {
+            _unsynced.Add(m.Id);
+            _directoriesToSync.Add(m.Write.Directory);
+        }
+        _awaitingSync.Add((replyTo, reply));
+        StartDirectorySync();
+    }
+
+    private void StartDirectorySync()
+    {
+        if (_syncRunning || _awaitingSync.Count == 0) return;
+        _syncRunning = true;
+        var batch = _awaitingSync.ToList();
+        var directories = _directoriesToSync.ToList();
+        _awaitingSync.Clear();
+        _directoriesToSync.Clear();
+        var store = _chunks;
+        Task.Run<object>(() =>
+        {
+            try
+            {
+                store.SyncDirectories(directories);
+                return new DirectoriesSynced(batch, null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new DirectoriesSynced(batch, e.Message);
+            }
+        }).PipeTo(Self);
+    }
+
+    private void HandleDirectoriesSynced(DirectoriesSynced m)
+    {
+        _syncRunning = false;
+        foreach (var (replyTo, stored) in m.Batch)
+        {
+            _unsynced.Remove(stored.Id);
+            replyTo.Tell(m.Error is null
+                ? stored
+                : new ChunkStoreFailed(stored.Id, $"cannot make chunk {stored.Id.ToShortString()} durable: {m.Error}"));
+        }
+        StartDirectorySync();
     }
 
     private void HandleCommit(CommitObject m)
@@ -244,4 +311,6 @@ public sealed class StorageActor : ReceiveActor
         new(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");
 
     private sealed record IoDone(IActorRef ReplyTo, object Reply) : ILocalMessage;
+    private sealed record ChunkWritten(ContentHash Id, int Length, ChunkStore.ChunkWrite Write) : ILocalMessage;
+    private sealed record DirectoriesSynced(List<(IActorRef ReplyTo, ChunkStored Stored)> Batch, string? Error) : ILocalMessage;
 }

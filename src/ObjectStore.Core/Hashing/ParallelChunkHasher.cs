@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ObjectStore.Core.Chunking;
 
 namespace ObjectStore.Core.Hashing;
@@ -12,32 +13,37 @@ public readonly record struct ChunkSpan(long Offset, int Length, ContentHash Id)
 /// </summary>
 public static class ParallelChunkHasher
 {
-    public static IReadOnlyList<ChunkSpan> ChunkAndHash(ReadOnlyMemory<byte> data, IChunker chunker, int maxParallelHashes = 0)
+    public static IReadOnlyList<ChunkSpan> ChunkAndHash(ReadOnlyMemory<byte> data, IChunker chunker, int hashers = 0)
     {
-        // One core stays with the cut-point search; the others hash. More hashers than that only
-        // take turns with the chunker on the same cores.
-        if (maxParallelHashes <= 0) maxParallelHashes = Math.Max(1, Environment.ProcessorCount - 1);
+        // One core stays with the cut-point search; the others hash what it has found so far, taking
+        // chunks from a short queue so the search can run a few chunks ahead.
+        if (hashers <= 0) hashers = Math.Max(1, Environment.ProcessorCount - 1);
         var spans = new List<(long Offset, int Length)>();
-        var hashes = new List<Task<ContentHash>>();
-        using var gate = new SemaphoreSlim(maxParallelHashes);
-        long offset = 0;
-        while (offset < data.Length)
+        var results = new ConcurrentDictionary<int, ContentHash>();
+        using var queue = new BlockingCollection<(int Index, long Offset, int Length)>(boundedCapacity: 16);
+        var workers = Enumerable.Range(0, hashers).Select(_ => Task.Factory.StartNew(() =>
         {
-            var rest = data.Span[(int)offset..];
-            var length = CutOf(chunker, rest);
-            var start = offset;
-            spans.Add((start, length));
-            gate.Wait();
-            hashes.Add(Task.Run(() =>
+            foreach (var (index, offset, length) in queue.GetConsumingEnumerable())
+                results[index] = ContentHash.Compute(data.Span.Slice((int)offset, length));
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        try
+        {
+            long position = 0;
+            while (position < data.Length)
             {
-                try { return ContentHash.Compute(data.Span.Slice((int)start, length)); }
-                finally { gate.Release(); }
-            }));
-            offset += length;
+                var length = CutOf(chunker, data.Span[(int)position..]);
+                queue.Add((spans.Count, position, length));
+                spans.Add((position, length));
+                position += length;
+            }
         }
-        Task.WaitAll(hashes);
+        finally
+        {
+            queue.CompleteAdding();
+            Task.WaitAll(workers);
+        }
         var result = new ChunkSpan[spans.Count];
-        for (var i = 0; i < result.Length; i++) result[i] = new ChunkSpan(spans[i].Offset, spans[i].Length, hashes[i].Result);
+        for (var i = 0; i < result.Length; i++) result[i] = new ChunkSpan(spans[i].Offset, spans[i].Length, results[i]);
         return result;
     }
 

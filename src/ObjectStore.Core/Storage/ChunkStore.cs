@@ -3,11 +3,19 @@ using ObjectStore.Core.Hashing;
 namespace ObjectStore.Core.Storage;
 
 /// <summary>
-/// Content-addressed chunk files under <c>DATA/chunks/ab/cd/&lt;sha256&gt;</c>. A chunk becomes visible only
+/// Content-addressed chunk files under <c>DATA/chunks/ab/&lt;sha256&gt;</c>. A chunk becomes visible only
 /// when its bytes are durable: write to <c>DATA/tmp</c>, fsync, rename into place, fsync the directory
 /// (the way OpenStack Swift writes objects). Every read re-hashes the bytes; a mismatch moves the file
 /// to <c>DATA/quarantine</c> and throws <see cref="ChunkCorruptException"/>.
 /// </summary>
+/// <remarks>
+/// One level of 256 directories, all made at start: with 1 MiB chunks a million chunks (1 TiB) is
+/// about 4,000 files a directory, which ext4 and xfs index well, and no write ever has to create and
+/// sync a directory. (Two levels, 65,536 directories, made nearly every chunk write also create and
+/// sync one or two directories.)
+/// The directory sync is split out (<see cref="Write"/> then <see cref="SyncDirectories"/>) so a
+/// caller can sync each directory once for a whole batch of chunks: group commit.
+/// </remarks>
 /// <remarks>Thread-safe: writes of the same chunk from two threads both land the same bytes.</remarks>
 public sealed class ChunkStore
 {
@@ -23,9 +31,15 @@ public sealed class ChunkStore
         _quarantine = Path.Combine(Root, "quarantine");
         _fsync = fsync;
         _faults = faults;
-        Directory.CreateDirectory(_chunks);
         Directory.CreateDirectory(_temp);
         Directory.CreateDirectory(_quarantine);
+        var fresh = !Directory.Exists(Path.Combine(_chunks, "ff"));
+        for (var i = 0; i < 256; i++) Directory.CreateDirectory(Path.Combine(_chunks, i.ToString("x2")));
+        if (fresh && _fsync)
+        {
+            DurableFiles.SyncDirectory(_chunks);
+            DurableFiles.SyncDirectory(Root);
+        }
     }
 
     public string Root { get; }
@@ -46,7 +60,7 @@ public sealed class ChunkStore
     public string PathOf(ContentHash id)
     {
         var hex = id.ToString();
-        return Path.Combine(_chunks, hex[..2], hex[2..4], hex);
+        return Path.Combine(_chunks, hex[..2], hex);
     }
 
     public bool Contains(ContentHash id) => File.Exists(PathOf(id));
@@ -60,8 +74,23 @@ public sealed class ChunkStore
     /// </summary>
     public bool Put(ContentHash id, ReadOnlySpan<byte> data)
     {
+        var write = Write(id, data);
+        if (write.Written) SyncDirectories([write.Directory]);
+        return write.Written;
+    }
+
+    /// <summary>The outcome of <see cref="Write"/>: whether a file was written, and the directory whose sync makes it durable.</summary>
+    public readonly record struct ChunkWrite(bool Written, string Directory);
+
+    /// <summary>
+    /// Writes a chunk to a temp file, fsyncs it and renames it into place. The rename is durable only
+    /// after <see cref="SyncDirectories"/> on the returned directory. Nothing is written when the chunk is present.
+    /// </summary>
+    public ChunkWrite Write(ContentHash id, ReadOnlySpan<byte> data)
+    {
         var final = PathOf(id);
-        if (File.Exists(final)) return false;
+        var directory = Path.GetDirectoryName(final)!;
+        if (File.Exists(final)) return new ChunkWrite(false, directory);
 
         var temp = Path.Combine(_temp, $"{id}.{Guid.NewGuid():N}");
         try
@@ -72,27 +101,21 @@ public sealed class ChunkStore
                 if (_fsync) stream.Flush(flushToDisk: true);
             }
             _faults?.BeforeRename(id);
-            var directory = Path.GetDirectoryName(final)!;
-            var created = !Directory.Exists(directory);
-            if (created) Directory.CreateDirectory(directory);
             File.Move(temp, final, overwrite: true);
-            if (_fsync)
-            {
-                DurableFiles.SyncDirectory(directory);
-                // A new fan-out directory is itself an entry of its parent, which must be durable too.
-                if (created)
-                {
-                    DurableFiles.SyncDirectory(Path.GetDirectoryName(directory)!);
-                    DurableFiles.SyncDirectory(_chunks);
-                }
-            }
-            return true;
+            return new ChunkWrite(true, directory);
         }
         catch
         {
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>Makes the renames into these directories durable (one fsync each). A no-op with fsync off.</summary>
+    public void SyncDirectories(IEnumerable<string> directories)
+    {
+        if (!_fsync) return;
+        foreach (var directory in directories.Distinct()) DurableFiles.SyncDirectory(directory);
     }
 
     /// <summary>Reads and verifies a chunk. Throws <see cref="ChunkMissingException"/> or <see cref="ChunkCorruptException"/>.</summary>
