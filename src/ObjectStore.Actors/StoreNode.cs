@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Pattern;
 using ObjectStore.Actors.Coordination;
 using ObjectStore.Actors.Storage;
+using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Storage;
 
 namespace ObjectStore.Actors;
@@ -9,7 +10,7 @@ namespace ObjectStore.Actors;
 /// <summary>Starts one node's actors in an actor system: the supervised storage actor and the coordinator.</summary>
 public static class StoreNode
 {
-    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId);
+    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId, int DataPort);
 
     public static Handles Start(ActorSystem system, StoreSettings settings, IStorageFaults? faults = null)
     {
@@ -22,7 +23,14 @@ public static class StoreNode
             Backoff.OnFailure(StorageActor.Props(settings, nodeId, faults), "storage",
                     settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
                 .WithAutoReset(TimeSpan.FromSeconds(60))), "storage");
-        var coordinator = system.ActorOf(StoreCoordinator.Props(settings, storage), StoreCoordinator.Name);
-        return new Handles(coordinator, storage, nodeId);
+        DataPlane? dataPlane = null;
+        if (settings.DataPlane)
+        {
+            var host = system.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+            dataPlane = new DataPlane(host, settings.DataPort, Akka.Event.Logging.GetLogger(system, "data-plane"));
+            system.RegisterOnTermination(dataPlane.Dispose);
+        }
+        var coordinator = system.ActorOf(StoreCoordinator.Props(settings, storage, dataPlane), StoreCoordinator.Name);
+        return new Handles(coordinator, storage, nodeId, dataPlane?.Port ?? 0);
     }
 }

@@ -14,6 +14,10 @@ public sealed record StoreSettings
     public int FrameSize { get; init; } = 64 * 1024;
     /// <summary>Frames sent and not yet acknowledged, per transfer.</summary>
     public int Window { get; init; } = 32;
+    /// <summary>Take put data on a separate TCP port (the data plane) rather than as Akka.Remote frames.</summary>
+    public bool DataPlane { get; init; } = true;
+    /// <summary>The data plane's port; 0 picks a free one (it is announced to each client).</summary>
+    public int DataPort { get; init; }
     /// <summary>Chunks cut from one upload that are not yet durable; the chunker stops taking bytes beyond it.</summary>
     public int ChunksInFlight { get; init; } = 8;
     /// <summary>Chunk files written (or read) at once by the storage actor's I/O tasks.</summary>
@@ -51,6 +55,8 @@ public sealed record StoreSettings
             },
             FrameSize = Bytes(c, "transfer.frame-size", 64 * 1024),
             Window = c.GetInt("transfer.window", 32),
+            DataPlane = c.GetBoolean("transfer.data-plane", true),
+            DataPort = c.GetInt("transfer.data-port", 0),
             IdleTimeout = c.GetTimeSpan("transfer.idle-timeout", TimeSpan.FromSeconds(30)),
             RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30)),
             ChunksInFlight = c.GetInt("storage.chunks-in-flight", 8),

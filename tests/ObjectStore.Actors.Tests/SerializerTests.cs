@@ -54,8 +54,10 @@ public class SerializerTests : StoreTestKit
     public void Messages_with_actor_refs_and_chunk_lists_round_trip()
     {
         var probe = CreateTestProbe();
-        var ready = (UploadReady)Serializer.FromBinary(Serializer.ToBinary(new UploadReady(probe.Ref, 32, 65536)), "upr");
+        var ready = (UploadReady)Serializer.FromBinary(Serializer.ToBinary(new UploadReady(probe.Ref, 32, 65536, "127.0.0.1", 4321, [1, 2, 3])), "upr");
         Assert.Equal(probe.Ref, ready.Session);
+        Assert.Equal(("127.0.0.1", 4321), (ready.DataHost, ready.DataPort));
+        Assert.Equal([1, 2, 3], ready.DataToken);
         var download = (DownloadReady)Serializer.FromBinary(Serializer.ToBinary(new DownloadReady(Info, probe.Ref)), "dlr");
         Assert.Equal(probe.Ref, download.Session);
         Assert.Equal(Info, download.Object);

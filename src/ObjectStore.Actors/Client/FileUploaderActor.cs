@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Storage;
@@ -6,9 +7,10 @@ using static ObjectStore.Actors.Protocol.StoreProtocol;
 namespace ObjectStore.Actors.Client;
 
 /// <summary>
-/// The client's side of one put: reads a local file frame by frame and keeps at most the node's window
-/// of frames unacknowledged. The file is read on this actor; reads of 64 KiB are short and keep the
-/// frames in file order without any extra bookkeeping.
+/// The client's side of one put. When the node offers a data port, the file is streamed there on a
+/// background task (TCP's flow control paces it) and progress comes back to this actor as messages;
+/// when it does not, or the port cannot be reached, the file goes frame by frame over Akka.Remote with
+/// at most the node's window of frames unacknowledged.
 /// </summary>
 public sealed class FileUploaderActor : ReceiveActor
 {
@@ -23,6 +25,15 @@ public sealed class FileUploaderActor : ReceiveActor
     private int _window, _frameSize;
     private long _nextSequence, _lastAcked = -1, _bytesSent;
     private bool _eof, _completeSent;
+    private TcpClient? _dataConnection;
+
+    private const int DataWriteSize = 1024 * 1024;
+    private static readonly TimeSpan DataConnectTimeout = TimeSpan.FromSeconds(5);
+
+    private sealed record DataProgress(long Bytes);
+    private sealed record DataSent(long Bytes);
+    /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole file.</summary>
+    private sealed record DataFailed(string Reason, bool BeforeAnyByte);
 
     public FileUploaderActor(IActorRef node, string path, string bucket, string key, TimeSpan idleTimeout,
         TaskCompletionSource<PutCompleted> result, IProgress<long>? progress)
@@ -35,7 +46,32 @@ public sealed class FileUploaderActor : ReceiveActor
             _window = Math.Max(1, m.Window);
             _frameSize = Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
             Context.Watch(_session);
-            Pump();
+            if (m.DataPort > 0 && m.DataToken.Length > 0)
+                StartDataPort(m.DataHost, m.DataPort, m.DataToken);
+            else
+                Pump();
+        });
+        Receive<DataProgress>(m => _progress?.Report(m.Bytes));
+        Receive<DataSent>(m =>
+        {
+            _bytesSent = m.Bytes;
+            _completeSent = true;
+            _session!.Tell(new UploadComplete(m.Bytes, UploadComplete.ViaDataPort));
+        });
+        Receive<DataFailed>(m =>
+        {
+            _dataConnection?.Dispose();
+            _dataConnection = null;
+            if (m.BeforeAnyByte)
+            {
+                // The node's data port is not reachable from here (a firewall, another network): frames work anywhere Akka.Remote does.
+                _file!.Position = 0;
+                Pump();
+                return;
+            }
+            _session?.Tell(new CancelTransfer($"client data connection failed: {m.Reason}"));
+            Finish(() => _result.TrySetException(new StoreException(StoreErrorCode.Unavailable,
+                $"put of {_bucket}/{_key}: the data connection failed ({m.Reason}); nothing was stored")));
         });
         Receive<FrameAck>(m =>
         {
@@ -74,7 +110,51 @@ public sealed class FileUploaderActor : ReceiveActor
         _node.Tell(new PutObject(_bucket, _key, _file.Length));
     }
 
-    protected override void PostStop() => _file?.Dispose();
+    protected override void PostStop()
+    {
+        _file?.Dispose();
+        _dataConnection?.Dispose();
+    }
+
+    private void StartDataPort(string host, int port, byte[] token)
+    {
+        var file = _file!;
+        var self = Self;
+        var connection = _dataConnection = new TcpClient { NoDelay = true };
+        Task.Run<object>(async () =>
+        {
+            try
+            {
+                using (var timeout = new CancellationTokenSource(DataConnectTimeout))
+                    await connection.ConnectAsync(host, port, timeout.Token);
+                var stream = connection.GetStream();
+                await stream.WriteAsync(token);
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            {
+                return new DataFailed(e.Message, BeforeAnyByte: true);
+            }
+            long sent = 0;
+            try
+            {
+                var stream = connection.GetStream();
+                var buffer = new byte[DataWriteSize];
+                int read;
+                while ((read = await file.ReadAsync(buffer)) > 0)
+                {
+                    await stream.WriteAsync(buffer.AsMemory(0, read));
+                    sent += read;
+                    self.Tell(new DataProgress(sent));
+                }
+                connection.Client.Shutdown(SocketShutdown.Send);
+                return new DataSent(sent);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                return new DataFailed(e.Message, BeforeAnyByte: false);
+            }
+        }).PipeTo(self);
+    }
 
     private void Pump()
     {

@@ -18,19 +18,21 @@ public sealed class StoreCoordinator : ReceiveActor
 
     private readonly StoreSettings _settings;
     private readonly IActorRef _storage;
+    private readonly DataPlane? _dataPlane;
     private long _sessions;
 
     private sealed record ManifestLookup(GetObject Request, IActorRef Client, object Reply) : ILocalMessage;
 
-    public StoreCoordinator(StoreSettings settings, IActorRef storage)
+    public StoreCoordinator(StoreSettings settings, IActorRef storage, DataPlane? dataPlane)
     {
         _settings = settings;
         _storage = storage;
+        _dataPlane = dataPlane;
 
         Receive<PutObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;
-            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, Sender, m), $"put-{++_sessions}");
+            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, Sender, m, _dataPlane), $"put-{++_sessions}");
         });
         Receive<GetObject>(m =>
         {
@@ -67,8 +69,8 @@ public sealed class StoreCoordinator : ReceiveActor
         });
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage) =>
-        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage));
+    public static Props Props(StoreSettings settings, IActorRef storage, DataPlane? dataPlane = null) =>
+        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage, dataPlane));
 
     private void AskStorage(object request)
     {

@@ -31,10 +31,16 @@ public sealed record BucketInfo(string Name, long Objects, long Bytes);
 /// </summary>
 public static class StoreProtocol
 {
-    // --- put: PutObject → UploadReady, DataFrame* ⇄ FrameAck*, UploadComplete → PutCompleted | StoreError
+    // --- put: PutObject → UploadReady, then the bytes either on the node's data port (DataPort > 0:
+    // connect, send DataToken, send the bytes, close) or as DataFrame* ⇄ FrameAck*;
+    // then UploadComplete → PutCompleted | StoreError
     public sealed record PutObject(string Bucket, string Key, long ExpectedSize) : IStoreMessage;
-    public sealed record UploadReady(IActorRef Session, int Window, int FrameSize) : IStoreMessage;
-    public sealed record UploadComplete(long TotalBytes, long Frames) : IStoreMessage;
+    public sealed record UploadReady(IActorRef Session, int Window, int FrameSize, string DataHost, int DataPort, byte[] DataToken) : IStoreMessage;
+    /// <summary>All bytes are sent. <paramref name="Frames"/> is the frame count, or -1 when the bytes went over the data port.</summary>
+    public sealed record UploadComplete(long TotalBytes, long Frames) : IStoreMessage
+    {
+        public const long ViaDataPort = -1;
+    }
     public sealed record PutCompleted(ObjectInfo Object, long NewChunkBytes) : IStoreMessage;
 
     // --- get: GetObject → DownloadReady, DataFrame* ⇄ FrameAck*, DownloadComplete | StoreError

@@ -77,7 +77,14 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         switch (obj)
         {
             case PutObject m: w.String(m.Bucket); w.String(m.Key); w.Int64(m.ExpectedSize); break;
-            case UploadReady m: w.String(ActorPath(m.Session)); w.Int32(m.Window); w.Int32(m.FrameSize); break;
+            case UploadReady m:
+                w.String(ActorPath(m.Session));
+                w.Int32(m.Window);
+                w.Int32(m.FrameSize);
+                w.String(m.DataHost);
+                w.Int32(m.DataPort);
+                w.Bytes(m.DataToken);
+                break;
             case UploadComplete m: w.Int64(m.TotalBytes); w.Int64(m.Frames); break;
             case PutCompleted m: WriteInfo(w, m.Object); w.Int64(m.NewChunkBytes); break;
             case GetObject m: w.String(m.Bucket); w.String(m.Key); w.Int32(m.Window); break;
@@ -147,7 +154,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         object message = manifest switch
         {
             PutObjectManifest => new PutObject(r.String(), r.String(), r.Int64()),
-            UploadReadyManifest => new UploadReady(ResolveActor(r.String()), r.Int32(), r.Int32()),
+            UploadReadyManifest => new UploadReady(ResolveActor(r.String()), r.Int32(), r.Int32(), r.String(), r.Int32(), r.Bytes()),
             UploadCompleteManifest => new UploadComplete(r.Int64(), r.Int64()),
             PutCompletedManifest => new PutCompleted(ReadInfo(ref r), r.Int64()),
             GetObjectManifest => new GetObject(r.String(), r.String(), r.Int32()),

@@ -51,6 +51,8 @@ internal ref struct WireReader(ReadOnlySpan<byte> data)
         catch (DecoderFallbackException e) { throw new SerializationException("string is not valid UTF-8", e); }
     }
 
+    public byte[] Bytes() => Take(Int32()).ToArray();
+
     public string? NullableString() => Bool() ? String() : null;
 
     public ContentHash Hash() => ContentHash.FromBytes(Take(ContentHash.Size));

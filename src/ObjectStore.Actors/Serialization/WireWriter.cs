@@ -39,6 +39,12 @@ internal sealed class WireWriter
         if (value is not null) String(value);
     }
 
+    public void Bytes(byte[] value)
+    {
+        Int32(value.Length);
+        _buffer.Write(value);
+    }
+
     public void Hash(ContentHash value)
     {
         value.WriteTo(_buffer.GetSpan(ContentHash.Size));

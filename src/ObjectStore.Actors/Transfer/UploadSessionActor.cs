@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Chunking;
@@ -9,10 +10,11 @@ using static ObjectStore.Actors.Storage.StorageProtocol;
 namespace ObjectStore.Actors.Transfer;
 
 /// <summary>
-/// The node's side of one put. Receives the client's frames in order, feeds them to a
-/// <see cref="ChunkerActor"/>, acknowledges each frame once the chunker has taken it (so the client's
-/// window is the back-pressure), and commits the object only after every chunk is durable.
-/// The object is invisible until that commit; any failure before it leaves the store as it was.
+/// The node's side of one put. The bytes arrive either on the node's data port (read here, a window
+/// of reads ahead of the chunker at most, so TCP's flow control is the back-pressure) or as frames
+/// (acknowledged once the chunker has taken them, so the client's window is the back-pressure). They
+/// go in order to a <see cref="ChunkerActor"/>, and the object is committed only after every chunk is
+/// durable. The object is invisible until that commit; any failure before it leaves the store as it was.
 /// </summary>
 public sealed class UploadSessionActor : ReceiveActor
 {
@@ -22,23 +24,36 @@ public sealed class UploadSessionActor : ReceiveActor
     private readonly IActorRef _client;
     private readonly PutObject _request;
     private readonly string _uploadId = ObjectManifest.NewVersionId();
+    private readonly DataPlane? _dataPlane;
+    private byte[] _dataToken = [];
     private IActorRef _chunker = ActorRefs.Nobody;
+
+    // Data-port mode: the connection, reads started and not yet taken by the chunker, and whether the
+    // client has closed its side (all bytes sent) and announced its total.
+    private const int DataReadSize = 64 * 1024;
+    private TcpClient? _connection;
+    private bool _readPending, _dataEnded;
+    private long _readsUnaccepted;
+    private UploadComplete? _completeAnnounced;
     private long _nextSequence;
     private long _bytesReceived;
     private long _newChunkBytes;
     private bool _finished;
 
-    public UploadSessionActor(StoreSettings settings, IActorRef storage, IActorRef client, PutObject request)
+    public UploadSessionActor(StoreSettings settings, IActorRef storage, IActorRef client, PutObject request, DataPlane? dataPlane)
     {
         _settings = settings;
         _storage = storage;
         _client = client;
         _request = request;
+        _dataPlane = dataPlane;
         Receiving();
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef client, PutObject request) =>
-        Akka.Actor.Props.Create(() => new UploadSessionActor(settings, storage, client, request));
+    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef client, PutObject request, DataPlane? dataPlane = null) =>
+        Akka.Actor.Props.Create(() => new UploadSessionActor(settings, storage, client, request, dataPlane));
+
+    private sealed record DataRead(byte[] Buffer, int Count, string? Error) : ILocalMessage;
 
     private string Name => $"{_request.Bucket}/{_request.Key}";
 
@@ -47,19 +62,40 @@ public sealed class UploadSessionActor : ReceiveActor
         _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _storage, _uploadId, _settings.ChunksInFlight), "chunker");
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
-        _client.Tell(new UploadReady(Self, _settings.Window, _settings.FrameSize));
+        if (_dataPlane is not null) _dataToken = _dataPlane.Expect(Self);
+        _client.Tell(new UploadReady(Self, _settings.Window, _settings.FrameSize,
+            _dataPlane?.Host ?? "", _dataPlane?.Port ?? 0, _dataToken));
     }
 
     protected override void PostStop()
     {
+        _dataPlane?.Forget(_dataToken);
+        _connection?.Dispose();
         _storage.Tell(new ReleaseUpload(_uploadId));
         if (!_finished) _log.Info("put of {0} abandoned after {1} bytes", Name, _bytesReceived);
     }
 
     private void Receiving()
     {
+        Receive<DataConnectionOpened>(m =>
+        {
+            if (_connection is not null || _nextSequence > 0)
+            {
+                m.Client.Dispose();
+                Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: a second data connection or a mix of frames and data connection");
+                return;
+            }
+            _connection = m.Client;
+            ReadMore();
+        });
+        Receive<DataRead>(HandleDataRead);
         Receive<DataFrame>(m =>
         {
+            if (_connection is not null)
+            {
+                Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: frames sent while the data connection is in use");
+                return;
+            }
             if (m.Sequence != _nextSequence)
             {
                 Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: frame {m.Sequence} arrived where {_nextSequence} was due");
@@ -79,9 +115,26 @@ public sealed class UploadSessionActor : ReceiveActor
             }
             _chunker.Tell(new ChunkerActor.Bytes(m.Sequence, m.Data));
         });
-        Receive<ChunkerActor.Accepted>(m => _client.Tell(new FrameAck(m.Sequence)));
+        Receive<ChunkerActor.Accepted>(m =>
+        {
+            if (_connection is null)
+            {
+                _client.Tell(new FrameAck(m.Sequence));
+                return;
+            }
+            _readsUnaccepted--;
+            ReadMore();
+        });
         Receive<UploadComplete>(m =>
         {
+            if (m.Frames == UploadComplete.ViaDataPort)
+            {
+                // The client may announce its total before its last bytes have been read here, or even
+                // before its connection has been handed over by the data plane.
+                _completeAnnounced = m;
+                FinishDataIfComplete();
+                return;
+            }
             if (m.TotalBytes != _bytesReceived || m.Frames != _nextSequence)
             {
                 Fail(StoreErrorCode.InvalidRequest,
@@ -112,6 +165,54 @@ public sealed class UploadSessionActor : ReceiveActor
         Receive<Terminated>(m => m.ActorRef.Equals(_client), _ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ => Fail(StoreErrorCode.Timeout,
             $"put of {Name}: no progress for {_settings.IdleTimeout.TotalSeconds:0}s (client or storage stalled); nothing was stored"));
+    }
+
+    private void ReadMore()
+    {
+        if (_connection is null || _readPending || _dataEnded || _readsUnaccepted >= _settings.Window) return;
+        _readPending = true;
+        var buffer = new byte[DataReadSize];
+        _connection.GetStream().ReadAsync(buffer).AsTask().PipeTo(Self,
+            success: count => new DataRead(buffer, count, null),
+            failure: e => new DataRead(buffer, 0, e.GetBaseException().Message));
+    }
+
+    private void HandleDataRead(DataRead m)
+    {
+        _readPending = false;
+        if (m.Error is not null)
+        {
+            Fail(StoreErrorCode.Unavailable, $"put of {Name}: the data connection failed: {m.Error}; nothing was stored");
+            return;
+        }
+        if (m.Count == 0)
+        {
+            _dataEnded = true;
+            FinishDataIfComplete();
+            return;
+        }
+        _bytesReceived += m.Count;
+        if (_request.ExpectedSize >= 0 && _bytesReceived > _request.ExpectedSize)
+        {
+            Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: more bytes than the announced {_request.ExpectedSize}");
+            return;
+        }
+        _readsUnaccepted++;
+        _chunker.Tell(new ChunkerActor.Bytes(_nextSequence++, m.Buffer.AsMemory(0, m.Count)));
+        ReadMore();
+    }
+
+    private void FinishDataIfComplete()
+    {
+        if (!_dataEnded || _completeAnnounced is null) return;
+        if (_completeAnnounced.TotalBytes != _bytesReceived)
+        {
+            Fail(StoreErrorCode.InvalidRequest,
+                $"put of {Name}: client sent {_completeAnnounced.TotalBytes} bytes, node received {_bytesReceived} on the data connection");
+            return;
+        }
+        _completeAnnounced = null;
+        _chunker.Tell(ChunkerActor.EndOfData.Instance);
     }
 
     private void Fail(StoreErrorCode code, string message)
