@@ -16,8 +16,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet build "$root/src/ObjectStore.Node" -c Release -v quiet -nologo >/dev/null
-bin="$root/src/ObjectStore.Node/bin/Release/net10.0/objectstore.dll"
+# Measured as deployed: a Release publish with ReadyToRun code, so a short-lived shell does not
+# spend its first second compiling (measured: 1.0 s -> 0.6 s of CPU for `shell -c ls`).
+dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
+  -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
+bin="$work/app/objectstore.dll"
 
 echo "writing a ${size_mib} MiB random file"
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/input.bin"
