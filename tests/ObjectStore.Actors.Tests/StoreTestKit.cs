@@ -41,7 +41,7 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
     protected string WorkDirectory { get; }
     protected StoreSettings Settings { get; set; }
 
-    protected StoreClient StartNode(IStorageFaults? faults = null, string? name = null)
+    protected StoreClient StartNode(IStorageFaults? faults = null)
     {
         var handles = StoreNode.Start(Sys, Settings, faults);
         return new StoreClient(Sys, handles.Coordinator, Settings);

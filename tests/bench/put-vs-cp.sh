@@ -2,7 +2,7 @@
 # Whole-process benchmark: `put` of a 1 GiB file through `objectstore shell` to a running
 # `objectstore node` (fsync on), against `cp FILE DIR && sync` of the same file, in one run.
 # Also reports the node's peak RSS (VmHWM). Each round starts a fresh node on an empty data
-# directory (warmed up with an 8 MiB put), so every put writes all of its chunks.
+# directory (warmed up with a 64 MiB put), so every put writes all of its chunks.
 # Usage: tests/bench/put-vs-cp.sh [SIZE_MIB] [ROUNDS]     (defaults: 1024, 3)
 set -euo pipefail
 size_mib=${1:-1024}
@@ -33,8 +33,8 @@ start_node() {
   for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node.log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$work/node.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
   [ -n "$port" ] || { echo "node did not start"; cat "$work/node.log"; exit 1; }
-  # Warm the node up (JIT) with a small put, as a node that has been running would be.
-  head -c 8388608 /dev/urandom > "$work/warm.bin"
+  # Warm the node up (JIT tiering) with a 64 MiB put, as a node that has been running would be.
+  head -c 67108864 /dev/urandom > "$work/warm.bin"
   dotnet "$bin" shell --node "127.0.0.1:$port" -c "put $work/warm.bin warm/up" >/dev/null
 }
 stop_node() { kill "$node_pid" 2>/dev/null; wait "$node_pid" 2>/dev/null || true; node_pid=""; }

@@ -18,14 +18,7 @@ public sealed class ChunkBuffer : IDisposable
 
     public static ChunkBuffer Rent(int capacity) => new(ArrayPool<byte>.Shared.Rent(capacity), 0);
 
-    /// <summary>Wraps an array the caller gives up; it is not returned to the pool.</summary>
-    public static ChunkBuffer Wrap(byte[] array) => new(array, array.Length) { _pooled = false };
-
-    private bool _pooled = true;
-
     public int Length { get; internal set; }
-
-    public int Capacity => Array.Length;
 
     internal byte[] Array => _array ?? throw new ObjectDisposedException(nameof(ChunkBuffer));
 
@@ -38,6 +31,6 @@ public sealed class ChunkBuffer : IDisposable
     public void Dispose()
     {
         var array = Interlocked.Exchange(ref _array, null);
-        if (array is not null && _pooled) ArrayPool<byte>.Shared.Return(array);
+        if (array is not null) ArrayPool<byte>.Shared.Return(array);
     }
 }

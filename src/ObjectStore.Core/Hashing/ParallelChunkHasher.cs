@@ -68,7 +68,4 @@ public static class ParallelChunkHasher
         var cut = chunker.FindCut(rest, ref state);
         return cut < 0 ? rest.Length : cut;
     }
-
-    /// <summary>SHA-256 of the whole buffer, the speed the chunk-and-hash path is compared with.</summary>
-    public static ContentHash HashOnly(ReadOnlySpan<byte> data) => ContentHash.Compute(data);
 }

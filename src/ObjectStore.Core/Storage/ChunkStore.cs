@@ -43,7 +43,6 @@ public sealed class ChunkStore
     }
 
     public string Root { get; }
-    public string QuarantineDirectory => _quarantine;
 
     /// <summary>Temp files left by a crash are never visible as chunks; remove them at start-up.</summary>
     public int RemoveLeftoverTempFiles()
@@ -64,8 +63,6 @@ public sealed class ChunkStore
     }
 
     public bool Contains(ContentHash id) => File.Exists(PathOf(id));
-
-    public long SizeOf(ContentHash id) => new FileInfo(PathOf(id)).Length;
 
     /// <summary>
     /// Stores a chunk durably. The caller vouches that <paramref name="data"/> hashes to <paramref name="id"/>
