@@ -18,8 +18,10 @@ public sealed record StoreSettings
     public bool DataPlane { get; init; } = true;
     /// <summary>The data plane's port; 0 picks a free one (it is announced to each client).</summary>
     public int DataPort { get; init; }
-    /// <summary>Chunks cut from one upload that are not yet durable; the chunker stops taking bytes beyond it.</summary>
+    /// <summary>Chunks of one upload held in memory (cut, not yet in a temp file); the chunker stops taking bytes beyond it.</summary>
     public int ChunksInFlight { get; init; } = 8;
+    /// <summary>Chunks of one upload written but not yet made durable by a group commit; a second bound on the chunker.</summary>
+    public int ChunksAwaitingCommit { get; init; } = 128;
     /// <summary>Chunk files written (or read) at once by the storage actor's I/O tasks.</summary>
     public int IoParallelism { get; init; } = 4;
     /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
@@ -60,6 +62,7 @@ public sealed record StoreSettings
             IdleTimeout = c.GetTimeSpan("transfer.idle-timeout", TimeSpan.FromSeconds(30)),
             RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30)),
             ChunksInFlight = c.GetInt("storage.chunks-in-flight", 8),
+            ChunksAwaitingCommit = c.GetInt("storage.chunks-awaiting-commit", 128),
             IoParallelism = c.GetInt("storage.io-parallelism", 4),
             StorageRestartMinBackoff = c.GetTimeSpan("storage.restart-backoff.min", TimeSpan.FromSeconds(1)),
             StorageRestartMaxBackoff = c.GetTimeSpan("storage.restart-backoff.max", TimeSpan.FromSeconds(30)),

@@ -12,7 +12,7 @@ public class ChunkerActorTests : StoreTestKit
     public void Input_stops_being_accepted_while_the_in_flight_chunks_are_not_durable()
     {
         var storage = CreateTestProbe();
-        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1024), storage.Ref, "u1", chunksInFlight: 2));
+        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1024), storage.Ref, "u1", chunksInMemory: 2));
 
         for (var i = 0; i < 5; i++) chunker.Tell(new ChunkerActor.Bytes(i, new byte[1024]));
 
@@ -28,10 +28,32 @@ public class ChunkerActorTests : StoreTestKit
     }
 
     [Fact]
+    public void Chunks_written_to_disk_free_memory_but_not_past_the_commit_window()
+    {
+        var storage = CreateTestProbe();
+        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1024), storage.Ref, "u4", chunksInMemory: 1, chunksNotDurable: 3));
+
+        for (var i = 0; i < 6; i++) chunker.Tell(new ChunkerActor.Bytes(i, new byte[1024]));
+
+        var stores = new List<StoreChunk>();
+        for (var expected = 0; expected < 3; expected++)
+        {
+            ExpectMsg<ChunkerActor.Accepted>(a => a.Sequence == expected);
+            stores.Add(storage.ExpectMsg<StoreChunk>());
+            ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // one chunk in memory at a time
+            storage.Reply(new ChunkBufferReleased(stores[^1].Id));
+        }
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // three written, none durable: the commit window is full
+
+        storage.Reply(new ChunkStored(stores[0].Id, 1024, Written: true));
+        ExpectMsg<ChunkerActor.Accepted>(a => a.Sequence == 3);
+    }
+
+    [Fact]
     public void Done_lists_the_chunks_in_order_with_the_whole_object_hash()
     {
         var storage = CreateTestProbe();
-        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1000), storage.Ref, "u2", chunksInFlight: 8));
+        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1000), storage.Ref, "u2", chunksInMemory: 8));
         var data = new byte[2500];
         new Random(1).NextBytes(data);
 
@@ -56,7 +78,7 @@ public class ChunkerActorTests : StoreTestKit
     {
         var storage = CreateTestProbe();
         var parent = CreateTestProbe();
-        var chunker = parent.ChildActorOf(ChunkerActor.Props(new FixedSizeChunker(100), storage.Ref, "u3", chunksInFlight: 8));
+        var chunker = parent.ChildActorOf(ChunkerActor.Props(new FixedSizeChunker(100), storage.Ref, "u3", chunksInMemory: 8));
 
         chunker.Tell(new ChunkerActor.Bytes(0, new byte[100]));
         var store = storage.ExpectMsg<StoreChunk>();

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Akka.Actor;
-using ObjectStore.Actors.Storage;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
@@ -11,14 +9,22 @@ namespace ObjectStore.Actors.Chunking;
 
 /// <summary>
 /// Splits one upload's byte stream into chunks and has each stored. Three things overlap: cut-point
-/// search on this actor, SHA-256 of finished chunks on pool threads, SHA-256 of the whole object on
-/// one more task. Back-pressure: a piece of input is accepted only while fewer than
-/// <c>chunksInFlight</c> chunks wait to be durable; the rest wait in the stash, so the sender's
-/// window stops moving.
+/// search on this actor, SHA-256 of each finished chunk on a pool thread, and SHA-256 of the whole
+/// object, fed chunk by chunk in order by a chain of tasks. A chunk goes to storage once both hashes
+/// have read it. Back-pressure: a piece of input is taken only while fewer than <c>chunksInMemory</c>
+/// chunks are held in memory (cut, not yet written to a temp file) and fewer than
+/// <c>chunksNotDurable</c> wait for the storage's group commit; the rest wait in the stash, so the
+/// sender stops. Two bounds because they guard different things: memory, and how much page cache
+/// one put may have waiting on a single flush (a deep window lets the disk write in large batches,
+/// as `cp` and `sync` do; measured on 1 GiB, 8 chunks in flight: 6.5 s, 64: 4.9 s).
 /// </summary>
+/// <remarks>
+/// The input is copied into the chunk being built before <see cref="Accepted"/> is sent, so the sender
+/// may reuse its buffer as soon as it hears it.
+/// </remarks>
 public sealed class ChunkerActor : ReceiveActor, IWithStash
 {
-    /// <summary>Bytes of the object, in order. Answered with <see cref="Accepted"/> once taken in.</summary>
+    /// <summary>Bytes of the object, in order. Answered with <see cref="Accepted"/> once copied in.</summary>
     public sealed record Bytes(long Sequence, ReadOnlyMemory<byte> Data) : ILocalMessage;
     public sealed record Accepted(long Sequence) : ILocalMessage;
     /// <summary>No more bytes. Answered with <see cref="ChunkingDone"/> or <see cref="ChunkingFailed"/>.</summary>
@@ -30,78 +36,64 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     public sealed record ChunkingFailed(string Reason) : ILocalMessage;
 
     private sealed record Hashed(int Index, ContentHash Id, ChunkBuffer Data) : ILocalMessage;
-    private sealed record ObjectHashed(ContentHash Sha256) : ILocalMessage;
 
     private readonly IActorRef _storage;
     private readonly string _uploadId;
-    private readonly int _chunksInFlight;
+    private readonly int _chunksInMemory;
+    private readonly int _chunksNotDurable;
+    private readonly Dictionary<ContentHash, int> _unreleased = new();
+    private int _inMemory;
     private readonly ChunkSplitter _splitter;
     private readonly List<ChunkRef?> _chunks = [];
-    private readonly Channel<ReadOnlyMemory<byte>> _objectHashInput =
-        Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = true });
+    private readonly IncrementalHash _objectHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private Task _objectHashTail = Task.CompletedTask;
     private readonly Dictionary<ContentHash, List<int>> _waitingForStore = new();
     private int _inFlight;
     private long _newBytes;
     private IActorRef? _finishTo;
-    private ContentHash? _objectHash;
     private bool _failed;
 
     public IStash Stash { get; set; } = null!;
 
-    public ChunkerActor(IChunker chunker, IActorRef storage, string uploadId, int chunksInFlight)
+    public ChunkerActor(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable)
     {
         _storage = storage;
         _uploadId = uploadId;
-        _chunksInFlight = chunksInFlight;
+        _chunksInMemory = chunksInMemory;
+        _chunksNotDurable = Math.Max(chunksInMemory, chunksNotDurable);
         _splitter = new ChunkSplitter(chunker);
 
         Receive<Bytes>(HandleBytes);
         Receive<EndOfData>(_ => HandleEnd());
         Receive<Hashed>(HandleHashed);
+        Receive<ChunkBufferReleased>(m =>
+        {
+            if (Release(m.Id)) Stash.UnstashAll();
+        });
         Receive<ChunkStored>(HandleStored);
         Receive<ChunkStoreFailed>(m => Fail(m.Reason));
-        Receive<ObjectHashed>(m =>
-        {
-            _objectHash = m.Sha256;
-            TryFinish();
-        });
     }
 
-    public static Props Props(IChunker chunker, IActorRef storage, string uploadId, int chunksInFlight) =>
-        Akka.Actor.Props.Create(() => new ChunkerActor(chunker, storage, uploadId, chunksInFlight));
+    public static Props Props(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable = 0) =>
+        Akka.Actor.Props.Create(() => new ChunkerActor(chunker, storage, uploadId, chunksInMemory, chunksNotDurable));
 
-    protected override void PreStart()
-    {
-        var reader = _objectHashInput.Reader;
-        var self = Self;
-        Task.Run(async () =>
-        {
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            await foreach (var piece in reader.ReadAllAsync())
-                sha.AppendData(piece.Span);
-            return (object)new ObjectHashed(ContentHash.FromBytes(sha.GetHashAndReset()));
-        }).PipeTo(self);
-    }
+    private bool Full => _inMemory >= _chunksInMemory || _inFlight >= _chunksNotDurable;
 
     protected override void PostStop()
     {
-        _objectHashInput.Writer.TryComplete();
         _splitter.Dispose();
+        // The hash tasks may still be reading chunks; dispose the object hash after them.
+        var hash = _objectHash;
+        _objectHashTail.ContinueWith(_ => hash.Dispose());
     }
 
     private void HandleBytes(Bytes m)
     {
         if (_failed) return;
-        if (_inFlight >= _chunksInFlight)
+        if (Full)
         {
             Stash.Stash();
             return;
-        }
-        if (!_objectHashInput.Writer.TryWrite(m.Data))
-        {
-            // The object hasher is a thousand pieces behind (it hashes faster than any network feeds it,
-            // so this is rare): wait for it rather than hold ever more input in memory.
-            _objectHashInput.Writer.WriteAsync(m.Data).AsTask().GetAwaiter().GetResult();
         }
         _splitter.Write(m.Data.Span, EmitChunk);
         Sender.Tell(new Accepted(m.Sequence));
@@ -112,7 +104,14 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         var index = _chunks.Count;
         _chunks.Add(null);
         _inFlight++;
-        Task.Run<object>(() => new Hashed(index, ContentHash.Compute(chunk.Span), chunk)).PipeTo(Self);
+        _inMemory++;
+        var objectHash = _objectHash;
+        // Chunks join the object hash strictly in order: each step waits for the one before.
+        _objectHashTail = _objectHashTail.ContinueWith(_ => objectHash.AppendData(chunk.Span), TaskScheduler.Default);
+        var chunkHash = Task.Run(() => ContentHash.Compute(chunk.Span));
+        Task.WhenAll(chunkHash, _objectHashTail)
+            .ContinueWith(_ => (object)new Hashed(index, chunkHash.Result, chunk), TaskScheduler.Default)
+            .PipeTo(Self);
     }
 
     private void HandleHashed(Hashed m)
@@ -125,6 +124,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         _chunks[m.Index] = new ChunkRef(m.Id, m.Data.Length);
         if (!_waitingForStore.TryGetValue(m.Id, out var indexes)) _waitingForStore[m.Id] = indexes = [];
         indexes.Add(m.Index);
+        _unreleased[m.Id] = _unreleased.GetValueOrDefault(m.Id) + 1;
         _storage.Tell(new StoreChunk(m.Id, m.Data, _uploadId));
     }
 
@@ -135,15 +135,25 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         if (indexes.Count == 0) _waitingForStore.Remove(m.Id);
         if (m.Written) _newBytes += m.Length;
         _inFlight--;
+        Release(m.Id); // a storage that skips the release message still frees the slot
         // Everything waiting goes back to the mailbox in order; what still does not fit is stashed again.
         Stash.UnstashAll();
         TryFinish();
     }
 
+    private bool Release(ContentHash id)
+    {
+        if (!_unreleased.TryGetValue(id, out var count)) return false;
+        if (count == 1) _unreleased.Remove(id);
+        else _unreleased[id] = count - 1;
+        _inMemory--;
+        return true;
+    }
+
     private void HandleEnd()
     {
         if (_failed) return;
-        if (_inFlight >= _chunksInFlight)
+        if (Full)
         {
             Stash.Stash();
             return;
@@ -151,14 +161,15 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         _finishTo = Sender;
         var last = _splitter.Complete();
         if (last is not null) EmitChunk(last);
-        _objectHashInput.Writer.TryComplete();
         TryFinish();
     }
 
     private void TryFinish()
     {
-        if (_failed || _finishTo is null || _inFlight > 0 || _objectHash is null) return;
-        _finishTo.Tell(new ChunkingDone(_chunks.Select(c => c!.Value).ToList(), _splitter.BytesIn, _objectHash.Value, _newBytes));
+        // Every chunk durable implies every chunk went through the object hash before it was stored.
+        if (_failed || _finishTo is null || _inFlight > 0) return;
+        var sha = ContentHash.FromBytes(_objectHash.GetHashAndReset());
+        _finishTo.Tell(new ChunkingDone(_chunks.Select(c => c!.Value).ToList(), _splitter.BytesIn, sha, _newBytes));
         _finishTo = null;
     }
 

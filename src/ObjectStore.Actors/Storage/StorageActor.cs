@@ -34,10 +34,10 @@ public sealed class StorageActor : ReceiveActor
     private readonly Queue<Func<Task<object>>> _pendingIo = new();
     private int _ioRunning;
 
-    private readonly List<(IActorRef ReplyTo, ChunkStored Stored)> _awaitingSync = [];
-    private readonly HashSet<string> _directoriesToSync = [];
-    private readonly HashSet<ContentHash> _unsynced = [];
-    private bool _syncRunning;
+    private readonly List<(IActorRef ReplyTo, ChunkStored Stored)> _awaitingCommit = [];
+    private readonly List<ChunkStore.PendingChunk> _toCommit = [];
+    private readonly HashSet<ContentHash> _uncommitted = [];
+    private bool _commitRunning;
 
     public StorageActor(StoreSettings settings, string nodeId, IStorageFaults? faults = null)
     {
@@ -47,7 +47,7 @@ public sealed class StorageActor : ReceiveActor
 
         Receive<StoreChunk>(HandleStoreChunk);
         Receive<IoDone>(HandleIoDone);
-        Receive<DirectoriesSynced>(HandleDirectoriesSynced);
+        Receive<GroupCommitted>(HandleGroupCommitted);
         Receive<ReadChunk>(m => EnqueueIo(ReadTask(m.Id, Sender)));
         Receive<CommitObject>(HandleCommit);
         Receive<ReleaseUpload>(m => _pinsByUpload.Remove(m.UploadId));
@@ -106,7 +106,7 @@ public sealed class StorageActor : ReceiveActor
             {
                 try
                 {
-                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, store.Write(m.Id, m.Data.Span)));
+                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, store.WriteTemp(m.Id, m.Data.Span)));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -159,69 +159,73 @@ public sealed class StorageActor : ReceiveActor
     {
         _ioRunning--;
         if (m.Reply is ChunkWritten written)
+        {
+            m.ReplyTo.Tell(new ChunkBufferReleased(written.Id));
             AfterWrite(m.ReplyTo, written);
+        }
         else
             m.ReplyTo.Tell(m.Reply);
         StartIo();
     }
 
     /// <summary>
-    /// A chunk file is written and renamed; it is durable once its directory is synced. Directory syncs
-    /// are grouped: one sync task at a time covers every chunk renamed since the last one started.
-    /// A chunk found already present but still waiting for such a sync waits for it too, so no put is
-    /// ever acknowledged on a chunk that a power cut could take away.
+    /// A chunk is in a temp file; it becomes durable and visible in the next group commit. One commit
+    /// task runs at a time and takes every chunk written since the last one started. A chunk found
+    /// already present while a commit of it may still be running waits for the next commit, so no
+    /// put is ever acknowledged on a chunk that a power cut could take away.
     /// </summary>
     private void AfterWrite(IActorRef replyTo, ChunkWritten m)
     {
-        var reply = new ChunkStored(m.Id, m.Length, m.Write.Written);
-        if (!_settings.Fsync || (!m.Write.Written && !_unsynced.Contains(m.Id)))
+        var written = m.Pending is not null;
+        var reply = new ChunkStored(m.Id, m.Length, written);
+        if (!written && !_uncommitted.Contains(m.Id))
         {
             replyTo.Tell(reply);
             return;
         }
-        if (m.Write.Written)
+        if (m.Pending is not null)
         {
-            _unsynced.Add(m.Id);
-            _directoriesToSync.Add(m.Write.Directory);
+            _uncommitted.Add(m.Id);
+            _toCommit.Add(m.Pending);
         }
-        _awaitingSync.Add((replyTo, reply));
-        StartDirectorySync();
+        _awaitingCommit.Add((replyTo, reply));
+        StartGroupCommit();
     }
 
-    private void StartDirectorySync()
+    private void StartGroupCommit()
     {
-        if (_syncRunning || _awaitingSync.Count == 0) return;
-        _syncRunning = true;
-        var batch = _awaitingSync.ToList();
-        var directories = _directoriesToSync.ToList();
-        _awaitingSync.Clear();
-        _directoriesToSync.Clear();
+        if (_commitRunning || _awaitingCommit.Count == 0) return;
+        _commitRunning = true;
+        var waiting = _awaitingCommit.ToList();
+        var chunks = _toCommit.ToList();
+        _awaitingCommit.Clear();
+        _toCommit.Clear();
         var store = _chunks;
         Task.Run<object>(() =>
         {
             try
             {
-                store.SyncDirectories(directories);
-                return new DirectoriesSynced(batch, null);
+                store.MakeDurable(chunks);
+                return new GroupCommitted(waiting, chunks, null);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return new DirectoriesSynced(batch, e.Message);
+                return new GroupCommitted(waiting, chunks, e.Message);
             }
         }).PipeTo(Self);
     }
 
-    private void HandleDirectoriesSynced(DirectoriesSynced m)
+    private void HandleGroupCommitted(GroupCommitted m)
     {
-        _syncRunning = false;
-        foreach (var (replyTo, stored) in m.Batch)
+        _commitRunning = false;
+        foreach (var chunk in m.Chunks) _uncommitted.Remove(chunk.Id);
+        foreach (var (replyTo, stored) in m.Waiting)
         {
-            _unsynced.Remove(stored.Id);
             replyTo.Tell(m.Error is null
                 ? stored
-                : new ChunkStoreFailed(stored.Id, $"cannot make chunk {stored.Id.ToShortString()} durable: {m.Error}"));
+                : new ChunkStoreFailed(stored.Id, $"cannot store chunk {stored.Id.ToShortString()}: {m.Error}"));
         }
-        StartDirectorySync();
+        StartGroupCommit();
     }
 
     private void HandleCommit(CommitObject m)
@@ -311,6 +315,6 @@ public sealed class StorageActor : ReceiveActor
         new(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");
 
     private sealed record IoDone(IActorRef ReplyTo, object Reply) : ILocalMessage;
-    private sealed record ChunkWritten(ContentHash Id, int Length, ChunkStore.ChunkWrite Write) : ILocalMessage;
-    private sealed record DirectoriesSynced(List<(IActorRef ReplyTo, ChunkStored Stored)> Batch, string? Error) : ILocalMessage;
+    private sealed record ChunkWritten(ContentHash Id, int Length, ChunkStore.PendingChunk? Pending) : ILocalMessage;
+    private sealed record GroupCommitted(List<(IActorRef ReplyTo, ChunkStored Stored)> Waiting, List<ChunkStore.PendingChunk> Chunks, string? Error) : ILocalMessage;
 }

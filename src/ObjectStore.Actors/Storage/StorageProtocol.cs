@@ -15,6 +15,9 @@ public static class StorageProtocol
 
     /// <summary>Store a chunk whose id the sender computed. The storage actor disposes <paramref name="Data"/>.</summary>
     public sealed record StoreChunk(ContentHash Id, ChunkBuffer Data, string UploadId) : ILocalMessage;
+    /// <summary>The chunk's bytes are on disk (not yet durable) and its buffer is free; always before its ChunkStored.</summary>
+    public sealed record ChunkBufferReleased(ContentHash Id) : ILocalMessage;
+    /// <summary>The chunk is durable and visible.</summary>
     public sealed record ChunkStored(ContentHash Id, int Length, bool Written) : ILocalMessage;
     public sealed record ChunkStoreFailed(ContentHash Id, string Reason) : ILocalMessage;
 

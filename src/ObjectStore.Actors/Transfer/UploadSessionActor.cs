@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
@@ -28,12 +29,13 @@ public sealed class UploadSessionActor : ReceiveActor
     private byte[] _dataToken = [];
     private IActorRef _chunker = ActorRefs.Nobody;
 
-    // Data-port mode: the connection, reads started and not yet taken by the chunker, and whether the
-    // client has closed its side (all bytes sent) and announced its total.
-    private const int DataReadSize = 64 * 1024;
+    // Data-port mode: the connection, reads handed to the chunker and not yet copied by it (their
+    // pooled buffers come back when it has), and whether the client has closed its side.
+    private const int DataReadSize = 1024 * 1024;
+    private const int DataReadsAhead = 8;
     private TcpClient? _connection;
     private bool _readPending, _dataEnded;
-    private long _readsUnaccepted;
+    private readonly Dictionary<long, byte[]> _readsUnaccepted = new();
     private UploadComplete? _completeAnnounced;
     private long _nextSequence;
     private long _bytesReceived;
@@ -59,7 +61,7 @@ public sealed class UploadSessionActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _storage, _uploadId, _settings.ChunksInFlight), "chunker");
+        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _storage, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
         if (_dataPlane is not null) _dataToken = _dataPlane.Expect(Self);
@@ -122,7 +124,7 @@ public sealed class UploadSessionActor : ReceiveActor
                 _client.Tell(new FrameAck(m.Sequence));
                 return;
             }
-            _readsUnaccepted--;
+            if (_readsUnaccepted.Remove(m.Sequence, out var buffer)) ArrayPool<byte>.Shared.Return(buffer);
             ReadMore();
         });
         Receive<UploadComplete>(m =>
@@ -169,9 +171,11 @@ public sealed class UploadSessionActor : ReceiveActor
 
     private void ReadMore()
     {
-        if (_connection is null || _readPending || _dataEnded || _readsUnaccepted >= _settings.Window) return;
+        if (_connection is null || _readPending || _dataEnded || _readsUnaccepted.Count >= DataReadsAhead) return;
         _readPending = true;
-        var buffer = new byte[DataReadSize];
+        // Pooled 1 MiB buffers: a sixteenth of the messages that 64 KiB reads would take, and no large
+        // object heap allocation per read. A buffer goes back to the pool once the chunker has copied it.
+        var buffer = ArrayPool<byte>.Shared.Rent(DataReadSize);
         _connection.GetStream().ReadAsync(buffer).AsTask().PipeTo(Self,
             success: count => new DataRead(buffer, count, null),
             failure: e => new DataRead(buffer, 0, e.GetBaseException().Message));
@@ -187,6 +191,7 @@ public sealed class UploadSessionActor : ReceiveActor
         }
         if (m.Count == 0)
         {
+            ArrayPool<byte>.Shared.Return(m.Buffer);
             _dataEnded = true;
             FinishDataIfComplete();
             return;
@@ -197,7 +202,7 @@ public sealed class UploadSessionActor : ReceiveActor
             Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: more bytes than the announced {_request.ExpectedSize}");
             return;
         }
-        _readsUnaccepted++;
+        _readsUnaccepted[_nextSequence] = m.Buffer;
         _chunker.Tell(new ChunkerActor.Bytes(_nextSequence++, m.Buffer.AsMemory(0, m.Count)));
         ReadMore();
     }

@@ -19,6 +19,41 @@ public static partial class DurableFiles
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(int fd);
+
+    /// <summary>
+    /// Flushes every dirty page and the journal of the file system holding <paramref name="path"/> in
+    /// one call (Linux syncfs), what `sync` does for one file system. Returns false where the call does
+    /// not exist, so the caller can fsync file by file instead.
+    /// </summary>
+    public static bool TrySyncFileSystem(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        var fd = Open(path, ReadOnlyDirectory);
+        if (fd < 0) throw new IOException($"cannot open {path} to sync its file system (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (SyncFs(fd) != 0) throw new IOException($"syncfs of {path} failed (errno {Marshal.GetLastPInvokeError()})");
+            return true;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    /// <summary>fsync of one file's data and metadata.</summary>
+    public static void SyncFile(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(handle);
+    }
+
     /// <summary>Makes the directory's entries (a rename, a new file) durable. A no-op off Linux/Unix.</summary>
     public static void SyncDirectory(string path)
     {
