@@ -1,4 +1,5 @@
 using ObjectStore.Actors.Client;
+using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Validation;
 
 namespace ObjectStore.Actors.Shell;
@@ -84,9 +85,13 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
     private async Task PutOneAsync(string file, string bucket, string key)
     {
         var size = new FileInfo(file).Length;
-        using var progress = size >= ProgressThreshold ? output.StartProgress($"put {bucket}/{key}", size) : null;
-        var done = await client.PutFileAsync(file, bucket, key, progress);
-        progress?.Report(size);
+        StoreProtocol.PutCompleted done;
+        // The bar is cleared before the result line is printed.
+        using (var progress = size >= ProgressThreshold ? output.StartProgress($"put {bucket}/{key}", size) : null)
+        {
+            done = await client.PutFileAsync(file, bucket, key, progress);
+            progress?.Report(size);
+        }
         output.Line($"put {bucket}/{key}  {Sizes.Human(done.Object.Size)}  {done.Object.ChunkCount} chunks  " +
                     $"{Sizes.Human(done.NewChunkBytes)} new  sha256 {done.Object.Sha256}");
     }
@@ -124,18 +129,19 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
     private async Task GetOneAsync(string bucket, string key, string target)
     {
         IShellProgress? progress = null;
+        ObjectInfo info;
         try
         {
-            var info = await client.GetFileAsync(bucket, key, target,
+            info = await client.GetFileAsync(bucket, key, target,
                 started: o => progress = o.Size >= ProgressThreshold ? output.StartProgress($"get {bucket}/{key}", o.Size) : null,
                 progress: new Relay(() => progress));
             progress?.Report(info.Size);
-            output.Line($"got {bucket}/{key} -> {target}  {Sizes.Human(info.Size)}  sha256 {info.Sha256}");
         }
         finally
         {
             progress?.Dispose();
         }
+        output.Line($"got {bucket}/{key} -> {target}  {Sizes.Human(info.Size)}  sha256 {info.Sha256}");
     }
 
     private async Task<ShellOutcome> GetTreeAsync(string source, string directory)
