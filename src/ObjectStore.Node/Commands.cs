@@ -13,10 +13,20 @@ namespace ObjectStore.Node;
 /// <summary>The three things the executable does. Exit codes: 0 done, 1 a command failed, 2 could not start.</summary>
 public static class Commands
 {
-    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, string? configFile, CancellationToken cancel)
+    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, string[] seeds, string? configFile, CancellationToken cancel)
     {
         if (!TryLoad(configFile, NodeOverrides(data, host, port), out var config, out var settings)) return 2;
-        using var app = NodeHost.Build(config, settings, LogLevel.Information, (system, handles) =>
+        var seedAddresses = new List<(string Host, int Port)>();
+        foreach (var seed in seeds)
+        {
+            if (!TryParseAddress(seed, out var seedHost, out var seedPort))
+            {
+                Console.Error.WriteLine($"error: --seed must be HOST:PORT, got '{seed}'");
+                return 2;
+            }
+            seedAddresses.Add((seedHost, seedPort));
+        }
+        using var app = NodeHost.Build(config, settings, LogLevel.Information, seedAddresses, (system, handles) =>
         {
             // Scripts and tests wait for this line to learn the bound port.
             Console.Out.WriteLine($"objectstore node {handles.NodeId} listening on {NodeHost.AddressOf(system)}, data in {Path.GetFullPath(settings.DataDirectory)}");
@@ -69,7 +79,7 @@ public static class Commands
     {
         var overrides = NodeOverrides(data, "127.0.0.1", port ?? 0).Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = WARNING"]);
         if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
-        using var app = NodeHost.Build(config, settings, LogLevel.Warning);
+        using var app = NodeHost.Build(config, settings, LogLevel.Warning, []);
         await app.StartAsync();
         try
         {
@@ -88,6 +98,8 @@ public static class Commands
     private static readonly string[] ShellOverrides =
     [
         "akka.remote.dot-netty.tcp.port = 0",
+        // The shell talks to one node over Akka.Remote; it never joins the cluster.
+        "akka.actor.provider = remote",
         // Results go to stdout and one-line errors to stderr. Akka's own log lines (association errors
         // when a node dies, DotNetty's "Unable to REMOVE channel" at exit) would only repeat what the
         // shell's error already says, so they are off; OBJECTSTORE_SHELL_LOGLEVEL=DEBUG turns them on, on stderr.

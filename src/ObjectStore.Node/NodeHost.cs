@@ -14,7 +14,8 @@ public sealed class CoordinatorKey;
 /// <summary>A node on Akka.Hosting: one actor system with the storage actor and the coordinator.</summary>
 public static class NodeHost
 {
-    public static IHost Build(Config config, StoreSettings settings, LogLevel consoleLogLevel, Action<ActorSystem, StoreNode.Handles>? started = null)
+    public static IHost Build(Config config, StoreSettings settings, LogLevel consoleLogLevel,
+        IReadOnlyList<(string Host, int Port)> seeds, Action<ActorSystem, StoreNode.Handles>? started = null)
     {
         // No default sources: they add appsettings.json with reload-on-change, i.e. a recursive
         // FileSystemWatcher on the working directory, which then wakes on every chunk the node writes
@@ -34,10 +35,22 @@ public static class NodeHost
             {
                 var handles = StoreNode.Start(system, settings);
                 registry.Register<CoordinatorKey>(handles.Coordinator);
+                JoinCluster(system, seeds);
                 started?.Invoke(system, handles);
             });
         });
         return builder.Build();
+    }
+
+    /// <summary>Joins the seeds, or, with none, itself: the first node of a new cluster.</summary>
+    private static void JoinCluster(ActorSystem system, IReadOnlyList<(string Host, int Port)> seeds)
+    {
+        if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return;
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var addresses = seeds.Count == 0
+            ? [cluster.SelfAddress]
+            : seeds.Select(s => new Address("akka.tcp", system.Name, s.Host, s.Port)).ToList();
+        cluster.JoinSeedNodes(addresses);
     }
 
     public static string AddressOf(ActorSystem system)

@@ -6,10 +6,12 @@ var host = new Option<string?>("--host") { Description = "address to bind and ad
 var port = new Option<int?>("--port") { Description = "TCP port; 0 picks a free one; default from akka.hocon (4053)" };
 var config = new Option<string?>("--config") { Description = "extra HOCON file that overrides akka.hocon (see config/)" };
 var nodeAddress = new Option<string>("--node") { Description = "HOST:PORT of the node to talk to", DefaultValueFactory = _ => "127.0.0.1:4053" };
+var seeds = new Option<string[]>("--seed") { Description = "HOST:PORT of a node of the cluster to join (repeatable); none: start a new cluster", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
 var script = new Option<string?>("-c") { Description = "run these ';'-separated commands and exit (non-zero on the first error)" };
 
-var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, config };
-node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port), result.GetValue(config), cancel));
+var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, seeds, config };
+node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port),
+    result.GetValue(seeds) ?? [], result.GetValue(config), cancel));
 
 var shell = new Command("shell", "open the console shell against a running node") { nodeAddress, script, config };
 shell.SetAction((result, _) => Commands.RunShellAsync(result.GetValue(nodeAddress)!, result.GetValue(script), result.GetValue(config)));

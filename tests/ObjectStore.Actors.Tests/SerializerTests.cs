@@ -30,6 +30,10 @@ public class SerializerTests : StoreTestKit
         new ObjectDeleted("photos", "k"),
         new DeleteObject("photos", "k"),
         new StoreError(StoreErrorCode.Corrupt, "chunk is bad"),
+        ListMembers.Instance,
+        GetNodeStatus.Instance,
+        new NodeStatus("node-1", 3, 40),
+        new MemberListing([new MemberInfo("akka.tcp://objectstore@127.0.0.1:4053", "Up", ["storage"], "node-1", 3, 40)]),
     };
 
     private StoreMessageSerializer Serializer => (StoreMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(PutObject));
@@ -47,6 +51,7 @@ public class SerializerTests : StoreTestKit
     {
         ObjectListing l => $"{l.Bucket}|{string.Join(",", l.Objects)}|{l.Truncated}",
         BucketListing b => string.Join(",", b.Buckets),
+        MemberListing l => string.Join(",", l.Members.Select(m => $"{m.Address}|{m.Status}|{string.Join("+", m.Roles)}|{m.NodeId}|{m.Objects}|{m.Chunks}")),
         _ => message.ToString()!,
     };
 

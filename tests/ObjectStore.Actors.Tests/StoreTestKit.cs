@@ -15,6 +15,7 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
 {
     public static Config TestConfig { get; } = ConfigurationFactory.ParseString("""
         akka.actor.serialize-messages = on
+        akka.actor.provider = remote
         akka.remote.dot-netty.tcp.port = 0
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING

@@ -87,9 +87,11 @@ public static partial class ObjectStoreProcess
             get { lock (_log) return _log.ToString(); }
         }
 
-        public static async Task<NodeProcess> StartAsync(string dataDirectory, int port = 0)
+        public static async Task<NodeProcess> StartAsync(string dataDirectory, int port = 0, params string[] seeds)
         {
-            var process = Process.Start(StartInfo("node", "--data", dataDirectory, "--port", port.ToString()))!;
+            var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString() };
+            foreach (var seed in seeds) args.AddRange(["--seed", seed]);
+            var process = Process.Start(StartInfo([.. args]))!;
             var node = new NodeProcess(process);
             var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
             process.OutputDataReceived += (_, e) =>

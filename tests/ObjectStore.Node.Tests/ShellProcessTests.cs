@@ -80,6 +80,31 @@ public class ShellProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_node_started_with_a_seed_joins_its_cluster_and_members_lists_both()
+    {
+        using var seed = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("seed"));
+        using var member = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("member"), 0, $"127.0.0.1:{seed.Port}");
+        var seedId = File.ReadAllText(_files.PathOf("seed/node-id")).Trim();
+        var memberId = File.ReadAllText(_files.PathOf("member/node-id")).Trim();
+
+        // Joining takes a gossip round or two: ask again until both are Up (bounded).
+        ObjectStoreProcess.Result members = new(1, "", "");
+        for (var attempt = 0; attempt < 30; attempt++)
+        {
+            members = await ObjectStoreProcess.ShellAsync(member.Port, "members");
+            if (members.ExitCode == 0 && members.Stdout.Contains(seedId) && members.Stdout.Contains(memberId)
+                && members.Stdout.Split('\n').Count(l => l.Contains(" Up ")) == 2) break;
+            await Task.Delay(500);
+        }
+        Assert.True(members.ExitCode == 0, members.Stderr);
+        Assert.Contains($"127.0.0.1:{seed.Port}", members.Stdout);
+        Assert.Contains($"127.0.0.1:{member.Port}", members.Stdout);
+        Assert.Contains(seedId, members.Stdout);
+        Assert.Contains(memberId, members.Stdout);
+        Assert.Equal(2, members.Stdout.Split('\n').Count(l => l.Contains(" Up ")));
+    }
+
+    [Fact]
     public async Task A_shell_pointed_at_no_node_says_so()
     {
         var result = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null, "shell", "--node", "127.0.0.1:1", "-c", "ls");

@@ -80,6 +80,8 @@ public sealed class StoreClient
 
     public Task<ObjectDeleted> DeleteAsync(string bucket, string key) => RequestAsync<ObjectDeleted>(new DeleteObject(bucket, key));
 
+    public Task<MemberListing> MembersAsync() => RequestAsync<MemberListing>(ListMembers.Instance);
+
     private async Task<T> RequestAsync<T>(object request)
     {
         object reply;

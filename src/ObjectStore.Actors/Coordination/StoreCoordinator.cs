@@ -67,6 +67,51 @@ public sealed class StoreCoordinator : ReceiveActor
         {
             if (Check(m.Bucket, m.Key)) AskStorage(m);
         });
+        Receive<GetNodeStatus>(AskStorage);
+        Receive<ListMembers>(_ => ListMembersTo(Sender));
+    }
+
+    /// <summary>
+    /// The cluster as this node sees it, each member asked for its own node id and counts (a member
+    /// that does not answer in time is listed with empty id and -1 counts, not left out).
+    /// </summary>
+    private void ListMembersTo(IActorRef client)
+    {
+        var system = Context.System;
+        var timeout = _settings.RequestTimeout;
+        List<(Address Address, string Status, IReadOnlyList<string> Roles)> members;
+        if (((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider)
+        {
+            var state = Akka.Cluster.Cluster.Get(system).State;
+            var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+            members = state.Members
+                .Select(m => (m.Address, unreachable.Contains(m.Address) ? $"{m.Status} (unreachable)" : m.Status.ToString(),
+                    (IReadOnlyList<string>)m.Roles.Order().ToList()))
+                .ToList();
+        }
+        else
+        {
+            members = [(((ExtendedActorSystem)system).Provider.DefaultAddress, "Up", [])];
+        }
+        var asks = members.Select(async m =>
+        {
+            var status = await AskStatus(system, m.Address, timeout);
+            return new MemberInfo(m.Address.ToString(), m.Status, m.Roles, status?.NodeId ?? "", status?.Objects ?? -1, status?.Chunks ?? -1);
+        });
+        Task.WhenAll(asks).PipeTo(client, success: infos => new MemberListing(infos));
+    }
+
+    private static async Task<NodeStatus?> AskStatus(ActorSystem system, Address address, TimeSpan timeout)
+    {
+        try
+        {
+            var reply = await system.ActorSelection(new RootActorPath(address) / "user" / Name).Ask<object>(GetNodeStatus.Instance, timeout);
+            return reply as NodeStatus;
+        }
+        catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException or TaskCanceledException)
+        {
+            return null;
+        }
     }
 
     public static Props Props(StoreSettings settings, IActorRef storage, DataPlane? dataPlane = null) =>

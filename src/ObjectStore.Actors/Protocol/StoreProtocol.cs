@@ -25,6 +25,9 @@ public sealed record ChunkLocation(ContentHash Id, int Length, IReadOnlyList<str
 
 public sealed record BucketInfo(string Name, long Objects, long Bytes);
 
+/// <summary>A cluster member as `members` shows it; NodeId is empty and the counts -1 when it did not answer.</summary>
+public sealed record MemberInfo(string Address, string Status, IReadOnlyList<string> Roles, string NodeId, long Objects, long Chunks);
+
 /// <summary>
 /// What a shell says to a node and hears back. Bulk data moves as <see cref="DataFrame"/>s of at most
 /// one frame-size each, with at most a window of them unacknowledged, in either direction.
@@ -65,6 +68,18 @@ public static class StoreProtocol
     public sealed record ObjectDetails(ObjectInfo Object, IReadOnlyList<ChunkLocation> Chunks) : IStoreMessage;
     public sealed record DeleteObject(string Bucket, string Key) : IStoreMessage;
     public sealed record ObjectDeleted(string Bucket, string Key) : IStoreMessage;
+
+    // --- cluster
+    public sealed record ListMembers : IStoreMessage
+    {
+        public static readonly ListMembers Instance = new();
+    }
+    public sealed record MemberListing(IReadOnlyList<MemberInfo> Members) : IStoreMessage;
+    public sealed record GetNodeStatus : IStoreMessage
+    {
+        public static readonly GetNodeStatus Instance = new();
+    }
+    public sealed record NodeStatus(string NodeId, long Objects, long Chunks) : IStoreMessage;
 
     /// <summary>Every failure a node reports: a code a program can act on and a message a person can read.</summary>
     public sealed record StoreError(StoreErrorCode Code, string Message) : IStoreMessage;

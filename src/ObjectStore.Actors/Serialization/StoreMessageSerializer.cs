@@ -37,6 +37,10 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
     private const string DeleteObjectManifest = "rm";
     private const string ObjectDeletedManifest = "rmok";
     private const string StoreErrorManifest = "err";
+    private const string ListMembersManifest = "members";
+    private const string MemberListingManifest = "membersok";
+    private const string GetNodeStatusManifest = "status";
+    private const string NodeStatusManifest = "statusok";
 
     public override string Manifest(object o) => o switch
     {
@@ -59,6 +63,10 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         DeleteObject => DeleteObjectManifest,
         ObjectDeleted => ObjectDeletedManifest,
         StoreError => StoreErrorManifest,
+        ListMembers => ListMembersManifest,
+        MemberListing => MemberListingManifest,
+        GetNodeStatus => GetNodeStatusManifest,
+        NodeStatus => NodeStatusManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a store protocol message", nameof(o)),
     };
 
@@ -119,6 +127,22 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
             case DeleteObject m: w.String(m.Bucket); w.String(m.Key); break;
             case ObjectDeleted m: w.String(m.Bucket); w.String(m.Key); break;
             case StoreError m: w.Byte((byte)m.Code); w.String(m.Message); break;
+            case ListMembers: break;
+            case GetNodeStatus: break;
+            case NodeStatus m: w.String(m.NodeId); w.Int64(m.Objects); w.Int64(m.Chunks); break;
+            case MemberListing m:
+                w.Int32(m.Members.Count);
+                foreach (var member in m.Members)
+                {
+                    w.String(member.Address);
+                    w.String(member.Status);
+                    w.Int32(member.Roles.Count);
+                    foreach (var role in member.Roles) w.String(role);
+                    w.String(member.NodeId);
+                    w.Int64(member.Objects);
+                    w.Int64(member.Chunks);
+                }
+                break;
             default: throw new ArgumentException($"{obj.GetType()} is not a store protocol message", nameof(obj));
         }
         return w.ToArray();
@@ -171,6 +195,10 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
             DeleteObjectManifest => new DeleteObject(r.String(), r.String()),
             ObjectDeletedManifest => new ObjectDeleted(r.String(), r.String()),
             StoreErrorManifest => ReadError(ref r),
+            ListMembersManifest => ListMembers.Instance,
+            GetNodeStatusManifest => GetNodeStatus.Instance,
+            NodeStatusManifest => new NodeStatus(r.String(), r.Int64(), r.Int64()),
+            MemberListingManifest => ReadMembers(ref r),
             _ => throw new SerializationException($"unknown store message manifest '{manifest}'"),
         };
         r.End();
@@ -191,6 +219,22 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         var objects = new List<ObjectInfo>(count);
         for (var i = 0; i < count; i++) objects.Add(ReadInfo(ref r));
         return new ObjectListing(bucket, objects, r.Bool());
+    }
+
+    private static MemberListing ReadMembers(ref WireReader r)
+    {
+        var count = r.Count(36);
+        var members = new List<MemberInfo>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var address = r.String();
+            var status = r.String();
+            var roleCount = r.Count(4);
+            var roles = new List<string>(roleCount);
+            for (var j = 0; j < roleCount; j++) roles.Add(r.String());
+            members.Add(new MemberInfo(address, status, roles, r.String(), r.Int64(), r.Int64()));
+        }
+        return new MemberListing(members);
     }
 
     private static BucketListing ReadBuckets(ref WireReader r)

@@ -20,6 +20,7 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
           ls BUCKET[/PREFIX]            list objects
           stat BUCKET/KEY               size, SHA-256, version, chunks and where they are
           rm BUCKET/KEY                 delete an object
+          members                       the cluster: address, status, roles, node id, objects, chunks
           help                          this text
           exit                          leave the shell
         bucket names follow S3's rules (3-63 of a-z 0-9 . -); keys are up to 1024 bytes of UTF-8.
@@ -51,7 +52,8 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
                 ("ls", 2) => await ListAsync(words[1]),
                 ("stat", 2) => await StatAsync(words[1]),
                 ("rm", 2) => await RemoveAsync(words[1]),
-                ("put" or "get" or "ls" or "stat" or "rm", _) => Fail($"wrong arguments for '{words[0]}'; see 'help'"),
+                ("members", 1) => await MembersAsync(),
+                ("put" or "get" or "ls" or "stat" or "rm" or "members", _) => Fail($"wrong arguments for '{words[0]}'; see 'help'"),
                 _ => Fail($"unknown command '{words[0]}'; type 'help' for the list"),
             };
         }
@@ -234,6 +236,20 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
         var address = ObjectAddress.ParseObject(target);
         await client.DeleteAsync(address.Bucket, address.Key);
         output.Line($"removed {address}");
+        return ShellOutcome.Ok;
+    }
+
+    private async Task<ShellOutcome> MembersAsync()
+    {
+        var listing = await client.MembersAsync();
+        output.Line($"{"address",-40} {"status",-12} {"roles",-10} {"node",-18} {"objects",8} {"chunks",8}");
+        foreach (var m in listing.Members)
+        {
+            var node = m.NodeId.Length == 0 ? "(no answer)" : m.NodeId;
+            var objects = m.Objects < 0 ? "?" : m.Objects.ToString();
+            var chunks = m.Chunks < 0 ? "?" : m.Chunks.ToString();
+            output.Line($"{m.Address,-40} {m.Status,-12} {string.Join(",", m.Roles),-10} {node,-18} {objects,8} {chunks,8}");
+        }
         return ShellOutcome.Ok;
     }
 

@@ -38,6 +38,7 @@ public sealed class StorageActor : ReceiveActor
     private readonly List<ChunkStore.PendingChunk> _toCommit = [];
     private readonly HashSet<ContentHash> _uncommitted = [];
     private bool _commitRunning;
+    private long _chunkCount;
 
     public StorageActor(StoreSettings settings, string nodeId, IStorageFaults? faults = null)
     {
@@ -59,6 +60,7 @@ public sealed class StorageActor : ReceiveActor
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
         Receive<StatObject>(HandleStat);
         Receive<DeleteObject>(HandleDelete);
+        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_nodeId, _index.ObjectCount(), _chunkCount)));
     }
 
     public static Props Props(StoreSettings settings, string nodeId, IStorageFaults? faults = null) =>
@@ -70,6 +72,7 @@ public sealed class StorageActor : ReceiveActor
         _index = new ObjectIndex(_settings.DataDirectory);
         var temps = _chunks.RemoveLeftoverTempFiles();
         var orphans = RemoveOrphanChunks();
+        _chunkCount = _chunks.EnumerateChunks().LongCount();
         _log.Info("storage ready at {0}: {1} objects; removed {2} leftover temp files and {3} unreferenced chunks",
             _chunks.Root, _index.ObjectCount(), temps, orphans);
     }
@@ -158,6 +161,7 @@ public sealed class StorageActor : ReceiveActor
     private void HandleIoDone(IoDone m)
     {
         _ioRunning--;
+        if (m.Reply is StoreError { Code: StoreErrorCode.Corrupt }) _chunkCount--; // moved to quarantine
         if (m.Reply is ChunkWritten written)
         {
             m.ReplyTo.Tell(new ChunkBufferReleased(written.Id));
@@ -205,12 +209,12 @@ public sealed class StorageActor : ReceiveActor
         {
             try
             {
-                store.MakeDurable(chunks);
-                return new GroupCommitted(waiting, chunks, null);
+                var added = store.MakeDurable(chunks);
+                return new GroupCommitted(waiting, chunks, added, null);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return new GroupCommitted(waiting, chunks, e.Message);
+                return new GroupCommitted(waiting, chunks, 0, e.Message);
             }
         }).PipeTo(Self);
     }
@@ -218,6 +222,7 @@ public sealed class StorageActor : ReceiveActor
     private void HandleGroupCommitted(GroupCommitted m)
     {
         _commitRunning = false;
+        _chunkCount += m.Added;
         foreach (var chunk in m.Chunks) _uncommitted.Remove(chunk.Id);
         foreach (var (replyTo, stored) in m.Waiting)
         {
@@ -280,7 +285,10 @@ public sealed class StorageActor : ReceiveActor
         foreach (var id in unreferenced)
         {
             if (_pinsByUpload.Values.Any(pins => pins.Contains(id))) continue;
-            try { _chunks.Delete(id); }
+            try
+            {
+                if (_chunks.Delete(id)) _chunkCount--;
+            }
             catch (IOException e) { _log.Warning("could not delete unreferenced chunk {0}: {1}", id, e.Message); }
         }
     }
@@ -316,5 +324,5 @@ public sealed class StorageActor : ReceiveActor
 
     private sealed record IoDone(IActorRef ReplyTo, object Reply) : ILocalMessage;
     private sealed record ChunkWritten(ContentHash Id, int Length, ChunkStore.PendingChunk? Pending) : ILocalMessage;
-    private sealed record GroupCommitted(List<(IActorRef ReplyTo, ChunkStored Stored)> Waiting, List<ChunkStore.PendingChunk> Chunks, string? Error) : ILocalMessage;
+    private sealed record GroupCommitted(List<(IActorRef ReplyTo, ChunkStored Stored)> Waiting, List<ChunkStore.PendingChunk> Chunks, int Added, string? Error) : ILocalMessage;
 }

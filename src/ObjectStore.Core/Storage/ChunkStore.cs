@@ -109,9 +109,11 @@ public sealed class ChunkStore
     /// durable. A chunk is visible only after its bytes are durable. On failure the batch's temp files
     /// that were not renamed are deleted and the exception propagates.
     /// </summary>
-    public void MakeDurable(IReadOnlyList<PendingChunk> batch)
+    /// <returns>How many of the batch's chunks were new on disk (a chunk written by two uploads at once counts once).</returns>
+    public int MakeDurable(IReadOnlyList<PendingChunk> batch)
     {
         var renamed = 0;
+        var added = 0;
         try
         {
             if (_fsync && !DurableFiles.TrySyncFileSystem(Root))
@@ -119,12 +121,14 @@ public sealed class ChunkStore
             foreach (var chunk in batch)
             {
                 _faults?.BeforeRename(chunk.Id);
+                if (!File.Exists(chunk.FinalPath)) added++;
                 File.Move(chunk.TempPath, chunk.FinalPath, overwrite: true);
                 renamed++;
             }
             if (_fsync && !DurableFiles.TrySyncFileSystem(Root))
                 foreach (var directory in batch.Select(c => Path.GetDirectoryName(c.FinalPath)!).Distinct())
                     DurableFiles.SyncDirectory(directory);
+            return added;
         }
         catch
         {

@@ -1,0 +1,63 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using ObjectStore.Actors.Client;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>Two nodes in one test process, each its own actor system on 127.0.0.1 with a free port, joined into one cluster.</summary>
+public class ClusterMembersTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly Config ClusterConfig = ConfigurationFactory.ParseString("""
+        akka.actor.provider = cluster
+        """).WithFallback(StoreTestKit.TestConfig);
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-cluster-tests", Guid.NewGuid().ToString("N"));
+
+    public ClusterMembersTests() : base(ClusterConfig, "objectstore") { }
+
+    private StoreSettings SettingsFor(string name) =>
+        StoreSettings.FromConfig(ClusterConfig) with { DataDirectory = Path.Combine(_root, name), RequestTimeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task Members_lists_every_node_with_its_own_id_and_chunk_count()
+    {
+        var second = ActorSystem.Create("objectstore", ClusterConfig);
+        try
+        {
+            var nodeA = StoreNode.Start(Sys, SettingsFor("a"));
+            var nodeB = StoreNode.Start(second, SettingsFor("b"));
+            Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
+            Cluster.Get(second).Join(Cluster.Get(Sys).SelfAddress);
+            await AwaitAssertAsync(() => Assert.Equal(2, Cluster.Get(Sys).State.Members.Count(m => m.Status == MemberStatus.Up)),
+                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+
+            var client = new StoreClient(Sys, nodeA.Coordinator, SettingsFor("a"));
+            var file = Path.Combine(_root, "in.bin");
+            var data = new byte[600_000];
+            new Random(1).NextBytes(data);
+            File.WriteAllBytes(file, data);
+            var put = await client.PutFileAsync(file, "photos", "x").WaitAsync(TimeSpan.FromSeconds(30));
+
+            var listing = await client.MembersAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(2, listing.Members.Count);
+            var a = Assert.Single(listing.Members, m => m.NodeId == nodeA.NodeId);
+            var b = Assert.Single(listing.Members, m => m.NodeId == nodeB.NodeId);
+            Assert.All(listing.Members, m => Assert.Equal("Up", m.Status));
+            Assert.All(listing.Members, m => Assert.Contains("storage", m.Roles));
+            Assert.Equal((1, put.Object.ChunkCount), (a.Objects, a.Chunks));
+            Assert.Equal((0, 0), (b.Objects, b.Chunks));
+        }
+        finally
+        {
+            await second.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+    }
+}
