@@ -20,7 +20,7 @@ public static class StoreNode
         // supervisor starts a fresh one after 1 s, 2 s, 4 s ... so a failing disk is not hammered
         // and the node itself stays up.
         var storage = system.ActorOf(BackoffSupervisor.Props(
-            Backoff.OnFailure(StorageActor.Props(settings, nodeId, faults), "storage",
+            Backoff.OnFailure(StorageActor.Props(settings, nodeId, DateTime.UtcNow, faults), "storage",
                     settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
                 .WithAutoReset(TimeSpan.FromSeconds(60))), "storage");
         DataPlane? dataPlane = null;

@@ -26,7 +26,7 @@ public sealed class StorageActor : ReceiveActor
     private readonly StoreSettings _settings;
     private readonly string _nodeId;
     private readonly IStorageFaults? _faults;
-    private readonly DateTime _startedUtc = DateTime.UtcNow;
+    private readonly DateTime _nodeStartedUtc;
     private ChunkStore _chunks = null!;
     private ObjectIndex _index = null!;
 
@@ -40,8 +40,9 @@ public sealed class StorageActor : ReceiveActor
     private bool _commitRunning;
     private long _chunkCount;
 
-    public StorageActor(StoreSettings settings, string nodeId, IStorageFaults? faults = null)
+    public StorageActor(StoreSettings settings, string nodeId, DateTime nodeStartedUtc, IStorageFaults? faults = null)
     {
+        _nodeStartedUtc = nodeStartedUtc;
         _settings = settings;
         _nodeId = nodeId;
         _faults = faults;
@@ -63,8 +64,9 @@ public sealed class StorageActor : ReceiveActor
         Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_nodeId, _index.ObjectCount(), _chunkCount)));
     }
 
-    public static Props Props(StoreSettings settings, string nodeId, IStorageFaults? faults = null) =>
-        Akka.Actor.Props.Create(() => new StorageActor(settings, nodeId, faults));
+    /// <param name="nodeStartedUtc">When the node (not this actor, which a backoff restart recreates) started.</param>
+    public static Props Props(StoreSettings settings, string nodeId, DateTime nodeStartedUtc, IStorageFaults? faults = null) =>
+        Akka.Actor.Props.Create(() => new StorageActor(settings, nodeId, nodeStartedUtc, faults));
 
     protected override void PreStart()
     {
@@ -72,7 +74,6 @@ public sealed class StorageActor : ReceiveActor
         _index = new ObjectIndex(_settings.DataDirectory);
         var temps = _chunks.RemoveLeftoverTempFiles();
         var orphans = RemoveOrphanChunks();
-        _chunkCount = _chunks.EnumerateChunks().LongCount();
         _log.Info("storage ready at {0}: {1} objects; removed {2} leftover temp files and {3} unreferenced chunks",
             _chunks.Root, _index.ObjectCount(), temps, orphans);
     }
@@ -80,19 +81,24 @@ public sealed class StorageActor : ReceiveActor
     protected override void PostStop() => _index?.Dispose();
 
     /// <summary>
-    /// Deletes chunk files that no object references and that predate this start: what a killed put
-    /// left behind. Newer ones may belong to an upload in progress (this actor may be restarting).
+    /// Deletes chunk files that no object references and that predate the node's start: what a killed
+    /// put left behind. Newer ones may belong to an upload in progress when this actor is restarted
+    /// after a failure. Counts the chunks that remain.
     /// </summary>
     private int RemoveOrphanChunks()
     {
         var referenced = _index.ReferencedChunks();
         var removed = 0;
+        _chunkCount = 0;
         foreach (var id in _chunks.EnumerateChunks())
         {
-            if (referenced.Contains(id)) continue;
-            if (File.GetLastWriteTimeUtc(_chunks.PathOf(id)) >= _startedUtc) continue;
-            _chunks.Delete(id);
-            removed++;
+            if (!referenced.Contains(id) && File.GetLastWriteTimeUtc(_chunks.PathOf(id)) < _nodeStartedUtc)
+            {
+                _chunks.Delete(id);
+                removed++;
+                continue;
+            }
+            _chunkCount++;
         }
         return removed;
     }
