@@ -158,6 +158,14 @@ public class FailureTests : StoreTestKit
         ready.Session.Tell(new UploadComplete(20, 2), probe.Ref);
         Assert.Equal(StoreErrorCode.InvalidRequest, probe.ExpectMsg<StoreError>().Code);
 
+        client.Node.Tell(new PutObject("photos", "forged", 20), probe.Ref);
+        ready = probe.ExpectMsg<UploadReady>();
+        ready.Session.Tell(new DataFrame(0, new byte[10]), probe.Ref);
+        probe.ExpectMsg<FrameAck>();
+        ready.Session.Tell(new UploadComplete(10, 1), probe.Ref);
+        ready.Session.Tell(new DataFrame(1, new byte[10]), probe.Ref);
+        Assert.Contains("after the upload was completed", probe.FishForMessage<StoreError>(_ => true).Message);
+
         Assert.Empty((await Within(client.ListAsync("photos", ""))).Objects);
     }
 

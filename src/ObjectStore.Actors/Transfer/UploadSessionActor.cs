@@ -37,6 +37,7 @@ public sealed class UploadSessionActor : ReceiveActor
     private bool _readPending, _dataEnded;
     private readonly Dictionary<long, byte[]> _readsUnaccepted = new();
     private UploadComplete? _completeAnnounced;
+    private bool _completeReceived;
     private long _nextSequence;
     private long _bytesReceived;
     private long _newChunkBytes;
@@ -93,9 +94,9 @@ public sealed class UploadSessionActor : ReceiveActor
         Receive<DataRead>(HandleDataRead);
         Receive<DataFrame>(m =>
         {
-            if (_connection is not null)
+            if (_connection is not null || _completeReceived)
             {
-                Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: frames sent while the data connection is in use");
+                Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: a frame after the upload was completed or while the data connection is in use");
                 return;
             }
             if (m.Sequence != _nextSequence)
@@ -129,6 +130,12 @@ public sealed class UploadSessionActor : ReceiveActor
         });
         Receive<UploadComplete>(m =>
         {
+            if (_completeReceived)
+            {
+                Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: the upload was completed twice");
+                return;
+            }
+            _completeReceived = true;
             if (m.Frames == UploadComplete.ViaDataPort)
             {
                 // The client may announce its total before its last bytes have been read here, or even
