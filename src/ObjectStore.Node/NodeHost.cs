@@ -42,11 +42,15 @@ public static class NodeHost
         return builder.Build();
     }
 
-    /// <summary>Joins the seeds, or, with none, itself: the first node of a new cluster.</summary>
+    /// <summary>
+    /// Joins the --seed nodes; else, when akka.cluster.seed-nodes names some (a config/ file), lets Akka
+    /// join those by itself; else joins itself: the first node of a new cluster.
+    /// </summary>
     private static void JoinCluster(ActorSystem system, IReadOnlyList<(string Host, int Port)> seeds)
     {
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return;
         var cluster = Akka.Cluster.Cluster.Get(system);
+        if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count > 0) return;
         var addresses = seeds.Count == 0
             ? [cluster.SelfAddress]
             : seeds.Select(s => new Address("akka.tcp", system.Name, s.Host, s.Port)).ToList();
