@@ -52,7 +52,7 @@ public sealed class StorageActor : ReceiveActor
         Receive<GroupCommitted>(HandleGroupCommitted);
         Receive<ReadChunk>(m => EnqueueIo(ReadTask(m.Id, Sender)));
         Receive<CommitObject>(HandleCommit);
-        Receive<ReleaseUpload>(m => _pinsByUpload.Remove(m.UploadId));
+        Receive<ReleaseUpload>(HandleReleaseUpload);
         Receive<GetManifest>(m => Sender.Tell(_index.TryGet(m.Bucket, m.Key) is { } manifest
             ? new ManifestFound(manifest)
             : NotFound(m.Bucket, m.Key)));
@@ -230,6 +230,9 @@ public sealed class StorageActor : ReceiveActor
         _commitRunning = false;
         _chunkCount += m.Added;
         foreach (var chunk in m.Chunks) _uncommitted.Remove(chunk.Id);
+        // A chunk whose upload ended (failed) while its commit ran is pinned by no one and referenced by
+        // nothing: delete it now rather than leave it until the next start.
+        CollectGarbage(m.Chunks.Select(c => c.Id).Where(id => !IsPinned(id) && !_index.IsReferenced(id)).ToList());
         foreach (var (replyTo, stored) in m.Waiting)
         {
             replyTo.Tell(m.Error is null
@@ -285,12 +288,22 @@ public sealed class StorageActor : ReceiveActor
         CollectGarbage(unreferenced);
     }
 
+    /// <summary>
+    /// An upload ended. If it failed, the chunks it stored that no object references are deleted
+    /// now, so a failed put (a full disk, a dropped client) gives its space back at once.
+    /// </summary>
+    private void HandleReleaseUpload(ReleaseUpload m)
+    {
+        if (!_pinsByUpload.Remove(m.UploadId, out var pins)) return;
+        CollectGarbage(pins.Where(id => !_index.IsReferenced(id)).ToList());
+    }
+
     /// <summary>Deletes chunks no object references, except those an upload in progress has stored.</summary>
     private void CollectGarbage(IEnumerable<ContentHash> unreferenced)
     {
         foreach (var id in unreferenced)
         {
-            if (_pinsByUpload.Values.Any(pins => pins.Contains(id))) continue;
+            if (IsPinned(id)) continue;
             try
             {
                 if (_chunks.Delete(id)) _chunkCount--;
@@ -298,6 +311,8 @@ public sealed class StorageActor : ReceiveActor
             catch (IOException e) { _log.Warning("could not delete unreferenced chunk {0}: {1}", id, e.Message); }
         }
     }
+
+    private bool IsPinned(ContentHash id) => _pinsByUpload.Values.Any(pins => pins.Contains(id));
 
     private void HandleList(ListObjects m)
     {
