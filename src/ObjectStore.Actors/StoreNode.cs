@@ -10,7 +10,7 @@ namespace ObjectStore.Actors;
 /// <summary>Starts one node's actors in an actor system: the supervised storage actor and the coordinator.</summary>
 public static class StoreNode
 {
-    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId, int DataPort);
+    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId);
 
     public static Handles Start(ActorSystem system, StoreSettings settings, IStorageFaults? faults = null)
     {
@@ -31,6 +31,6 @@ public static class StoreNode
             system.RegisterOnTermination(dataPlane.Dispose);
         }
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, storage, dataPlane), StoreCoordinator.Name);
-        return new Handles(coordinator, storage, nodeId, dataPlane?.Port ?? 0);
+        return new Handles(coordinator, storage, nodeId);
     }
 }

@@ -121,7 +121,7 @@ public static class Commands
         try
         {
             config = NodeConfig.Load(configFile, overrides);
-            settings = NodeConfig.Settings(config);
+            settings = StoreSettings.FromConfig(config);
             return true;
         }
         catch (Exception e) when (e is ConfigurationException or FileNotFoundException or ArgumentException or FormatException)

@@ -1,5 +1,4 @@
 using Akka.Configuration;
-using ObjectStore.Actors;
 
 namespace ObjectStore.Node;
 
@@ -26,6 +25,4 @@ public static class NodeConfig
     }
 
     public static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-
-    public static StoreSettings Settings(Config config) => StoreSettings.FromConfig(config);
 }

@@ -47,7 +47,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     private readonly List<ChunkRef?> _chunks = [];
     private readonly IncrementalHash _objectHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private Task _objectHashTail = Task.CompletedTask;
-    private readonly Dictionary<ContentHash, List<int>> _waitingForStore = new();
+    private readonly Dictionary<ContentHash, int> _waitingForStore = new();
     private int _inFlight;
     private long _newBytes;
     private IActorRef? _finishTo;
@@ -122,17 +122,14 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
             return;
         }
         _chunks[m.Index] = new ChunkRef(m.Id, m.Data.Length);
-        if (!_waitingForStore.TryGetValue(m.Id, out var indexes)) _waitingForStore[m.Id] = indexes = [];
-        indexes.Add(m.Index);
+        _waitingForStore[m.Id] = _waitingForStore.GetValueOrDefault(m.Id) + 1;
         _unreleased[m.Id] = _unreleased.GetValueOrDefault(m.Id) + 1;
         _storage.Tell(new StoreChunk(m.Id, m.Data, _uploadId));
     }
 
     private void HandleStored(ChunkStored m)
     {
-        if (!_waitingForStore.TryGetValue(m.Id, out var indexes)) return;
-        indexes.RemoveAt(0);
-        if (indexes.Count == 0) _waitingForStore.Remove(m.Id);
+        if (!Decrement(_waitingForStore, m.Id)) return;
         if (m.Written) _newBytes += m.Length;
         _inFlight--;
         Release(m.Id); // a storage that skips the release message still frees the slot
@@ -143,10 +140,17 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
 
     private bool Release(ContentHash id)
     {
-        if (!_unreleased.TryGetValue(id, out var count)) return false;
-        if (count == 1) _unreleased.Remove(id);
-        else _unreleased[id] = count - 1;
+        if (!Decrement(_unreleased, id)) return false;
         _inMemory--;
+        return true;
+    }
+
+    /// <summary>Counts per chunk id (one id can occur several times in an object); false when the id has none.</summary>
+    private static bool Decrement(Dictionary<ContentHash, int> counts, ContentHash id)
+    {
+        if (!counts.TryGetValue(id, out var count)) return false;
+        if (count == 1) counts.Remove(id);
+        else counts[id] = count - 1;
         return true;
     }
 

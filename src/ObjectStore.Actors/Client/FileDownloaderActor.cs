@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Client;
@@ -76,7 +77,7 @@ public sealed class FileDownloaderActor : ReceiveActor
     {
         _sha.Dispose();
         _file?.Dispose();
-        if (!_done) TryDelete(_temp);
+        if (!_done) DurableFiles.TryDelete(_temp);
     }
 
     private void HandleFrame(DataFrame m)
@@ -138,10 +139,4 @@ public sealed class FileDownloaderActor : ReceiveActor
         Context.Stop(Self);
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
 }

@@ -97,7 +97,7 @@ public sealed class ChunkStore
         }
         catch
         {
-            TryDelete(temp);
+            DurableFiles.TryDelete(temp);
             throw;
         }
         return new PendingChunk(id, temp, final);
@@ -132,7 +132,7 @@ public sealed class ChunkStore
         }
         catch
         {
-            foreach (var chunk in batch.Skip(renamed)) TryDelete(chunk.TempPath);
+            foreach (var chunk in batch.Skip(renamed)) DurableFiles.TryDelete(chunk.TempPath);
             throw;
         }
     }
@@ -187,10 +187,4 @@ public sealed class ChunkStore
                 yield return id;
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
 }

@@ -47,6 +47,14 @@ public static partial class DurableFiles
         }
     }
 
+    /// <summary>Deletes a file if it can; a temp file that cannot be removed now is removed at the next start.</summary>
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     /// <summary>fsync of one file's data and metadata.</summary>
     public static void SyncFile(string path)
     {
