@@ -30,6 +30,7 @@ public sealed record StoreSettings
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan StorageRestartMinBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan StorageRestartMaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    public ReplicationSettings Replication { get; init; } = new();
 
     public const int MaxFrameSize = 120 * 1024;
 
@@ -66,6 +67,7 @@ public sealed record StoreSettings
             IoParallelism = c.GetInt("storage.io-parallelism", 4),
             StorageRestartMinBackoff = c.GetTimeSpan("storage.restart-backoff.min", TimeSpan.FromSeconds(1)),
             StorageRestartMaxBackoff = c.GetTimeSpan("storage.restart-backoff.max", TimeSpan.FromSeconds(30)),
+            Replication = ReplicationSettings.FromConfig(c.GetConfig("replication")),
         };
         settings.Validate();
         return settings;
@@ -79,6 +81,7 @@ public sealed record StoreSettings
         if (Window < 1) throw new ConfigurationException($"objectstore.transfer.window must be at least 1, got {Window}");
         if (ChunksInFlight < 1) throw new ConfigurationException($"objectstore.storage.chunks-in-flight must be at least 1, got {ChunksInFlight}");
         if (IoParallelism < 1) throw new ConfigurationException($"objectstore.storage.io-parallelism must be at least 1, got {IoParallelism}");
+        Replication.Validate();
     }
 
     private static int Bytes(Config c, string path, int fallback)

@@ -30,7 +30,7 @@ public static class NodeHost
         builder.Logging.SetMinimumLevel(consoleLogLevel);
         builder.Services.AddAkka(Actors.Client.StoreClient.NodeSystemName, (akka, _) =>
         {
-            akka.AddHocon(config, HoconAddMode.Prepend);
+            akka.AddHocon(StoreNode.WithNodeRole(config, settings.DataDirectory), HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
                 var handles = StoreNode.Start(system, settings);

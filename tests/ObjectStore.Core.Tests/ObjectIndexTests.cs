@@ -11,9 +11,12 @@ public class ObjectIndexTests : IDisposable
 
     private static ContentHash H(int i) => ContentHash.Compute(BitConverter.GetBytes(i));
 
-    private static ObjectManifest Manifest(string key, params int[] chunks) =>
-        new("photos", key, ObjectManifest.NewVersionId(), chunks.Length * 10, H(-1), DateTimeOffset.UtcNow,
-            chunks.Select(c => new ChunkRef(H(c), 10)).ToList());
+    private long _clock = 1_700_000_000_000;
+
+    /// <summary>Each manifest one millisecond later than the last, so commit order is version order.</summary>
+    private ObjectManifest Manifest(string key, params int[] chunks) =>
+        new("photos", key, ObjectManifest.NewVersionId(), chunks.Length * 10, H(-1), DateTimeOffset.FromUnixTimeMilliseconds(++_clock),
+            chunks.Select(c => new ChunkRef(H(c), 10)).ToList(), "node-a");
 
     [Fact]
     public void Committed_object_survives_reopening_with_its_chunk_list_in_order()
@@ -35,10 +38,46 @@ public class ObjectIndexTests : IDisposable
         index.Commit(Manifest("one", 1, 2));
         index.Commit(Manifest("two", 2, 3));
 
-        Assert.Equal([H(1)], index.Commit(Manifest("one", 4)));
+        Assert.Equal([H(1)], index.Commit(Manifest("one", 4)).Unreferenced);
         Assert.Equal([H(4)], index.Delete("photos", "one"));
         Assert.Null(index.Delete("photos", "one"));
         Assert.True(index.IsReferenced(H(2)));
+    }
+
+    [Fact]
+    public void Replicas_arriving_out_of_order_or_twice_leave_the_last_writer_current()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var older = Manifest("k", 1);
+        var newer = Manifest("k", 2);
+        var sameMillisecondOtherNode = newer with { VersionId = ObjectManifest.NewVersionId(), Writer = "node-b", Chunks = [new ChunkRef(H(3), 10)] };
+
+        Assert.True(index.Commit(newer).Current);
+        var refused = index.Commit(older);
+        Assert.False(refused.Current);
+        Assert.Equal([H(1)], refused.Unreferenced);
+        Assert.True(index.Commit(newer).Current); // the same replica again changes nothing
+        Assert.Equal(newer.VersionId, index.TryGet("photos", "k")!.VersionId);
+
+        // Same millisecond: the higher node id wins, on every node alike.
+        Assert.True(index.Commit(sameMillisecondOtherNode).Current);
+        Assert.Equal("node-b", index.TryGet("photos", "k")!.Writer);
+        Assert.False(index.Commit(newer).Current);
+    }
+
+    [Fact]
+    public void Dropping_a_version_removes_it_only_while_it_is_current()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var first = Manifest("k", 1);
+        index.Commit(first);
+        var second = Manifest("k", 2);
+        index.Commit(second);
+
+        Assert.Null(index.DropVersion("photos", "k", first.VersionId));
+        Assert.Equal(second.VersionId, index.TryGet("photos", "k")!.VersionId);
+        Assert.Equal([H(2)], index.DropVersion("photos", "k", second.VersionId));
+        Assert.Null(index.TryGet("photos", "k"));
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         public static readonly EndOfData Instance = new();
     }
     public sealed record ChunkingDone(IReadOnlyList<ChunkRef> Chunks, long Size, ContentHash Sha256, long NewChunkBytes) : ILocalMessage;
-    public sealed record ChunkingFailed(string Reason) : ILocalMessage;
+    public sealed record ChunkingFailed(string Reason, Protocol.StoreErrorCode Code) : ILocalMessage;
 
     private sealed record Hashed(int Index, ContentHash Id, ChunkBuffer Data) : ILocalMessage;
 
@@ -71,7 +71,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
             if (Release(m.Id)) Stash.UnstashAll();
         });
         Receive<ChunkStored>(HandleStored);
-        Receive<ChunkStoreFailed>(m => Fail(m.Reason));
+        Receive<ChunkStoreFailed>(m => Fail(m.Reason, m.Code));
     }
 
     public static Props Props(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable = 0) =>
@@ -177,10 +177,10 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         _finishTo = null;
     }
 
-    private void Fail(string reason)
+    private void Fail(string reason, Protocol.StoreErrorCode code)
     {
         if (_failed) return;
         _failed = true;
-        Context.Parent.Tell(new ChunkingFailed(reason));
+        Context.Parent.Tell(new ChunkingFailed(reason, code));
     }
 }

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication;
+using ObjectStore.Core.Metadata;
 using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Validation;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
@@ -9,8 +11,8 @@ namespace ObjectStore.Actors.Coordination;
 
 /// <summary>
 /// A node's front door (<c>/user/store</c>): checks every request, starts a session actor for each
-/// put and get, and passes metadata requests to the storage actor, turning a storage actor that does
-/// not answer (restarting after a failure) into a clear error instead of a hung shell.
+/// put and get, and answers metadata requests from the whole cluster (<see cref="ClusterQueries"/>),
+/// so any node serves any object.
 /// </summary>
 public sealed class StoreCoordinator : ReceiveActor
 {
@@ -18,33 +20,37 @@ public sealed class StoreCoordinator : ReceiveActor
 
     private readonly StoreSettings _settings;
     private readonly IActorRef _storage;
+    private readonly IActorRef _replicator;
+    private readonly string _nodeId;
     private readonly DataPlane? _dataPlane;
     private long _sessions;
 
     private sealed record ManifestLookup(GetObject Request, IActorRef Client, object Reply) : ILocalMessage;
 
-    public StoreCoordinator(StoreSettings settings, IActorRef storage, DataPlane? dataPlane)
+    public StoreCoordinator(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, DataPlane? dataPlane)
     {
         _settings = settings;
         _storage = storage;
+        _replicator = replicator;
+        _nodeId = nodeId;
         _dataPlane = dataPlane;
 
         Receive<PutObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;
-            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, Sender, m, _dataPlane), $"put-{++_sessions}");
+            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, _replicator, _nodeId, Sender, m, _dataPlane), $"put-{++_sessions}");
         });
         Receive<GetObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;
             var client = Sender;
-            _storage.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
+            Queries().NewestManifest(m.Bucket, m.Key)
                 .PipeTo(Self, success: reply => new ManifestLookup(m, client, reply), failure: e => new ManifestLookup(m, client, Unavailable(e)));
         });
         Receive<ManifestLookup>(m =>
         {
-            if (m.Reply is ManifestFound found)
-                Context.ActorOf(DownloadSessionActor.Props(_settings, _storage, m.Client, found.Manifest, m.Request.Window), $"get-{++_sessions}");
+            if (m.Reply is ObjectManifest manifest)
+                Context.ActorOf(DownloadSessionActor.Props(_settings, _storage, _nodeId, m.Client, manifest, m.Request.Window), $"get-{++_sessions}");
             else
                 m.Client.Tell(m.Reply);
         });
@@ -56,16 +62,16 @@ public sealed class StoreCoordinator : ReceiveActor
                 Reject(() => ObjectKey.Validate(m.Prefix));
                 return;
             }
-            AskStorage(m);
+            Queries().List(m).PipeTo(Sender, failure: Unavailable);
         });
-        Receive<ListBuckets>(AskStorage);
+        Receive<ListBuckets>(_ => Queries().Buckets().PipeTo(Sender, failure: Unavailable));
         Receive<StatObject>(m =>
         {
-            if (Check(m.Bucket, m.Key)) AskStorage(m);
+            if (Check(m.Bucket, m.Key)) Queries().Stat(m.Bucket, m.Key).PipeTo(Sender, failure: Unavailable);
         });
         Receive<DeleteObject>(m =>
         {
-            if (Check(m.Bucket, m.Key)) AskStorage(m);
+            if (Check(m.Bucket, m.Key)) Queries().Delete(m.Bucket, m.Key).PipeTo(Sender, failure: Unavailable);
         });
         Receive<GetNodeStatus>(AskStorage);
         Receive<ListMembers>(_ => ListMembersTo(Sender));
@@ -114,8 +120,10 @@ public sealed class StoreCoordinator : ReceiveActor
         }
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, DataPlane? dataPlane = null) =>
-        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage, dataPlane));
+    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, DataPlane? dataPlane = null) =>
+        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage, replicator, nodeId, dataPlane));
+
+    private ClusterQueries Queries() => new(Context.System, ClusterRing.Current(Context.System, _nodeId), _settings.Replication.LookupTimeout);
 
     private void AskStorage(object request)
     {

@@ -18,7 +18,8 @@ public enum StoreErrorCode : byte
 }
 
 /// <summary>An object as the shell sees it.</summary>
-public sealed record ObjectInfo(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, long CreatedUnixMs, int ChunkCount);
+/// <param name="Writer">The node id of the node that took the put (last writer wins between versions).</param>
+public sealed record ObjectInfo(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, long CreatedUnixMs, int ChunkCount, string Writer = "");
 
 /// <summary>One chunk of an object and the nodes that hold it.</summary>
 public sealed record ChunkLocation(ContentHash Id, int Length, IReadOnlyList<string> Nodes);

@@ -215,7 +215,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
     private static ObjectListing ReadListing(ref WireReader r)
     {
         var bucket = r.String();
-        var count = r.Count(60);
+        var count = r.Count(64);
         var objects = new List<ObjectInfo>(count);
         for (var i = 0; i < count; i++) objects.Add(ReadInfo(ref r));
         return new ObjectListing(bucket, objects, r.Bool());
@@ -271,10 +271,11 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         w.Hash(o.Sha256);
         w.Int64(o.CreatedUnixMs);
         w.Int32(o.ChunkCount);
+        w.String(o.Writer);
     }
 
     private static ObjectInfo ReadInfo(ref WireReader r) =>
-        new(r.String(), r.String(), r.String(), r.Int64(), r.Hash(), r.Int64(), r.Int32());
+        new(r.String(), r.String(), r.String(), r.Int64(), r.Hash(), r.Int64(), r.Int32(), r.String());
 
     private static string ActorPath(IActorRef actor) => Akka.Serialization.Serialization.SerializedActorPath(actor);
 

@@ -62,6 +62,10 @@ public sealed class StorageActor : ReceiveActor
         Receive<StatObject>(HandleStat);
         Receive<DeleteObject>(HandleDelete);
         Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_nodeId, _index.ObjectCount(), _chunkCount)));
+        Receive<ClaimChunk>(HandleClaim);
+        Receive<ReplicationProtocol.WhichChunks>(m => Sender.Tell(new ReplicationProtocol.ChunksHeld(_nodeId,
+            m.Ids.Distinct().Where(id => _chunks.Contains(id) && !_uncommitted.Contains(id)).ToList())));
+        Receive<DropVersion>(HandleDropVersion);
     }
 
     /// <param name="nodeStartedUtc">When the node (not this actor, which a backoff restart recreates) started.</param>
@@ -103,10 +107,22 @@ public sealed class StorageActor : ReceiveActor
         return removed;
     }
 
+    private void Pin(ContentHash id, string uploadId)
+    {
+        if (!_pinsByUpload.TryGetValue(uploadId, out var pins)) _pinsByUpload[uploadId] = pins = [];
+        pins.Add(id);
+    }
+
+    private void HandleClaim(ClaimChunk m)
+    {
+        var present = _chunks.Contains(m.Id) && !_uncommitted.Contains(m.Id);
+        if (present) Pin(m.Id, m.UploadId);
+        Sender.Tell(new ChunkClaim(m.Id, present));
+    }
+
     private void HandleStoreChunk(StoreChunk m)
     {
-        if (!_pinsByUpload.TryGetValue(m.UploadId, out var pins)) _pinsByUpload[m.UploadId] = pins = [];
-        pins.Add(m.Id);
+        Pin(m.Id, m.UploadId);
         var replyTo = Sender;
         var store = _chunks;
         EnqueueIo(() => Task.Run<object>(() =>
@@ -245,26 +261,44 @@ public sealed class StorageActor : ReceiveActor
     private void HandleCommit(CommitObject m)
     {
         var manifest = m.Manifest;
-        foreach (var id in manifest.Chunks.Select(c => c.Id).Distinct())
+        // The chunks this node stored (or claimed) for the put must still be here; the others live on
+        // the nodes the put placed them on.
+        foreach (var id in _pinsByUpload.GetValueOrDefault(m.UploadId) ?? [])
         {
             if (_chunks.Contains(id)) continue;
             Sender.Tell(new StoreError(StoreErrorCode.StorageFailure,
                 $"cannot commit {manifest.Bucket}/{manifest.Key}: chunk {id.ToShortString()} is no longer on disk; run the put again"));
             return;
         }
-        IReadOnlyList<ContentHash> unreferenced;
+        ObjectIndex.CommitResult result;
         try
         {
             _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
-            unreferenced = _index.Commit(manifest);
+            result = _index.Commit(manifest);
         }
         catch (Exception e)
         {
             Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
             throw;
         }
-        Sender.Tell(new ObjectCommitted(manifest));
-        CollectGarbage(unreferenced);
+        Sender.Tell(new ObjectCommitted(manifest, result.Current));
+        CollectGarbage(result.Unreferenced);
+    }
+
+    private void HandleDropVersion(DropVersion m)
+    {
+        IReadOnlyList<ContentHash>? unreferenced;
+        try
+        {
+            unreferenced = _index.DropVersion(m.Bucket, m.Key, m.VersionId);
+        }
+        catch (Exception e)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot drop {m.Bucket}/{m.Key}: {e.Message}"));
+            throw;
+        }
+        Sender.Tell(new ReplicationProtocol.ReplicaDropped(m.VersionId));
+        if (unreferenced is not null) CollectGarbage(unreferenced);
     }
 
     private void HandleDelete(DeleteObject m)
@@ -335,10 +369,10 @@ public sealed class StorageActor : ReceiveActor
     }
 
     internal static ObjectInfo ToInfo(ObjectManifest m) =>
-        new(m.Bucket, m.Key, m.VersionId, m.Size, m.Sha256, m.Created.ToUnixTimeMilliseconds(), m.Chunks.Count);
+        new(m.Bucket, m.Key, m.VersionId, m.Size, m.Sha256, m.Created.ToUnixTimeMilliseconds(), m.Chunks.Count, m.Writer);
 
     private static ObjectInfo ToInfo(ObjectSummary s) =>
-        new(s.Bucket, s.Key, s.VersionId, s.Size, s.Sha256, s.Created.ToUnixTimeMilliseconds(), s.ChunkCount);
+        new(s.Bucket, s.Key, s.VersionId, s.Size, s.Sha256, s.Created.ToUnixTimeMilliseconds(), s.ChunkCount, s.Writer);
 
     private static StoreError NotFound(string bucket, string key) =>
         new(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");

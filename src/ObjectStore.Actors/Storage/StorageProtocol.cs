@@ -19,11 +19,25 @@ public static class StorageProtocol
     public sealed record ChunkBufferReleased(ContentHash Id) : ILocalMessage;
     /// <summary>The chunk is durable and visible.</summary>
     public sealed record ChunkStored(ContentHash Id, int Length, bool Written) : ILocalMessage;
-    public sealed record ChunkStoreFailed(ContentHash Id, string Reason) : ILocalMessage;
+    public sealed record ChunkStoreFailed(ContentHash Id, string Reason, Protocol.StoreErrorCode Code = Protocol.StoreErrorCode.StorageFailure) : ILocalMessage;
 
-    /// <summary>Make an object visible once all its chunks are durable. Replies ObjectCommitted or StoreError.</summary>
+    /// <summary>
+    /// Make an object version current on this node (unless it has a newer one: last writer wins) once its
+    /// chunks are durable where the put placed them. Replies ObjectCommitted or StoreError.
+    /// </summary>
     public sealed record CommitObject(ObjectManifest Manifest, string UploadId) : ILocalMessage;
-    public sealed record ObjectCommitted(ObjectManifest Manifest) : ILocalMessage;
+    /// <param name="Current">False when this node already had a newer version of the key.</param>
+    public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true) : ILocalMessage;
+
+    /// <summary>Removes a version while it is still current (a put that missed its quorum). Replies ReplicationProtocol.ReplicaDropped.</summary>
+    public sealed record DropVersion(string Bucket, string Key, string VersionId) : ILocalMessage;
+
+    /// <summary>
+    /// A peer offers a chunk for an upload: if it is durable here, it is kept for that upload (as if
+    /// stored by it) and the reply says so, and the peer need not send it. Replies ChunkClaim.
+    /// </summary>
+    public sealed record ClaimChunk(ContentHash Id, string UploadId) : ILocalMessage;
+    public sealed record ChunkClaim(ContentHash Id, bool Present) : ILocalMessage;
 
     /// <summary>An upload ended (committed or not): its chunks are no longer protected from garbage collection.</summary>
     public sealed record ReleaseUpload(string UploadId) : ILocalMessage;

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
@@ -19,6 +20,8 @@ public sealed class DownloadSessionActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly IActorRef _storage;
+    private readonly string _nodeId;
+    private IActorRef _reader = ActorRefs.Nobody;
     private readonly IActorRef _client;
     private readonly ObjectManifest _manifest;
     private readonly int _window;
@@ -32,10 +35,11 @@ public sealed class DownloadSessionActor : ReceiveActor
     private long _lastAcked = -1;
     private bool _completeSent;
 
-    public DownloadSessionActor(StoreSettings settings, IActorRef storage, IActorRef client, ObjectManifest manifest, int window)
+    public DownloadSessionActor(StoreSettings settings, IActorRef storage, string nodeId, IActorRef client, ObjectManifest manifest, int window)
     {
         _settings = settings;
         _storage = storage;
+        _nodeId = nodeId;
         _client = client;
         _manifest = manifest;
         _window = Math.Clamp(window, 1, 1024);
@@ -57,13 +61,15 @@ public sealed class DownloadSessionActor : ReceiveActor
         Receive<ReceiveTimeout>(_ => Fail(StoreErrorCode.Timeout, $"get of {Name}: no progress for {_settings.IdleTimeout.TotalSeconds:0}s"));
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef client, ObjectManifest manifest, int window) =>
-        Akka.Actor.Props.Create(() => new DownloadSessionActor(settings, storage, client, manifest, window));
+    public static Props Props(StoreSettings settings, IActorRef storage, string nodeId, IActorRef client, ObjectManifest manifest, int window) =>
+        Akka.Actor.Props.Create(() => new DownloadSessionActor(settings, storage, nodeId, client, manifest, window));
 
     private string Name => $"{_manifest.Bucket}/{_manifest.Key}";
 
     protected override void PreStart()
     {
+        var lengths = _manifest.Chunks.DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Length);
+        _reader = Context.ActorOf(ReplicatedChunkReader.Props(_settings, _storage, ClusterRing.Current(Context.System, _nodeId), lengths), "reader");
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
         _client.Tell(new DownloadReady(Storage.StorageActor.ToInfo(_manifest), Self));
@@ -76,7 +82,7 @@ public sealed class DownloadSessionActor : ReceiveActor
         while (_nextToRequest < _manifest.Chunks.Count && _nextToRequest < _chunkIndex + ChunksAhead)
         {
             _requested.Add(_nextToRequest);
-            _storage.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id));
+            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id));
             _nextToRequest++;
         }
     }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Chunking;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
@@ -22,12 +23,15 @@ public sealed class UploadSessionActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly IActorRef _storage;
+    private readonly IActorRef _replicator;
+    private readonly string _nodeId;
     private readonly IActorRef _client;
     private readonly PutObject _request;
     private readonly string _uploadId = ObjectManifest.NewVersionId();
     private readonly DataPlane? _dataPlane;
     private byte[] _dataToken = [];
     private IActorRef _chunker = ActorRefs.Nobody;
+    private IActorRef _distributor = ActorRefs.Nobody;
 
     // Data-port mode: the connection, reads handed to the chunker and not yet copied by it (their
     // pooled buffers come back when it has), and whether the client has closed its side.
@@ -43,18 +47,20 @@ public sealed class UploadSessionActor : ReceiveActor
     private long _newChunkBytes;
     private bool _finished;
 
-    public UploadSessionActor(StoreSettings settings, IActorRef storage, IActorRef client, PutObject request, DataPlane? dataPlane)
+    public UploadSessionActor(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, IActorRef client, PutObject request, DataPlane? dataPlane)
     {
         _settings = settings;
         _storage = storage;
+        _replicator = replicator;
+        _nodeId = nodeId;
         _client = client;
         _request = request;
         _dataPlane = dataPlane;
         Receiving();
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef client, PutObject request, DataPlane? dataPlane = null) =>
-        Akka.Actor.Props.Create(() => new UploadSessionActor(settings, storage, client, request, dataPlane));
+    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, IActorRef client, PutObject request, DataPlane? dataPlane = null) =>
+        Akka.Actor.Props.Create(() => new UploadSessionActor(settings, storage, replicator, nodeId, client, request, dataPlane));
 
     private sealed record DataRead(byte[] Buffer, int Count, string? Error) : ILocalMessage;
 
@@ -62,7 +68,10 @@ public sealed class UploadSessionActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _storage, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
+        // The placement is fixed for the whole put: every chunk and the manifest see the same owners.
+        var ring = ClusterRing.Current(Context.System, _nodeId);
+        _distributor = Context.ActorOf(ChunkDistributor.Props(_settings, _storage, _replicator, ring, _uploadId), "distributor");
+        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _distributor, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
         if (_dataPlane is not null) _dataToken = _dataPlane.Expect(Self);
@@ -155,8 +164,8 @@ public sealed class UploadSessionActor : ReceiveActor
         Receive<ChunkerActor.ChunkingDone>(m =>
         {
             _newChunkBytes = m.NewChunkBytes;
-            var manifest = new ObjectManifest(_request.Bucket, _request.Key, ObjectManifest.NewVersionId(), m.Size, m.Sha256, DateTimeOffset.UtcNow, m.Chunks);
-            _storage.Tell(new CommitObject(manifest, _uploadId));
+            var manifest = new ObjectManifest(_request.Bucket, _request.Key, ObjectManifest.NewVersionId(), m.Size, m.Sha256, DateTimeOffset.UtcNow, m.Chunks, _nodeId);
+            _distributor.Tell(new CommitObject(manifest, _uploadId));
         });
         Receive<ObjectCommitted>(m =>
         {
@@ -164,7 +173,7 @@ public sealed class UploadSessionActor : ReceiveActor
             _client.Tell(new PutCompleted(Storage.StorageActor.ToInfo(m.Manifest), _newChunkBytes));
             Context.Stop(Self);
         });
-        Receive<ChunkerActor.ChunkingFailed>(m => Fail(StoreErrorCode.StorageFailure, $"put of {Name} failed: {m.Reason}"));
+        Receive<ChunkerActor.ChunkingFailed>(m => Fail(m.Code, $"put of {Name} failed: {m.Reason}; nothing was stored"));
         Receive<StoreError>(m => Fail(m.Code, m.Message));
         Receive<CancelTransfer>(m =>
         {

@@ -45,25 +45,40 @@ public sealed class ObjectIndex : IDisposable
                 PRIMARY KEY(version_id, seq)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS object_chunks_by_chunk ON object_chunks(chunk);
             """);
+        // Indexes created before replication lack the writer column (the node that took the put).
+        if (!HasColumn("objects", "writer")) Execute("ALTER TABLE objects ADD COLUMN writer TEXT NOT NULL DEFAULT ''");
     }
+
+    /// <summary>What a commit did: whether the manifest is now the key's current version, and chunks nothing references any more.</summary>
+    public sealed record CommitResult(bool Current, IReadOnlyList<ContentHash> Unreferenced);
 
     public string FilePath { get; }
 
     /// <summary>
-    /// Makes <paramref name="manifest"/> the current version of its key, atomically. Returns the chunks of
-    /// the replaced version that no object references any more (candidates for deletion).
+    /// Makes <paramref name="manifest"/> the current version of its key, atomically, unless the key
+    /// already has that version or a newer one (last writer wins, <see cref="ObjectManifest.IsNewerThan"/>):
+    /// replicas of one put may arrive in any order, and twice. Returns whether the manifest is current,
+    /// and the chunks of the replaced (or refused) version that no object references any more.
     /// </summary>
-    public IReadOnlyList<ContentHash> Commit(ObjectManifest manifest)
+    public CommitResult Commit(ObjectManifest manifest)
     {
         using var tx = _db.BeginTransaction();
-        var previous = ChunksOfKey(manifest.Bucket, manifest.Key, tx);
+        var existing = TryGet(manifest.Bucket, manifest.Key, tx);
+        if (existing is not null && (existing.VersionId == manifest.VersionId || existing.IsNewerThan(manifest)))
+        {
+            var refused = existing.VersionId == manifest.VersionId ? [] : Unreferenced(manifest.Chunks.Select(c => c.Id), tx);
+            tx.Commit();
+            return new CommitResult(existing.VersionId == manifest.VersionId, refused);
+        }
+        var previous = existing?.Chunks.Select(c => c.Id).ToList() ?? [];
         DeleteKey(manifest.Bucket, manifest.Key, tx);
 
         using (var insert = Command("""
-            INSERT INTO objects(bucket, key, version_id, size, sha256, created_ms, chunk_count)
-            VALUES ($b, $k, $v, $s, $h, $c, $n)
+            INSERT INTO objects(bucket, key, version_id, size, sha256, created_ms, chunk_count, writer)
+            VALUES ($b, $k, $v, $s, $h, $c, $n, $w)
             """, tx))
         {
+            insert.Parameters.AddWithValue("$w", manifest.Writer);
             insert.Parameters.AddWithValue("$b", manifest.Bucket);
             insert.Parameters.AddWithValue("$k", manifest.Key);
             insert.Parameters.AddWithValue("$v", manifest.VersionId);
@@ -92,6 +107,25 @@ public sealed class ObjectIndex : IDisposable
 
         var unreferenced = Unreferenced(previous, tx);
         tx.Commit();
+        return new CommitResult(true, unreferenced);
+    }
+
+    /// <summary>
+    /// Removes one version of a key if it is still the current one (undoing a put that failed its
+    /// quorum). Returns null when the key has another version or none, else the chunks nothing references.
+    /// </summary>
+    public IReadOnlyList<ContentHash>? DropVersion(string bucket, string key, string versionId)
+    {
+        using var tx = _db.BeginTransaction();
+        var existing = TryGet(bucket, key, tx);
+        if (existing?.VersionId != versionId)
+        {
+            tx.Rollback();
+            return null;
+        }
+        DeleteKey(bucket, key, tx);
+        var unreferenced = Unreferenced(existing.Chunks.Select(c => c.Id), tx);
+        tx.Commit();
         return unreferenced;
     }
 
@@ -110,15 +144,18 @@ public sealed class ObjectIndex : IDisposable
         return unreferenced;
     }
 
-    public ObjectManifest? TryGet(string bucket, string key)
+    public ObjectManifest? TryGet(string bucket, string key) => TryGet(bucket, key, null);
+
+    private ObjectManifest? TryGet(string bucket, string key, SqliteTransaction? tx)
     {
-        using var cmd = Command("SELECT version_id, size, sha256, created_ms FROM objects WHERE bucket=$b AND key=$k");
+        using var cmd = Command("SELECT version_id, size, sha256, created_ms, writer FROM objects WHERE bucket=$b AND key=$k", tx);
         cmd.Parameters.AddWithValue("$b", bucket);
         cmd.Parameters.AddWithValue("$k", key);
         string versionId;
         long size;
         ContentHash sha;
         DateTimeOffset created;
+        string writer;
         using (var reader = cmd.ExecuteReader())
         {
             if (!reader.Read()) return null;
@@ -126,14 +163,15 @@ public sealed class ObjectIndex : IDisposable
             size = reader.GetInt64(1);
             sha = ContentHash.FromBytes((byte[])reader[2]);
             created = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
+            writer = reader.GetString(4);
         }
-        using var chunks = Command("SELECT chunk, length FROM object_chunks WHERE version_id=$v ORDER BY seq");
+        using var chunks = Command("SELECT chunk, length FROM object_chunks WHERE version_id=$v ORDER BY seq", tx);
         chunks.Parameters.AddWithValue("$v", versionId);
         var list = new List<ChunkRef>();
         using (var reader = chunks.ExecuteReader())
             while (reader.Read())
                 list.Add(new ChunkRef(ContentHash.FromBytes((byte[])reader[0]), reader.GetInt32(1)));
-        return new ObjectManifest(bucket, key, versionId, size, sha, created, list);
+        return new ObjectManifest(bucket, key, versionId, size, sha, created, list, writer);
     }
 
     /// <summary>Objects of a bucket whose key starts with <paramref name="prefix"/>, in key order, after <paramref name="startAfter"/>.</summary>
@@ -141,7 +179,7 @@ public sealed class ObjectIndex : IDisposable
     {
         // The range test lets SQLite seek on the primary key; substr keeps the prefix test exact.
         using var cmd = Command("""
-            SELECT key, version_id, size, sha256, created_ms, chunk_count FROM objects
+            SELECT key, version_id, size, sha256, created_ms, chunk_count, writer FROM objects
             WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a)
             ORDER BY key LIMIT $n
             """);
@@ -153,7 +191,8 @@ public sealed class ObjectIndex : IDisposable
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
             result.Add(new ObjectSummary(bucket, reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
-                ContentHash.FromBytes((byte[])reader[3]), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetInt32(5)));
+                ContentHash.FromBytes((byte[])reader[3]), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetInt32(5),
+                reader.GetString(6)));
         return result;
     }
 
@@ -202,6 +241,13 @@ public sealed class ObjectIndex : IDisposable
         using var reader = cmd.ExecuteReader();
         while (reader.Read()) result.Add(ContentHash.FromBytes((byte[])reader[0]));
         return result;
+    }
+
+    private bool HasColumn(string table, string column)
+    {
+        using var cmd = Command($"SELECT EXISTS(SELECT 1 FROM pragma_table_info('{table}') WHERE name=$c)");
+        cmd.Parameters.AddWithValue("$c", column);
+        return Convert.ToInt64(cmd.ExecuteScalar()) != 0;
     }
 
     private int DeleteKey(string bucket, string key, SqliteTransaction tx)

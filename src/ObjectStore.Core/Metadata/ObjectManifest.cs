@@ -6,6 +6,7 @@ namespace ObjectStore.Core.Metadata;
 public readonly record struct ChunkRef(ContentHash Id, int Length);
 
 /// <summary>What the index knows of one version of an object.</summary>
+/// <param name="Writer">The node id of the node that took the put; breaks ties between versions created in the same millisecond.</param>
 public sealed record ObjectManifest(
     string Bucket,
     string Key,
@@ -13,14 +14,34 @@ public sealed record ObjectManifest(
     long Size,
     ContentHash Sha256,
     DateTimeOffset Created,
-    IReadOnlyList<ChunkRef> Chunks)
+    IReadOnlyList<ChunkRef> Chunks,
+    string Writer = "")
 {
     /// <summary>A time-ordered, unique version id (UUIDv7 without dashes).</summary>
     public static string NewVersionId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>
+    /// Last writer wins: of two versions of a key, the later (created, writer node id) is current —
+    /// every node that sees both picks the same one, whatever order they arrive in. The version id
+    /// settles the (practically impossible) rest.
+    /// </summary>
+    public bool IsNewerThan(ObjectManifest other) => VersionOrder.IsNewer(
+        Created.ToUnixTimeMilliseconds(), Writer, VersionId, other.Created.ToUnixTimeMilliseconds(), other.Writer, other.VersionId);
+}
+
+/// <summary>The last-writer-wins order of object versions, shared by manifests and listing rows.</summary>
+public static class VersionOrder
+{
+    public static bool IsNewer(long createdMs, string writer, string versionId, long otherCreatedMs, string otherWriter, string otherVersionId)
+    {
+        if (createdMs != otherCreatedMs) return createdMs > otherCreatedMs;
+        var byWriter = string.CompareOrdinal(writer, otherWriter);
+        return byWriter != 0 ? byWriter > 0 : string.CompareOrdinal(versionId, otherVersionId) > 0;
+    }
 }
 
 /// <summary>A row of a listing: an object without its chunk list.</summary>
-public sealed record ObjectSummary(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, DateTimeOffset Created, int ChunkCount);
+public sealed record ObjectSummary(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, DateTimeOffset Created, int ChunkCount, string Writer = "");
 
 /// <summary>A bucket and what it holds.</summary>
 public sealed record BucketSummary(string Bucket, long Objects, long Bytes);

@@ -1,0 +1,136 @@
+using System.Text;
+using Akka.Actor;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
+using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+
+namespace ObjectStore.Actors.Coordination;
+
+/// <summary>
+/// Metadata requests answered from the whole cluster: each reachable storage node is asked (this one
+/// included, through its own replicator), the answers are merged last-writer-wins, and a node that
+/// does not answer within the lookup timeout is left out rather than waited for.
+/// </summary>
+internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeSpan timeout)
+{
+    private async Task<List<(RingMember Node, object Reply)>> AskAll(object request)
+    {
+        var asks = ring.Reachable.Select(async node =>
+        {
+            try
+            {
+                return (node, await ClusterRing.ReplicatorOf(system, node.Address).Ask<object>(request, timeout));
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
+            {
+                return (node, (object)e);
+            }
+        });
+        return (await Task.WhenAll(asks)).ToList();
+    }
+
+    /// <summary>The newest version of a key any reachable node has, or a StoreError.</summary>
+    public async Task<object> NewestManifest(string bucket, string key)
+    {
+        var replies = await AskAll(new FindManifest(bucket, key));
+        ObjectManifest? newest = null;
+        foreach (var (_, reply) in replies)
+            if (reply is ManifestReply { Manifest: { } m } && (newest is null || m.IsNewerThan(newest))) newest = m;
+        if (newest is not null) return newest;
+        var silent = replies.Count(r => r.Reply is not ManifestReply);
+        if (silent == replies.Count)
+            return new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");
+        return new StoreError(StoreErrorCode.NotFound,
+            $"{bucket}/{key}: no such object" + (silent > 0 ? $" ({silent} of {replies.Count} nodes did not answer)" : ""));
+    }
+
+    /// <summary>
+    /// Merges every node's listing. Where a node's listing was cut at the limit, only keys up to its
+    /// last one are known complete, so the merged page stops there too and says it is truncated.
+    /// </summary>
+    public async Task<object> List(ListObjects m)
+    {
+        var replies = await AskAll(new ListLocalObjects(m.Bucket, m.Prefix, m.StartAfter, m.Limit));
+        var listings = replies.Select(r => r.Reply).OfType<ObjectListing>().ToList();
+        if (listings.Count == 0) return FirstError(replies) ?? new StoreError(StoreErrorCode.Unavailable, "no node answered the listing");
+        var newest = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
+        foreach (var o in listings.SelectMany(l => l.Objects))
+            if (!newest.TryGetValue(o.Key, out var seen) || VersionOrder.IsNewer(o.CreatedUnixMs, o.Writer, o.VersionId, seen.CreatedUnixMs, seen.Writer, seen.VersionId))
+                newest[o.Key] = o;
+        var merged = newest.Values.OrderBy(o => o.Key, Utf8Order.Instance).ToList();
+        var truncated = false;
+        var cut = listings.Where(l => l.Truncated && l.Objects.Count > 0).Select(l => l.Objects[^1].Key).Min(Utf8Order.Instance);
+        if (cut is not null)
+        {
+            merged = merged.Where(o => Utf8Order.Instance.Compare(o.Key, cut) <= 0).ToList();
+            truncated = true;
+        }
+        var limit = Math.Clamp(m.Limit, 1, 10_000);
+        if (merged.Count > limit)
+        {
+            merged = merged.Take(limit).ToList();
+            truncated = true;
+        }
+        return new ObjectListing(m.Bucket, merged, truncated);
+    }
+
+    /// <summary>Buckets of every node; counts are the largest any one node reports (each node counts only the objects it holds).</summary>
+    public async Task<object> Buckets()
+    {
+        var replies = await AskAll(ListLocalBuckets.Instance);
+        var listings = replies.Select(r => r.Reply).OfType<BucketListing>().ToList();
+        if (listings.Count == 0) return FirstError(replies) ?? new StoreError(StoreErrorCode.Unavailable, "no node answered the listing");
+        return new BucketListing(listings.SelectMany(l => l.Buckets)
+            .GroupBy(b => b.Name)
+            .Select(g => new BucketInfo(g.Key, g.Max(b => b.Objects), g.Max(b => b.Bytes)))
+            .OrderBy(b => b.Name, Utf8Order.Instance)
+            .ToList());
+    }
+
+    /// <summary>The newest version, and for each chunk the nodes that hold it now (asked, not assumed from placement).</summary>
+    public async Task<object> Stat(string bucket, string key)
+    {
+        var found = await NewestManifest(bucket, key);
+        if (found is not ObjectManifest manifest) return found;
+        var ids = manifest.Chunks.Select(c => c.Id).Distinct().ToList();
+        var replies = await AskAll(new WhichChunks(ids));
+        var holders = new Dictionary<ContentHash, List<string>>();
+        foreach (var held in replies.Select(r => r.Reply).OfType<ChunksHeld>())
+            foreach (var id in held.Ids)
+            {
+                if (!holders.TryGetValue(id, out var nodes)) holders[id] = nodes = [];
+                nodes.Add(held.NodeId);
+            }
+        var chunks = manifest.Chunks
+            .Select(c => new ChunkLocation(c.Id, c.Length, holders.GetValueOrDefault(c.Id)?.Order(StringComparer.Ordinal).ToList() ?? []))
+            .ToList();
+        return new ObjectDetails(Storage.StorageActor.ToInfo(manifest), chunks);
+    }
+
+    /// <summary>Removes the key from every reachable node.</summary>
+    public async Task<object> Delete(string bucket, string key)
+    {
+        var replies = await AskAll(new DeleteLocal(bucket, key));
+        if (replies.Any(r => r.Reply is ObjectDeleted)) return new ObjectDeleted(bucket, key);
+        if (replies.Any(r => r.Reply is StoreError { Code: StoreErrorCode.NotFound })) return new StoreError(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");
+        return FirstError(replies) ?? new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");
+    }
+
+    private static StoreError? FirstError(List<(RingMember Node, object Reply)> replies) =>
+        replies.Select(r => r.Reply).OfType<StoreError>().FirstOrDefault();
+
+    /// <summary>The order SQLite lists keys in (bytes of UTF-8), so a merged page agrees with each node's.</summary>
+    private sealed class Utf8Order : IComparer<string?>
+    {
+        public static readonly Utf8Order Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            if (x is null || y is null) return x is null ? (y is null ? 0 : -1) : 1;
+            return Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Akka.Actor;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
+
+namespace ObjectStore.Actors.Protocol;
+
+/// <summary>Marks the messages replicators exchange between nodes; all have a binary serializer (ReplicationMessageSerializer).</summary>
+public interface IReplicationMessage;
+
+/// <summary>
+/// Node to node. Chunk data moves as <see cref="ChunkPart"/>s of at most one frame-size each (Akka.Remote's
+/// frame is 128000 bytes, and a large frame would hold up the heartbeats on the same connection), with at
+/// most a window of them unacknowledged.
+/// </summary>
+public static class ReplicationProtocol
+{
+    // --- push (write path): OfferChunk → ChunkPresent (the receiver has it; nothing is sent)
+    //     | SendChunk(receiver) → ChunkPart* ⇄ ChunkPartAck* → ChunkDurable | TransferFailed
+    /// <param name="UploadId">The put this chunk belongs to: the receiver keeps the chunk until that put commits or is released.</param>
+    public sealed record OfferChunk(long TransferId, string UploadId, ContentHash Id, int Length) : IReplicationMessage;
+    public sealed record ChunkPresent(long TransferId) : IReplicationMessage;
+    public sealed record SendChunk(long TransferId, IActorRef Receiver) : IReplicationMessage;
+    public sealed record ChunkPart(long TransferId, int Offset, ReadOnlyMemory<byte> Data) : IReplicationMessage;
+    /// <summary>Cumulative: every byte before <paramref name="Received"/> has arrived.</summary>
+    public sealed record ChunkPartAck(long TransferId, int Received) : IReplicationMessage;
+    /// <summary>The receiver verified the chunk's hash and it is durable on its disk.</summary>
+    public sealed record ChunkDurable(long TransferId) : IReplicationMessage;
+    public sealed record TransferFailed(long TransferId, string Reason) : IReplicationMessage;
+
+    // --- fetch (read path): FetchChunk → ChunkPart* ⇄ ChunkPartAck* (to the receiver) | TransferFailed
+    public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver) : IReplicationMessage;
+
+    // --- metadata
+    /// <summary>Makes the manifest current on the receiving node unless it has a newer version. Replies ReplicaCommitted or StoreError.</summary>
+    public sealed record CommitReplica(ObjectManifest Manifest, string UploadId) : IReplicationMessage;
+    public sealed record ReplicaCommitted(string VersionId, bool Current) : IReplicationMessage;
+    /// <summary>Undo of a put that missed its quorum: removes that version where it is still current. Replies ReplicaDropped.</summary>
+    public sealed record DropReplica(string Bucket, string Key, string VersionId) : IReplicationMessage;
+    public sealed record ReplicaDropped(string VersionId) : IReplicationMessage;
+    /// <summary>The put ended (committed or not): chunks it sent that nothing references may be collected. No reply.</summary>
+    public sealed record ReleaseReplicaUpload(string UploadId) : IReplicationMessage;
+    public sealed record FindManifest(string Bucket, string Key) : IReplicationMessage;
+    /// <summary><paramref name="Manifest"/> is null when the node has no version of the key.</summary>
+    public sealed record ManifestReply(string NodeId, ObjectManifest? Manifest) : IReplicationMessage;
+    public sealed record WhichChunks(IReadOnlyList<ContentHash> Ids) : IReplicationMessage;
+    public sealed record ChunksHeld(string NodeId, IReadOnlyList<ContentHash> Ids) : IReplicationMessage;
+    /// <summary>This node's own rows (a listing merges them from every node). Replies StoreProtocol.ObjectListing.</summary>
+    public sealed record ListLocalObjects(string Bucket, string Prefix, string? StartAfter, int Limit) : IReplicationMessage;
+    /// <summary>Replies StoreProtocol.BucketListing.</summary>
+    public sealed record ListLocalBuckets : IReplicationMessage
+    {
+        public static readonly ListLocalBuckets Instance = new();
+    }
+    /// <summary>Removes a key on this node. Replies StoreProtocol.ObjectDeleted or StoreError (NotFound).</summary>
+    public sealed record DeleteLocal(string Bucket, string Key) : IReplicationMessage;
+}

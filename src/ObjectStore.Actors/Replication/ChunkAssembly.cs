@@ -1,0 +1,46 @@
+using ObjectStore.Core.Chunking;
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Actors.Replication;
+
+/// <summary>
+/// One chunk arriving in parts from another node: parts must come in order and fit the announced
+/// length, and the whole must hash to the chunk's id. Anything else is a reason to drop the transfer,
+/// never a reason to store bytes.
+/// </summary>
+internal sealed class ChunkAssembly(ContentHash id, int length) : IDisposable
+{
+    private ChunkBuffer? _buffer = ChunkBuffer.Rent(Math.Max(length, 1));
+
+    public ContentHash Id { get; } = id;
+    public int Length { get; } = length;
+    public int Received { get; private set; }
+    public bool Complete => Received == Length;
+
+    /// <summary>Adds a part; returns why it was refused, or null.</summary>
+    public string? Add(int offset, ReadOnlySpan<byte> data)
+    {
+        if (_buffer is null) return "transfer already ended";
+        if (offset != Received) return $"part at offset {offset} arrived where {Received} was due";
+        if (data.Length == 0 || data.Length > Length - Received) return $"part of {data.Length} bytes at {offset} overruns the chunk's {Length} bytes";
+        _buffer.Append(data);
+        Received += data.Length;
+        return null;
+    }
+
+    /// <summary>The verified chunk, now owned by the caller; or null when its bytes do not hash to its id.</summary>
+    public ChunkBuffer? TakeVerified()
+    {
+        var buffer = _buffer ?? throw new InvalidOperationException("chunk already taken");
+        _buffer = null;
+        if (ContentHash.Compute(buffer.Span) == Id) return buffer;
+        buffer.Dispose();
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _buffer?.Dispose();
+        _buffer = null;
+    }
+}

@@ -1,0 +1,73 @@
+using Akka.Actor;
+using Akka.Cluster;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Placement;
+
+namespace ObjectStore.Actors.Replication;
+
+/// <summary>A storage node as placement sees it: its stable id, where it is now, and whether it answers.</summary>
+public sealed record RingMember(string NodeId, Address Address, bool Reachable);
+
+/// <summary>
+/// The storage nodes of the cluster at one moment, with rendezvous placement over their node ids.
+/// Unreachable members stay in the ring: they are still owners (their data is on their disks), so a
+/// node that misses a few heartbeats does not move every key; writes skip them and hand off instead.
+/// </summary>
+public sealed class ClusterRing
+{
+    /// <summary>Each node announces its stable node id as a cluster role, so every member can map addresses to owners from gossip alone.</summary>
+    public const string NodeRolePrefix = "node:";
+    public const string StorageRole = "storage";
+
+    private readonly Dictionary<string, RingMember> _byId;
+    private readonly RendezvousPlacement _placement;
+
+    public ClusterRing(string selfId, IEnumerable<RingMember> members)
+    {
+        SelfId = selfId;
+        _byId = members.GroupBy(m => m.NodeId).ToDictionary(g => g.Key, g => g.First());
+        _placement = new RendezvousPlacement(_byId.Keys);
+    }
+
+    public string SelfId { get; }
+    public int Size => _byId.Count;
+    public IEnumerable<RingMember> Members => _byId.Values;
+    public IEnumerable<RingMember> Reachable => _byId.Values.Where(m => m.Reachable);
+
+    public RingMember? Find(string nodeId) => _byId.GetValueOrDefault(nodeId);
+
+    /// <summary>Every node, best owner of the chunk first: the first <c>factor</c> own it, the rest are hand-off candidates in order.</summary>
+    public IReadOnlyList<RingMember> Candidates(ContentHash chunk) => _placement.OwnersOf(chunk).Select(id => _byId[id]).ToList();
+
+    /// <summary>Every node, best owner of the object's metadata first.</summary>
+    public IReadOnlyList<RingMember> Candidates(string bucket, string key) => _placement.OwnersOf(bucket, key).Select(id => _byId[id]).ToList();
+
+    /// <summary>The storage members now: Up (or leaving, still serving) with a node-id role; this node is always in, and reachable.</summary>
+    public static ClusterRing Current(ActorSystem system, string selfId)
+    {
+        var provider = ((ExtendedActorSystem)system).Provider;
+        var self = new RingMember(selfId, provider.DefaultAddress, true);
+        if (provider is not ClusterActorRefProvider) return new ClusterRing(selfId, [self]);
+        var cluster = Cluster.Get(system);
+        var state = cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
+        var members = new List<RingMember> { self with { Address = cluster.SelfAddress } };
+        foreach (var m in state.Members)
+        {
+            if (m.Status is not (MemberStatus.Up or MemberStatus.Leaving or MemberStatus.WeaklyUp)) continue;
+            if (!m.HasRole(StorageRole) || NodeIdOf(m.Roles) is not { } id || id == selfId) continue;
+            members.Add(new RingMember(id, m.Address, !unreachable.Contains(m.UniqueAddress)));
+        }
+        return new ClusterRing(selfId, members);
+    }
+
+    public static string? NodeIdOf(IEnumerable<string> roles) =>
+        roles.FirstOrDefault(r => r.StartsWith(NodeRolePrefix, StringComparison.Ordinal))?[NodeRolePrefix.Length..];
+
+    /// <summary>The replicator of a node; every node runs one at this path.</summary>
+    public static ActorSelection ReplicatorOf(IActorContext context, Address address) =>
+        context.ActorSelection(new RootActorPath(address) / "user" / Replicator.Name);
+
+    public static ActorSelection ReplicatorOf(ActorSystem system, Address address) =>
+        system.ActorSelection(new RootActorPath(address) / "user" / Replicator.Name);
+}

@@ -1,0 +1,113 @@
+using Akka.Actor;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.StorageProtocol;
+
+namespace ObjectStore.Actors.Replication;
+
+/// <summary>
+/// The read path of one get: answers ReadChunk like the storage actor does (ChunkRead or StoreError),
+/// from this node's disk when it has the chunk and it verifies, else from the chunk's other holders in
+/// placement order (owners first, then hand-off nodes). A replica that is down, missing the chunk or
+/// corrupt (the holder quarantines it) is skipped and the next one tried.
+/// </summary>
+public sealed class ReplicatedChunkReader : ReceiveActor
+{
+    private readonly StoreSettings _settings;
+    private readonly IActorRef _storage;
+    private readonly ClusterRing _ring;
+    private readonly IReadOnlyDictionary<ContentHash, int> _lengths;
+
+    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next)
+    {
+        public ContentHash Id { get; } = id;
+        public IActorRef ReplyTo { get; } = replyTo;
+        public Queue<RingMember> Next { get; } = next;
+        public List<(RingMember Node, StoreError Error)> Failures { get; } = [];
+    }
+
+    private sealed record LocalRead(long RequestId, object Reply) : ILocalMessage;
+
+    private readonly Dictionary<long, Read> _reads = new();
+    private long _nextRequest;
+
+    public ReplicatedChunkReader(StoreSettings settings, IActorRef storage, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths)
+    {
+        _settings = settings;
+        _storage = storage;
+        _ring = ring;
+        _lengths = lengths;
+
+        Receive<ReadChunk>(m =>
+        {
+            // Nearest first: this node's disk, then the chunk's owners and hand-off nodes in order.
+            var order = new Queue<RingMember>(_ring.Candidates(m.Id).Where(n => n.Reachable).OrderBy(n => n.NodeId == _ring.SelfId ? 0 : 1));
+            var id = ++_nextRequest;
+            _reads[id] = new Read(m.Id, Sender, order);
+            TryNext(id);
+        });
+        Receive<LocalRead>(m =>
+        {
+            if (m.Reply is ChunkRead read) Done(m.RequestId, read);
+            else Failed(m.RequestId, _ring.Find(_ring.SelfId)!, m.Reply as StoreError
+                ?? new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({(m.Reply as Exception)?.GetType().Name})"));
+        });
+        Receive<ChunkFetchActor.Fetched>(m =>
+        {
+            if (!_reads.TryGetValue(m.RequestId, out var r)) return;
+            if (m.Data is not null) Done(m.RequestId, new ChunkRead(r.Id, m.Data));
+            else Failed(m.RequestId, m.Source, new StoreError(Classify(m.Failure!), m.Failure!));
+        });
+    }
+
+    public static Props Props(StoreSettings settings, IActorRef storage, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths) =>
+        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, storage, ring, lengths));
+
+    private void TryNext(long requestId)
+    {
+        var r = _reads[requestId];
+        if (!r.Next.TryDequeue(out var node))
+        {
+            _reads.Remove(requestId);
+            r.ReplyTo.Tell(FinalError(r));
+            return;
+        }
+        if (node.NodeId == _ring.SelfId)
+        {
+            _storage.Ask<object>(new ReadChunk(r.Id), _settings.RequestTimeout)
+                .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
+            return;
+        }
+        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout));
+    }
+
+    private void Done(long requestId, ChunkRead read)
+    {
+        if (_reads.Remove(requestId, out var r)) r.ReplyTo.Tell(read);
+    }
+
+    private void Failed(long requestId, RingMember node, StoreError error)
+    {
+        if (!_reads.TryGetValue(requestId, out var r)) return;
+        r.Failures.Add((node, error));
+        TryNext(requestId);
+    }
+
+    /// <summary>One failure is passed on as it is; several are summed up, corruption first (it is the one an operator must see).</summary>
+    private StoreError FinalError(Read r)
+    {
+        if (r.Failures.Count == 0)
+            return new StoreError(StoreErrorCode.Unavailable, $"chunk {r.Id.ToShortString()}: no node that may hold it is reachable");
+        if (r.Failures.Count == 1) return r.Failures[0].Error;
+        var code = r.Failures.Any(f => f.Error.Code == StoreErrorCode.Corrupt) ? StoreErrorCode.Corrupt
+            : r.Failures.All(f => f.Error.Code == StoreErrorCode.NotFound) ? StoreErrorCode.NotFound
+            : StoreErrorCode.Unavailable;
+        return new StoreError(code, $"chunk {r.Id.ToShortString()}: no healthy replica ({string.Join("; ", r.Failures.Select(f => $"{f.Node.NodeId}: {f.Error.Message}"))})");
+    }
+
+    private static StoreErrorCode Classify(string reason) =>
+        reason.StartsWith(nameof(StoreErrorCode.Corrupt), StringComparison.Ordinal) ? StoreErrorCode.Corrupt
+        : reason.StartsWith(nameof(StoreErrorCode.NotFound), StringComparison.Ordinal) ? StoreErrorCode.NotFound
+        : StoreErrorCode.Unavailable;
+}

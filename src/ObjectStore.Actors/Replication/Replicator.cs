@@ -1,0 +1,233 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Pattern;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Validation;
+using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.StorageProtocol;
+
+namespace ObjectStore.Actors.Replication;
+
+/// <summary>
+/// A node's replicator (<c>/user/replicator</c>), the only actor other nodes talk to about data. It
+/// pushes chunks to other nodes for this node's puts — each push a child under its own backoff
+/// supervisor, so a transfer that fails is retried after 0.2 s, 0.4 s, 0.8 s ... and, after its last
+/// retry, reported as failed so the put can hand the chunk to the next node in the owner list —
+/// and it answers other nodes' pushes, fetches and metadata requests from this node's storage.
+/// </summary>
+/// <remarks>
+/// BackoffSupervisor (Backoff.OnFailure) rather than a hand-made retry loop: each attempt is a fresh
+/// actor (no state left over from a broken attempt), the delays grow with jitter, and a crashing
+/// transfer is contained by its own supervisor: it never restarts this actor or the node.
+/// </remarks>
+public sealed class Replicator : ReceiveActor, IWithTimers
+{
+    public const string Name = "replicator";
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StoreSettings _settings;
+    private readonly IActorRef _storage;
+    private readonly string _nodeId;
+
+    private sealed class Push(PushChunk request, IActorRef requester)
+    {
+        public PushChunk Request { get; } = request;
+        public IActorRef Requester { get; } = requester;
+        public bool Succeeded { get; set; }
+        public bool AlreadyThere { get; set; }
+        public int Attempts { get; set; }
+        public string LastFailure { get; set; } = "stopped";
+    }
+
+    private readonly Dictionary<long, Push> _pushes = new();
+    private readonly Dictionary<IActorRef, long> _pushBySupervisor = new();
+    private long _nextPush;
+    private int _incoming;
+    private readonly HashSet<IActorRef> _receivers = [];
+    private readonly Dictionary<string, DateTime> _uploadsSeen = new();
+
+    private sealed record Claimed(OfferChunk Offer, IActorRef Sender, object Reply) : ILocalMessage;
+    private sealed record ExpireLeases : ILocalMessage
+    {
+        public static readonly ExpireLeases Instance = new();
+    }
+
+    public Replicator(StoreSettings settings, IActorRef storage, string nodeId)
+    {
+        _settings = settings;
+        _storage = storage;
+        _nodeId = nodeId;
+
+        // This node's puts.
+        Receive<PushChunk>(StartPush);
+        Receive<ChunkPushActor.AttemptSucceeded>(m =>
+        {
+            if (!_pushes.TryGetValue(m.PushId, out var push)) return;
+            push.Succeeded = true;
+            push.AlreadyThere = m.AlreadyThere;
+        });
+        Receive<ChunkPushActor.AttemptFailed>(m =>
+        {
+            if (!_pushes.TryGetValue(m.PushId, out var push)) return;
+            push.Attempts++;
+            push.LastFailure = m.Reason;
+            _log.Info("push of chunk {0} failed (attempt {1} of {2}): {3}", push.Request.Id.ToShortString(), push.Attempts,
+                _settings.Replication.MaxRetries + 1, m.Reason);
+        });
+        Receive<Terminated>(m => _pushBySupervisor.ContainsKey(m.ActorRef), m => EndPush(m.ActorRef));
+        Receive<Terminated>(m => _receivers.Remove(m.ActorRef), _ => _incoming--);
+
+        // Other nodes' puts and gets.
+        Receive<OfferChunk>(HandleOffer);
+        Receive<Claimed>(HandleClaimed);
+        Receive<FetchChunk>(m => Context.ActorOf(ChunkSendActor.Props(m, _storage, _settings)));
+        Receive<CommitReplica>(HandleCommitReplica);
+        Receive<DropReplica>(m =>
+        {
+            if (Valid(m.Bucket, m.Key)) _storage.Forward(new DropVersion(m.Bucket, m.Key, m.VersionId));
+        });
+        Receive<ReleaseReplicaUpload>(m =>
+        {
+            _uploadsSeen.Remove(m.UploadId);
+            _storage.Tell(new ReleaseUpload(m.UploadId));
+        });
+        Receive<FindManifest>(HandleFind);
+        Receive<WhichChunks>(m => _storage.Forward(m));
+        Receive<ListLocalObjects>(m =>
+        {
+            if (Valid(m.Bucket, null)) _storage.Forward(new ListObjects(m.Bucket, m.Prefix, m.StartAfter, m.Limit));
+        });
+        Receive<ListLocalBuckets>(_ => _storage.Forward(ListBuckets.Instance));
+        Receive<DeleteLocal>(m =>
+        {
+            if (Valid(m.Bucket, m.Key)) _storage.Forward(new DeleteObject(m.Bucket, m.Key));
+        });
+        Receive<ExpireLeases>(_ => ExpireIdleUploads());
+    }
+
+    public static Props Props(StoreSettings settings, IActorRef storage, string nodeId) =>
+        Akka.Actor.Props.Create(() => new Replicator(settings, storage, nodeId));
+
+    protected override void PreStart()
+    {
+        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _settings.Replication.PinLease.Ticks / 4));
+        Timers.StartPeriodicTimer("leases", ExpireLeases.Instance, every);
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var push in _pushes.Values) push.Request.Buffer.Dispose();
+    }
+
+    private void StartPush(PushChunk m)
+    {
+        var id = ++_nextPush;
+        var r = _settings.Replication;
+        var supervisor = Context.ActorOf(BackoffSupervisor.Props(
+            Backoff.OnFailure(ChunkPushActor.Props(m, id, Self, _settings), "attempt", r.RetryMinBackoff, r.RetryMaxBackoff,
+                randomFactor: 0.2, maxNrOfRetries: r.MaxRetries)), $"push-{id}");
+        Context.Watch(supervisor);
+        _pushes[id] = new Push(m, Sender);
+        _pushBySupervisor[supervisor] = id;
+    }
+
+    /// <summary>The push's supervisor stopped: its attempt succeeded, or its last retry failed.</summary>
+    private void EndPush(IActorRef supervisor)
+    {
+        _pushBySupervisor.Remove(supervisor, out var id);
+        if (!_pushes.Remove(id, out var push)) return;
+        push.Request.Buffer.Dispose();
+        push.Requester.Tell(push.Succeeded
+            ? new PushDone(push.Request.RequestId, true, push.AlreadyThere, null)
+            : new PushDone(push.Request.RequestId, false, false, $"{push.LastFailure} (after {push.Attempts} attempts)"));
+    }
+
+    private void HandleOffer(OfferChunk m)
+    {
+        if (m.Length < 1 || m.Length > _settings.Chunking.MaxSize)
+        {
+            Sender.Tell(new TransferFailed(m.TransferId, $"chunk of {m.Length} bytes is outside 1..{_settings.Chunking.MaxSize} (objectstore.chunking.max-size)"));
+            return;
+        }
+        if (m.UploadId.Length is 0 or > 64)
+        {
+            Sender.Tell(new TransferFailed(m.TransferId, "bad upload id"));
+            return;
+        }
+        if (_incoming >= _settings.Replication.MaxIncomingTransfers)
+        {
+            Sender.Tell(new TransferFailed(m.TransferId, $"busy: {_incoming} transfers in progress"));
+            return;
+        }
+        _uploadsSeen[m.UploadId] = DateTime.UtcNow;
+        var sender = Sender;
+        _incoming++; // reserved until the claim answers
+        _storage.Ask<object>(new ClaimChunk(m.Id, m.UploadId), _settings.RequestTimeout)
+            .PipeTo(Self, success: reply => new Claimed(m, sender, reply), failure: e => new Claimed(m, sender, e));
+    }
+
+    private void HandleClaimed(Claimed m)
+    {
+        switch (m.Reply)
+        {
+            case ChunkClaim { Present: true }:
+                _incoming--;
+                m.Sender.Tell(new ChunkPresent(m.Offer.TransferId));
+                break;
+            case ChunkClaim:
+                var receiver = Context.ActorOf(ChunkReceiveActor.Props(m.Offer, m.Sender, _storage, _settings.Replication.TransferTimeout));
+                Context.Watch(receiver);
+                _receivers.Add(receiver);
+                break;
+            default:
+                _incoming--;
+                m.Sender.Tell(new TransferFailed(m.Offer.TransferId, "storage did not answer; it may be restarting after a disk error"));
+                break;
+        }
+    }
+
+    private void HandleCommitReplica(CommitReplica m)
+    {
+        if (!Valid(m.Manifest.Bucket, m.Manifest.Key)) return;
+        _uploadsSeen[m.UploadId] = DateTime.UtcNow;
+        _storage.Ask<object>(new CommitObject(m.Manifest, m.UploadId), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply is ObjectCommitted c ? new ReplicaCommitted(c.Manifest.VersionId, c.Current) : reply,
+                failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    private void HandleFind(FindManifest m)
+    {
+        if (!Valid(m.Bucket, m.Key)) return;
+        var nodeId = _nodeId;
+        _storage.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply switch
+                {
+                    ManifestFound found => new ManifestReply(nodeId, found.Manifest),
+                    StoreError { Code: StoreErrorCode.NotFound } => new ManifestReply(nodeId, null),
+                    _ => reply,
+                },
+                failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    /// <summary>Chunks kept for a put whose node went silent (killed mid-put) are let go after the lease.</summary>
+    private void ExpireIdleUploads()
+    {
+        var cutoff = DateTime.UtcNow - _settings.Replication.PinLease;
+        foreach (var upload in _uploadsSeen.Where(u => u.Value < cutoff).Select(u => u.Key).ToList())
+        {
+            _uploadsSeen.Remove(upload);
+            _storage.Tell(new ReleaseUpload(upload));
+        }
+    }
+
+    /// <summary>Requests from the network are checked like the shell's: a forged name never reaches the index.</summary>
+    private bool Valid(string bucket, string? key)
+    {
+        if (BucketName.IsValid(bucket) && (key is null || ObjectKey.IsValid(key))) return true;
+        Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"invalid bucket or key '{bucket}/{key}'"));
+        return false;
+    }
+}
