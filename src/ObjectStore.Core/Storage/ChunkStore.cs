@@ -89,6 +89,7 @@ public sealed class ChunkStore
     {
         var final = PathOf(id);
         if (File.Exists(final)) return null;
+        _faults?.BeforeWrite(id);
         var temp = Path.Combine(_temp, $"{id}.{Guid.NewGuid():N}");
         try
         {

@@ -8,6 +8,9 @@ namespace ObjectStore.Core.Storage;
 /// </summary>
 public interface IStorageFaults
 {
+    /// <summary>Called before a chunk that is not yet present is written to a temp file.</summary>
+    void BeforeWrite(ContentHash id) { }
+
     /// <summary>Called after the temp file is written and synced, before it is renamed into place.</summary>
     void BeforeRename(ContentHash id);
 

@@ -1,0 +1,198 @@
+using ObjectStore.Actors.Client;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>Several nodes in one process (see <see cref="TestCluster"/>): placement, quorum, failover, hand-off.</summary>
+public sealed class ReplicationTests : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-replication-tests", Guid.NewGuid().ToString("N"));
+    private TestCluster _cluster = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+
+    private string WriteRandomFile(string name, int size, int seed)
+    {
+        var data = new byte[size];
+        new Random(seed).NextBytes(data);
+        var path = Path.Combine(_root, "work", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, data);
+        return path;
+    }
+
+    private string OutPath(string name) => Path.Combine(_root, "work", name);
+
+    private static async Task<T> Within<T>(Task<T> task, int seconds = 60) => await task.WaitAsync(TimeSpan.FromSeconds(seconds));
+
+    [Fact]
+    public async Task A_put_lands_on_exactly_factor_owners_and_any_node_serves_it()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(4);
+        var file = WriteRandomFile("in", 3_000_000, 1);
+
+        var put = await Within(_cluster.Nodes[0].Client.PutFileAsync(file, "photos", "cat.jpg"));
+
+        var details = await Within(_cluster.Nodes[2].Client.StatAsync("photos", "cat.jpg"));
+        Assert.Equal(put.Object.VersionId, details.Object.VersionId);
+        Assert.True(details.Chunks.Count > 10, $"expected many chunks, got {details.Chunks.Count}");
+        foreach (var chunk in details.Chunks)
+        {
+            var owners = _cluster.OwnersOf(chunk.Id, 3).Order(StringComparer.Ordinal).ToList();
+            var onDisk = _cluster.Nodes.Where(n => n.ChunkIds().Contains(chunk.Id)).Select(n => n.Id).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(owners, onDisk);
+            Assert.Equal(owners, chunk.Nodes);
+        }
+        foreach (var node in _cluster.Nodes)
+        {
+            var target = OutPath($"out-{node.Index}");
+            await Within(node.Client.GetFileAsync("photos", "cat.jpg", target));
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+            Assert.Equal(["cat.jpg"], (await Within(node.Client.ListAsync("photos", ""))).Objects.Select(o => o.Key));
+        }
+    }
+
+    [Fact]
+    public async Task With_one_of_three_nodes_down_puts_and_gets_work_and_with_two_down_a_put_fails_on_quorum_and_stores_nothing()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var (a, b, c) = (_cluster.Nodes[0], _cluster.Nodes[1], _cluster.Nodes[2]);
+        var before = WriteRandomFile("before", 1_000_000, 2);
+        await Within(a.Client.PutFileAsync(before, "photos", "before"));
+
+        await _cluster.CrashAsync(c);
+        var during = WriteRandomFile("during", 1_000_000, 3);
+        var put = await Within(b.Client.PutFileAsync(during, "photos", "during"));
+        foreach (var node in new[] { a, b })
+        {
+            foreach (var (key, source) in new[] { ("before", before), ("during", during) })
+            {
+                var target = OutPath($"{key}-{node.Index}");
+                await Within(node.Client.GetFileAsync("photos", key, target));
+                Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(target));
+            }
+        }
+        var stat = await Within(a.Client.StatAsync("photos", "during"));
+        Assert.All(stat.Chunks, chunk => Assert.Equal(new[] { a.Id, b.Id }.Order(StringComparer.Ordinal), chunk.Nodes));
+
+        await _cluster.CrashAsync(b);
+        var chunksBefore = a.ChunkIds();
+        var error = await Assert.ThrowsAsync<StoreException>(() =>
+            Within(a.Client.PutFileAsync(WriteRandomFile("after", 1_000_000, 4), "photos", "after")));
+        Assert.Equal(StoreErrorCode.Unavailable, error.Code);
+        Assert.Contains("quorum", error.Message);
+        Assert.Contains("photos/after", error.Message);
+
+        Assert.Equal(["before", "during"], (await Within(a.Client.ListAsync("photos", ""))).Objects.Select(o => o.Key));
+        var missing = await Assert.ThrowsAsync<StoreException>(() => Within(a.Client.StatAsync("photos", "after")));
+        Assert.Equal(StoreErrorCode.NotFound, missing.Code);
+        // The chunks the failed put stored on the one live node are given back.
+        await TestCluster.WaitUntil(() => a.ChunkIds().SetEquals(chunksBefore), "the failed put's chunks are deleted");
+        Assert.Equal(put.Object.ChunkCount, stat.Chunks.Count);
+    }
+
+    /// <summary>Every chunk write on this node fails, as on a broken disk; counts the attempts per chunk.</summary>
+    private sealed class BrokenDisk : IStorageFaults
+    {
+        public readonly System.Collections.Concurrent.ConcurrentDictionary<ContentHash, int> Attempts = new();
+
+        public void BeforeWrite(ContentHash id)
+        {
+            Attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
+            throw new IOException("simulated disk error");
+        }
+
+        public void BeforeRename(ContentHash id) { }
+
+        public void BeforeRead(ContentHash id) { }
+        public void BeforeCommit(string bucket, string key) { }
+    }
+
+    [Fact]
+    public async Task A_peer_whose_disk_fails_gets_each_transfer_retried_then_handed_off_and_the_object_stays_readable()
+    {
+        var broken = new BrokenDisk();
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(4, faults: i => i == 3 ? broken : null);
+        var (entry, sick) = (_cluster.Nodes[0], _cluster.Nodes[3]);
+        var file = WriteRandomFile("in", 2_000_000, 5);
+
+        await Within(entry.Client.PutFileAsync(file, "photos", "x"));
+
+        var details = await Within(entry.Client.StatAsync("photos", "x"));
+        var handedOff = 0;
+        foreach (var chunk in details.Chunks.DistinctBy(c => c.Id))
+        {
+            var order = _cluster.PlacementOrder(chunk.Id);
+            var expected = order.Where(id => id != sick.Id).Take(3).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(expected, chunk.Nodes);
+            if (!order.Take(3).Contains(sick.Id)) continue;
+            handedOff++;
+            // One first attempt and MaxRetries retries, each reaching the broken disk, then the hand-off.
+            Assert.Equal(_cluster.Settings.Replication.MaxRetries + 1, broken.Attempts[chunk.Id]);
+        }
+        Assert.True(handedOff > 0, "some chunk should have the broken node among its owners");
+        Assert.Empty(sick.ChunkIds());
+
+        // The sick node serves the object too, from the other replicas.
+        var target = OutPath("out");
+        await Within(sick.Client.GetFileAsync("photos", "x", target));
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+    }
+
+    [Fact]
+    public async Task A_corrupt_replica_is_quarantined_and_the_get_is_served_from_another()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var node = _cluster.Nodes[0];
+        var file = WriteRandomFile("in", 800_000, 6);
+        await Within(node.Client.PutFileAsync(file, "photos", "x"));
+        var victim = Directory.GetFiles(node.ChunkDirectory, "*", SearchOption.AllDirectories)[0];
+        var bytes = File.ReadAllBytes(victim);
+        bytes[10] ^= 0xFF;
+        File.WriteAllBytes(victim, bytes);
+
+        var target = OutPath("out");
+        await Within(node.Client.GetFileAsync("photos", "x", target));
+
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        Assert.False(File.Exists(victim));
+        Assert.Single(Directory.GetFiles(Path.Combine(node.Settings.DataDirectory, "quarantine")));
+    }
+
+    [Fact]
+    public async Task Puts_of_one_key_through_different_nodes_leave_every_node_agreeing_on_the_last_writer()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var files = Enumerable.Range(0, 3).Select(i => WriteRandomFile($"v{i}", 200_000, 10 + i)).ToList();
+
+        var puts = await Within(Task.WhenAll(_cluster.Nodes.Select((n, i) => n.Client.PutFileAsync(files[i], "photos", "same"))));
+
+        var winner = puts.Select(p => p.Object)
+            .Aggregate((x, y) => Core.Metadata.VersionOrder.IsNewer(y.CreatedUnixMs, y.Writer, y.VersionId, x.CreatedUnixMs, x.Writer, x.VersionId) ? y : x);
+        foreach (var node in _cluster.Nodes)
+        {
+            Assert.Equal(winner.VersionId, (await Within(node.Client.StatAsync("photos", "same"))).Object.VersionId);
+            var target = OutPath($"same-{node.Index}");
+            await Within(node.Client.GetFileAsync("photos", "same", target));
+            Assert.Equal(File.ReadAllBytes(files[puts.ToList().FindIndex(p => p.Object.VersionId == winner.VersionId)]), File.ReadAllBytes(target));
+        }
+        // Each node's own index holds the winner, whatever order the replicas arrived in.
+        foreach (var node in _cluster.Nodes)
+        {
+            var reply = await Within(Akka.Actor.Futures.Ask<object>(node.Handles.Storage, new Storage.StorageProtocol.GetManifest("photos", "same"), TimeSpan.FromSeconds(10)));
+            Assert.Equal(winner.VersionId, Assert.IsType<Storage.StorageProtocol.ManifestFound>(reply).Manifest.VersionId);
+        }
+    }
+}

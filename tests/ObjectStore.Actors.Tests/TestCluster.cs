@@ -1,0 +1,122 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using ObjectStore.Actors.Client;
+using ObjectStore.Actors.Replication;
+using ObjectStore.Core.Chunking;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>
+/// Several nodes in one test process, each its own actor system on 127.0.0.1 with a free port, joined
+/// into one cluster. A node can be crashed (its system stops without leaving, so the others see it
+/// unreachable, as after kill -9). No downing: an unreachable node stays a member, as it would for
+/// the 20 s before the split-brain resolver acts in production. Everything is stopped on dispose.
+/// </summary>
+public sealed class TestCluster : IAsyncDisposable
+{
+    public static readonly Config NodeConfig = ConfigurationFactory.ParseString("""
+        akka.actor.provider = cluster
+        akka.cluster.downing-provider-class = ""
+        akka.cluster.failure-detector.heartbeat-interval = 200ms
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 1s
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        akka.cluster.run-coordinated-shutdown-when-down = off
+        akka.remote.dot-netty.tcp.port = 0
+        """).WithFallback(StoreTestKit.TestConfig);
+
+    public sealed record Node(int Index, ActorSystem System, StoreNode.Handles Handles, StoreSettings Settings, StoreClient Client)
+    {
+        public string Id => Handles.NodeId;
+        public string ChunkDirectory => Path.Combine(Settings.DataDirectory, "chunks");
+
+        public HashSet<ContentHash> ChunkIds() =>
+            Directory.Exists(ChunkDirectory)
+                ? Directory.GetFiles(ChunkDirectory, "*", SearchOption.AllDirectories).Select(f => ContentHash.Parse(Path.GetFileName(f))).ToHashSet()
+                : [];
+    }
+
+    private readonly List<Node> _nodes = [];
+    private readonly HashSet<int> _crashed = [];
+
+    public TestCluster(string root, int factor = 3, int quorum = 2)
+    {
+        Root = root;
+        Settings = StoreSettings.FromConfig(NodeConfig) with
+        {
+            IdleTimeout = TimeSpan.FromSeconds(15),
+            RequestTimeout = TimeSpan.FromSeconds(10),
+            StorageRestartMinBackoff = TimeSpan.FromMilliseconds(100),
+            StorageRestartMaxBackoff = TimeSpan.FromMilliseconds(500),
+            Chunking = new ChunkerOptions { MinSize = 16 * 1024, AverageSize = 64 * 1024, MaxSize = 256 * 1024 },
+            Replication = new ReplicationSettings
+            {
+                Factor = factor,
+                WriteQuorum = quorum,
+                TransferTimeout = TimeSpan.FromSeconds(3),
+                RetryMinBackoff = TimeSpan.FromMilliseconds(50),
+                RetryMaxBackoff = TimeSpan.FromMilliseconds(200),
+                MaxRetries = 2,
+                LookupTimeout = TimeSpan.FromSeconds(2),
+            },
+        };
+        Directory.CreateDirectory(root);
+    }
+
+    public string Root { get; }
+    public StoreSettings Settings { get; }
+    public IReadOnlyList<Node> Nodes => _nodes;
+    public IEnumerable<Node> Running => _nodes.Where(n => !_crashed.Contains(n.Index));
+
+    /// <summary>Starts <paramref name="count"/> nodes and waits until every one sees all of them Up.</summary>
+    public async Task StartAsync(int count, Func<int, IStorageFaults?>? faults = null)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var settings = Settings with { DataDirectory = Path.Combine(Root, $"n{i + 1}") };
+            var system = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(NodeConfig, settings.DataDirectory));
+            var handles = StoreNode.Start(system, settings, faults?.Invoke(i));
+            _nodes.Add(new Node(i, system, handles, settings, new StoreClient(system, handles.Coordinator, settings)));
+        }
+        var seed = Cluster.Get(_nodes[0].System).SelfAddress;
+        foreach (var node in _nodes) Cluster.Get(node.System).Join(seed);
+        await WaitUntil(() => _nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == count),
+            "every node sees all nodes Up");
+    }
+
+    /// <summary>Stops a node's actor system without leaving the cluster, and waits until the others see it unreachable.</summary>
+    public async Task CrashAsync(Node node)
+    {
+        var address = Cluster.Get(node.System).SelfUniqueAddress;
+        _crashed.Add(node.Index);
+        await node.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        await WaitUntil(() => Running.All(n => Cluster.Get(n.System).State.Unreachable.Any(m => m.UniqueAddress.Equals(address))),
+            $"the others see node {node.Index + 1} unreachable");
+    }
+
+    /// <summary>The node ids that own a chunk by placement over all nodes started.</summary>
+    public IReadOnlyList<string> OwnersOf(ContentHash chunk, int factor) =>
+        ClusterRing.Current(_nodes[0].System, _nodes[0].Id).Candidates(chunk).Take(factor).Select(m => m.NodeId).ToList();
+
+    public IReadOnlyList<string> PlacementOrder(ContentHash chunk) =>
+        ClusterRing.Current(_nodes[0].System, _nodes[0].Id).Candidates(chunk).Select(m => m.NodeId).ToList();
+
+    public static async Task WaitUntil(Func<bool> condition, string what, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out after {seconds}s waiting until {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_nodes.Where(n => !_crashed.Contains(n.Index)).Select(n => n.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30))));
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
+    }
+}
