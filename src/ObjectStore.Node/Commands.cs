@@ -75,24 +75,73 @@ public static class Commands
         }
     }
 
-    public static async Task<int> RunLocalAsync(string? data, int? port, string? configFile, string? script)
+    /// <summary>
+    /// The embedded default: <paramref name="nodes"/> nodes in this process on loopback — the first is the
+    /// seed (on --port, else a free port), the others join it — each with its own data directory
+    /// DATA/n1..nN, and the shell on the first.
+    /// </summary>
+    public static async Task<int> RunLocalAsync(string? data, int? port, int nodes, string? configFile, string? script)
     {
-        var overrides = NodeOverrides(data, "127.0.0.1", port ?? 0).Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = WARNING"]);
-        if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
-        using var app = NodeHost.Build(config, settings, LogLevel.Warning, []);
-        await app.StartAsync();
+        if (nodes is < 1 or > 32)
+        {
+            Console.Error.WriteLine($"error: --nodes must be 1..32, got {nodes}");
+            return 2;
+        }
+        if (!TryLoad(configFile, [], out var baseConfig, out var baseSettings)) return 2;
+        var root = data ?? baseSettings.DataDirectory;
+        var apps = new List<IHost>();
         try
         {
-            var system = app.Services.GetRequiredService<ActorSystem>();
-            var coordinator = app.Services.GetRequiredService<ActorRegistry>().Get<CoordinatorKey>();
-            Console.WriteLine($"local objectstore node on {NodeHost.AddressOf(system)}, data in {Path.GetFullPath(settings.DataDirectory)}");
-            var shell = system.ActorOf(ShellActor.Props(new StoreClient(system, coordinator, settings), new ConsoleShellOutput()), "shell");
+            (string Host, int Port)? seed = null;
+            for (var i = 1; i <= nodes; i++)
+            {
+                // Node warnings (a disk error, a lost peer) go to stderr, so stdout carries only the shell's results.
+                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", i == 1 ? port ?? 0 : 0)
+                    .Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = OFF", "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]"]);
+                if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
+                var app = NodeHost.Build(config, settings, LogLevel.Warning, seed is null ? [] : [seed.Value]);
+                apps.Add(app);
+                await app.StartAsync();
+                var system = app.Services.GetRequiredService<ActorSystem>();
+                seed ??= ("127.0.0.1", ((ExtendedActorSystem)system).Provider.DefaultAddress.Port!.Value);
+                Console.WriteLine($"node {i} on {NodeHost.AddressOf(system)}, data in {Path.GetFullPath(settings.DataDirectory)}");
+            }
+            var first = apps[0].Services.GetRequiredService<ActorSystem>();
+            if (!await WaitForMembersAsync(first, nodes, TimeSpan.FromSeconds(30)))
+            {
+                Console.Error.WriteLine($"error: the {nodes} local nodes did not form a cluster within 30s");
+                return 2;
+            }
+            Console.WriteLine($"local cluster of {nodes} node(s) is up; the shell talks to node 1 ('help' lists the commands)");
+            var coordinator = apps[0].Services.GetRequiredService<ActorRegistry>().Get<CoordinatorKey>();
+            var firstSettings = StoreSettings.FromConfig(NodeConfig.Load(configFile, NodeOverrides(Path.Combine(root, "n1"), null, null)));
+            var shell = first.ActorOf(ShellActor.Props(new StoreClient(first, coordinator, firstSettings), new ConsoleShellOutput()), "shell");
             return await ConsoleShell.RunAsync(shell, script);
         }
         finally
         {
-            await app.StopAsync(TimeSpan.FromSeconds(15));
+            // The nodes leave one after the other, and each departure makes the others log lost
+            // associations: expected here, and noise in a shell that is closing, so logging stops first.
+            foreach (var app in apps)
+                app.Services.GetRequiredService<ActorSystem>().EventStream.SetLogLevel((Akka.Event.LogLevel)((int)Akka.Event.LogLevel.ErrorLevel + 1));
+            foreach (var app in Enumerable.Reverse(apps))
+            {
+                await app.StopAsync(TimeSpan.FromSeconds(15));
+                app.Dispose();
+            }
         }
+    }
+
+    private static async Task<bool> WaitForMembersAsync(ActorSystem system, int count, TimeSpan timeout)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var deadline = DateTime.UtcNow + timeout;
+        while (cluster.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) < count)
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(100);
+        }
+        return true;
     }
 
     private static readonly string[] ShellOverrides =

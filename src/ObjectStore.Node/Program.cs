@@ -16,8 +16,10 @@ node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), 
 var shell = new Command("shell", "open the console shell against a running node") { nodeAddress, script, config };
 shell.SetAction((result, _) => Commands.RunShellAsync(result.GetValue(nodeAddress)!, result.GetValue(script), result.GetValue(config)));
 
-var local = new Command("local", "start a node in this process (data in ./data) and open the shell on it") { data, port, config, script };
-local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(config), result.GetValue(script)));
+var nodes = new Option<int>("--nodes") { Description = "how many nodes to run (a seed and members, data in DATA/n1..nN)", DefaultValueFactory = _ => 3 };
+var local = new Command("local", "start a local cluster in this process (3 nodes, data in ./data/n1..n3) and open the shell on its first node")
+    { data, port, nodes, config, script };
+local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(nodes), result.GetValue(config), result.GetValue(script)));
 
 var root = new RootCommand("objectstore — a replicated object store on Akka.NET") { node, shell, local };
 return await root.Parse(args).InvokeAsync();

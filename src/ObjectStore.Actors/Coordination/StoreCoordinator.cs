@@ -92,7 +92,7 @@ public sealed class StoreCoordinator : ReceiveActor
             var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
             members = state.Members
                 .Select(m => (m.Address, unreachable.Contains(m.Address) ? $"{m.Status} (unreachable)" : m.Status.ToString(),
-                    (IReadOnlyList<string>)m.Roles.Order().ToList()))
+                    (IReadOnlyList<string>)m.Roles.Where(r => !r.StartsWith(ClusterRing.NodeRolePrefix, StringComparison.Ordinal)).Order().ToList()))
                 .ToList();
         }
         else

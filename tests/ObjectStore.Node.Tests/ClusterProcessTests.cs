@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ObjectStore.Node.Tests;
+
+/// <summary>Three <c>objectstore node</c> processes on loopback: the cluster outlives a kill -9 and takes the node back.</summary>
+public class ClusterProcessTests : IDisposable
+{
+    private readonly TestFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    /// <summary>Ports chosen up front, because every node names the same seeds (nodes 1 and 2).</summary>
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<ObjectStoreProcess.Result> UntilAsync(int port, string script, Func<ObjectStoreProcess.Result, bool> done, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var result = await ObjectStoreProcess.ShellAsync(port, script);
+            if (done(result) || DateTime.UtcNow > deadline) return result;
+            await Task.Delay(500);
+        }
+    }
+
+    private static int UpCount(ObjectStoreProcess.Result members) => members.Stdout.Split('\n').Count(l => l.Contains(" Up "));
+
+    [Fact]
+    public async Task A_put_survives_kill_9_of_its_node_and_the_node_rejoins_as_the_same_owner()
+    {
+        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var seeds = new[] { $"127.0.0.1:{ports[0]}", $"127.0.0.1:{ports[1]}" };
+        var data = Enumerable.Range(1, 3).Select(i => _files.PathOf($"n{i}")).ToArray();
+        var file = _files.RandomFile("in.bin", 64 * 1024 * 1024, 1);
+        var nodes = new ObjectStoreProcess.NodeProcess?[3];
+        try
+        {
+            for (var i = 0; i < 3; i++) nodes[i] = await ObjectStoreProcess.NodeProcess.StartAsync(data[i], ports[i], seeds);
+            var members = await UntilAsync(ports[0], "members", r => UpCount(r) == 3);
+            Assert.True(UpCount(members) == 3, $"the three nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
+            var firstId = File.ReadAllText(Path.Combine(data[0], "node-id")).Trim();
+
+            var put = await ObjectStoreProcess.ShellAsync(ports[0], $"put '{file}' photos/big.bin", TimeSpan.FromMinutes(3));
+            Assert.True(put.ExitCode == 0, put.Stderr);
+
+            nodes[0]!.KillHard();
+            var fromSecond = _files.PathOf("from-2.bin");
+            var get = await ObjectStoreProcess.ShellAsync(ports[1], $"get photos/big.bin '{fromSecond}'", TimeSpan.FromMinutes(3));
+            Assert.True(get.ExitCode == 0, get.Stderr);
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(fromSecond)), "node 2 returned different bytes");
+
+            nodes[0]!.Dispose();
+            nodes[0] = await ObjectStoreProcess.NodeProcess.StartAsync(data[0], ports[0], seeds);
+            // The restarted node comes back with its old id; the cluster replaces the killed incarnation with it.
+            members = await UntilAsync(ports[1], "members", r => UpCount(r) == 3 && r.Stdout.Contains(firstId) && r.Stdout.Contains($":{ports[0]} "), seconds: 120);
+            Assert.True(UpCount(members) == 3 && members.Stdout.Contains(firstId), $"node 1 did not rejoin:\n{members.Stdout}{members.Stderr}\n{nodes[0]!.Log}");
+            Assert.Equal(firstId, File.ReadAllText(Path.Combine(data[0], "node-id")).Trim());
+
+            var fromFirst = _files.PathOf("from-1.bin");
+            get = await ObjectStoreProcess.ShellAsync(ports[0], $"get photos/big.bin '{fromFirst}'", TimeSpan.FromMinutes(3));
+            Assert.True(get.ExitCode == 0, get.Stderr);
+            Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(fromFirst)), "node 1 returned different bytes");
+            // Nothing lost: every chunk is still on all three nodes, node 1 included.
+            var stat = await ObjectStoreProcess.ShellAsync(ports[0], "stat photos/big.bin");
+            Assert.True(stat.ExitCode == 0, stat.Stderr);
+            var chunkLines = stat.Stdout.Split('\n').Where(l => l.Contains("node-")).ToList();
+            Assert.NotEmpty(chunkLines);
+            Assert.All(chunkLines, l => Assert.Equal(3, l.Split(',').Length));
+            Assert.All(chunkLines, l => Assert.Contains(firstId, l));
+        }
+        finally
+        {
+            foreach (var node in nodes) node?.Dispose();
+        }
+    }
+}
