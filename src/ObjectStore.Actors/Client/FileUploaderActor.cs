@@ -46,7 +46,9 @@ public sealed class FileUploaderActor : ReceiveActor
             _window = Math.Max(1, m.Window);
             _frameSize = Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
             Context.Watch(_session);
-            if (m.DataPort > 0 && m.DataToken.Length > 0)
+            // A file that fits in one window goes as frames: one round trip, where a data connection
+            // would first cost a TCP handshake and a token exchange.
+            if (m.DataPort > 0 && m.DataToken.Length > 0 && _file!.Length > (long)_window * _frameSize)
                 StartDataPort(m.DataHost, m.DataPort, m.DataToken);
             else
                 Pump();

@@ -128,7 +128,10 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         var r = _settings.Replication;
         var supervisor = Context.ActorOf(BackoffSupervisor.Props(
             Backoff.OnFailure(ChunkPushActor.Props(m, id, Self, _settings), "attempt", r.RetryMinBackoff, r.RetryMaxBackoff,
-                randomFactor: 0.2, maxNrOfRetries: r.MaxRetries)), $"push-{id}");
+                    randomFactor: 0.2, maxNrOfRetries: r.MaxRetries)
+                // The default auto-reset would forget earlier failures once an attempt had run for
+                // min-backoff, so a slow failing peer would be retried forever instead of handed off.
+                .WithManualReset()), $"push-{id}");
         Context.Watch(supervisor);
         _pushes[id] = new Push(m, Sender);
         _pushBySupervisor[supervisor] = id;
