@@ -81,6 +81,24 @@ public class ObjectIndexTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_of_commits_is_applied_whole_or_not_at_all()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var batch = new[] { Manifest("a", 1), Manifest("b", 2), Manifest("a", 3) };
+        Assert.Throws<IOException>(() => index.CommitMany(batch, m =>
+        {
+            if (m.Key == "b") throw new IOException("simulated");
+        }));
+        Assert.Equal(0, index.ObjectCount());
+
+        var results = index.CommitMany(batch);
+        Assert.All(results, r => Assert.True(r.Current));
+        Assert.Equal([H(1)], results[2].Unreferenced); // the batch's own earlier version of "a"
+        Assert.Equal(batch[2].VersionId, index.TryGet("photos", "a")!.VersionId);
+        Assert.Equal(2, index.ObjectCount());
+    }
+
+    [Fact]
     public void Listing_by_prefix_is_exact_and_ordered()
     {
         using var index = new ObjectIndex(_dir.Path);

@@ -52,6 +52,7 @@ public sealed class StorageActor : ReceiveActor
         Receive<GroupCommitted>(HandleGroupCommitted);
         Receive<ReadChunk>(m => EnqueueIo(ReadTask(m.Id, Sender)));
         Receive<CommitObject>(HandleCommit);
+        Receive<FlushCommits>(_ => HandleFlushCommits());
         Receive<ReleaseUpload>(HandleReleaseUpload);
         Receive<GetManifest>(m => Sender.Tell(_index.TryGet(m.Bucket, m.Key) is { } manifest
             ? new ManifestFound(manifest)
@@ -270,19 +271,58 @@ public sealed class StorageActor : ReceiveActor
                 $"cannot commit {manifest.Bucket}/{manifest.Key}: chunk {id.ToShortString()} is no longer on disk; run the put again"));
             return;
         }
-        ObjectIndex.CommitResult result;
-        try
+        // Commits that arrive together are written in one transaction (one flush of the index): the
+        // flush message goes behind every commit already in the mailbox.
+        _commitsQueued.Add((manifest, Sender));
+        if (_commitsQueued.Count == 1) Self.Tell(FlushCommits.Instance);
+    }
+
+    private readonly List<(ObjectManifest Manifest, IActorRef ReplyTo)> _commitsQueued = [];
+
+    private sealed record FlushCommits : ILocalMessage
+    {
+        public static readonly FlushCommits Instance = new();
+    }
+
+    private void HandleFlushCommits()
+    {
+        var batch = _commitsQueued.ToList();
+        _commitsQueued.Clear();
+        if (batch.Count > 1)
         {
-            _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
-            result = _index.Commit(manifest);
+            try
+            {
+                var results = _index.CommitMany(batch.Select(b => b.Manifest).ToList(), m => _faults?.BeforeCommit(m.Bucket, m.Key));
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].ReplyTo.Tell(new ObjectCommitted(batch[i].Manifest, results[i].Current));
+                    CollectGarbage(results[i].Unreferenced);
+                }
+                return;
+            }
+            catch (Exception e)
+            {
+                _log.Warning("index commit of {0} objects failed ({1}); committing them one by one", batch.Count, e.Message);
+            }
         }
-        catch (Exception e)
+        // One by one, so a manifest that cannot be committed fails alone; then restart, reopening the index.
+        Exception? failure = null;
+        foreach (var (manifest, replyTo) in batch)
         {
-            Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
-            throw;
+            try
+            {
+                _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
+                var result = _index.Commit(manifest);
+                replyTo.Tell(new ObjectCommitted(manifest, result.Current));
+                CollectGarbage(result.Unreferenced);
+            }
+            catch (Exception e)
+            {
+                replyTo.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
+                failure ??= e;
+            }
         }
-        Sender.Tell(new ObjectCommitted(manifest, result.Current));
-        CollectGarbage(result.Unreferenced);
+        if (failure is not null) throw failure;
     }
 
     private void HandleDropVersion(DropVersion m)

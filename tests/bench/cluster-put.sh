@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Whole-process cluster benchmark: three `objectstore node` processes (factor 3, quorum 2, fsync on).
+#  1. put of a SIZE_MIB file through node 1, against the baseline `cp` of the file into three
+#     directories plus `sync`, measured in the same run;
+#  2. put -r of 2,000 files of 4 KiB through node 1: objects per second;
+#  3. each node's peak RSS (VmHWM) over both.
+# Usage: tests/bench/cluster-put.sh [SIZE_MIB] [SMALL_FILES]     (defaults: 1024, 2000)
+set -euo pipefail
+size_mib=${1:-1024}
+small=${2:-2000}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# As deployed: Release with ReadyToRun code (see put-vs-cp.sh).
+dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
+  -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
+bin="$work/app/objectstore.dll"
+shell() { dotnet "$bin" shell --node "127.0.0.1:$port1" -c "$1"; }
+
+echo "writing a ${size_mib} MiB random file and ${small} files of 4 KiB"
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/input.bin"
+mkdir -p "$work/small"
+for i in $(seq 1 "$small"); do head -c 4096 /dev/urandom > "$work/small/f$i"; done
+sync
+
+start_node() { # $1 = index, $2.. = extra args
+  local i=$1; shift
+  dotnet "$bin" node --data "$work/n$i" --port 0 "$@" > "$work/node$i.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node$i.log" && break; sleep 0.2; done
+  port=$(grep "^objectstore node" "$work/node$i.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
+  [ -n "$port" ] || { echo "node $i did not start"; cat "$work/node$i.log"; exit 1; }
+}
+start_node 1; port1=$port
+start_node 2 --seed "127.0.0.1:$port1"
+start_node 3 --seed "127.0.0.1:$port1"
+for _ in $(seq 1 100); do
+  [ "$(shell members 2>/dev/null | grep -c ' Up ')" = 3 ] && break; sleep 0.5
+done
+shell members
+
+# Warm-up, as a node that has been running would be.
+head -c 67108864 /dev/urandom > "$work/warm.bin"
+shell "put $work/warm.bin warm/up" >/dev/null
+
+now() { date +%s.%N; }
+rm -rf "$work/cp1" "$work/cp2" "$work/cp3" && mkdir "$work/cp1" "$work/cp2" "$work/cp3" && sync
+t0=$(now); cp "$work/input.bin" "$work/cp1/" && cp "$work/input.bin" "$work/cp2/" && cp "$work/input.bin" "$work/cp3/" && sync; t1=$(now)
+rm -rf "$work/cp1" "$work/cp2" "$work/cp3"; sync
+t2=$(now); shell "put $work/input.bin bench/big" > "$work/put.out"; t3=$(now)
+cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/$1/stat; }
+c0=("$(cpu ${pids[0]})" "$(cpu ${pids[1]})" "$(cpu ${pids[2]})")
+t4=$(now); shell "put -r $work/small bench/small" > "$work/small.out"; t5=$(now)
+c1=("$(cpu ${pids[0]})" "$(cpu ${pids[1]})" "$(cpu ${pids[2]})")
+
+cp_s=$(echo "$t1 - $t0" | bc -l); put_s=$(echo "$t3 - $t2" | bc -l); small_s=$(echo "$t5 - $t4" | bc -l)
+printf "%-34s %8.2f s\n" "cp into 3 dirs + sync (baseline)" "$cp_s"
+printf "%-34s %8.2f s   ratio %.2f (target <= 2)\n" "put ${size_mib} MiB, factor 3" "$put_s" "$(echo "$put_s / $cp_s" | bc -l)"
+printf "%-34s %8.2f s   %.0f objects/s (target >= 500)\n" "put -r ${small} x 4 KiB" "$small_s" "$(echo "$small / $small_s" | bc -l)"
+for i in 1 2 3; do
+  printf "node %d peak RSS %s, CPU during put -r %.1f s\n" "$i" "$(grep VmHWM /proc/${pids[$((i-1))]}/status | awk '{printf "%.0f MiB", $2/1024}')" \
+    "$(echo "${c1[$((i-1))]} - ${c0[$((i-1))]}" | bc -l)"
+done
+shell "stat bench/big" | awk '/node-/ { n[split($4, a, ",")]++ } END { for (k in n) printf "chunks on %d nodes: %d\n", k, n[k] }'
+dotnet "$bin" shell --node "127.0.0.1:$port1" -c "get bench/big $work/back.bin" >/dev/null
+cmp "$work/input.bin" "$work/back.bin" && echo "round trip: identical bytes"
