@@ -45,6 +45,11 @@ public sealed class ChunkDistributor : ReceiveActor
         public List<string> Holders { get; } = [];
         public List<string> Failures { get; } = [];
         public HashSet<StoreErrorCode> FailureCodes { get; } = [];
+        /// <summary>Targets still holding the bytes (a local write until its temp file is written, a push until it ends).</summary>
+        public int TargetsHoldingBuffer { get; set; }
+        /// <summary>This distributor keeps a reference only while a hand-off may need the bytes again.</summary>
+        public bool Held { get; set; } = true;
+        public bool SlotReleased { get; set; }
     }
 
     private readonly Dictionary<ContentHash, Placement> _active = new();
@@ -72,7 +77,10 @@ public sealed class ChunkDistributor : ReceiveActor
         _quorum = settings.Replication.EffectiveQuorum(ring.Size);
 
         Receive<StoreChunk>(HandleStoreChunk);
-        Receive<ChunkBufferReleased>(_ => { });
+        Receive<ChunkBufferReleased>(m =>
+        {
+            if (_active.TryGetValue(m.Id, out var p)) TargetReleased(p);
+        });
         Receive<ChunkStored>(m => Resolve(m.Id, Local, durable: true, written: m.Written, failure: null));
         Receive<ChunkStoreFailed>(m => Resolve(m.Id, Local, durable: false, written: false, failure: m.Reason, m.Code));
         Receive<PushDone>(HandlePushDone);
@@ -87,7 +95,7 @@ public sealed class ChunkDistributor : ReceiveActor
 
     protected override void PostStop()
     {
-        foreach (var p in _active.Values) p.Buffer.Dispose();
+        foreach (var p in _active.Values.Where(p => p.Held)) p.Buffer.Dispose();
         // Whether the put committed or not, the other nodes may now collect what it sent them and nothing references.
         foreach (var node in _touched.Where(n => n.NodeId != _ring.SelfId))
             ClusterRing.ReplicatorOf(Context, node.Address).Tell(new ReleaseReplicaUpload(_uploadId), ActorRefs.NoSender);
@@ -117,12 +125,32 @@ public sealed class ChunkDistributor : ReceiveActor
         var placement = new Placement(m.Id, m.Data, Sender, spare);
         _active[m.Id] = placement;
         foreach (var target in targets) Start(placement, target);
+        if (spare.Count == 0)
+        {
+            // No node to hand off to: once the targets have their bytes, nothing needs them again.
+            placement.Held = false;
+            placement.Buffer.Dispose();
+        }
         Finish(placement);
+    }
+
+    /// <summary>
+    /// The chunker's memory slot comes back when the bytes are really free: when every target is done
+    /// with them and this distributor keeps none. A local write frees them once its temp file is
+    /// written, long before the group commit makes it durable, so a one-node put streams as before.
+    /// </summary>
+    private void TargetReleased(Placement p)
+    {
+        p.TargetsHoldingBuffer--;
+        if (p.Held || p.SlotReleased || p.TargetsHoldingBuffer > 0) return;
+        p.SlotReleased = true;
+        p.ReplyTo.Tell(new ChunkBufferReleased(p.Id));
     }
 
     private void Start(Placement p, RingMember target)
     {
         p.Pending++;
+        p.TargetsHoldingBuffer++;
         _touched.Add(target);
         if (target.NodeId == _ring.SelfId)
         {
@@ -137,6 +165,7 @@ public sealed class ChunkDistributor : ReceiveActor
     private void HandlePushDone(PushDone m)
     {
         if (!_pushes.Remove(m.RequestId, out var push)) return;
+        if (_active.ContainsKey(push.Placement.Id)) TargetReleased(push.Placement);
         Resolve(push.Placement.Id, push.Target, m.Durable, written: false, failure: m.Reason);
     }
 
@@ -168,8 +197,8 @@ public sealed class ChunkDistributor : ReceiveActor
     {
         if (p.Pending > 0) return;
         _active.Remove(p.Id);
-        p.Buffer.Dispose();
-        p.ReplyTo.Tell(new ChunkBufferReleased(p.Id));
+        if (p.Held) p.Buffer.Dispose();
+        if (!p.SlotReleased) p.ReplyTo.Tell(new ChunkBufferReleased(p.Id));
         if (p.Holders.Count >= _quorum)
         {
             _placed[p.Id] = p.Holders;
