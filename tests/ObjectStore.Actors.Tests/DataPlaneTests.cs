@@ -79,7 +79,8 @@ public class DataPlaneTests : StoreTestKit
 
         Sys.ActorOf(FileUploaderActor.Props(node.Ref, file, "photos", "k", TimeSpan.FromSeconds(10), result));
         node.ExpectMsg<PutObject>();
-        node.Reply(new UploadReady(node.Ref, 4, 65536, "127.0.0.1", closedPort, [1, 2, 3, 4]));
+        // A window of one frame: the file is larger, so the uploader tries the data port first.
+        node.Reply(new UploadReady(node.Ref, 1, 65536, "127.0.0.1", closedPort, [1, 2, 3, 4]));
 
         var first = node.ExpectMsg<DataFrame>(TimeSpan.FromSeconds(10));
         Assert.Equal(0, first.Sequence);

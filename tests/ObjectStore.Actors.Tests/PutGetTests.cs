@@ -1,3 +1,4 @@
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 using ObjectStore.Actors.Client;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
@@ -21,6 +22,31 @@ public class PutGetTests : StoreTestKit
         Assert.Equal(put.Object.VersionId, info.VersionId);
         Assert.True(put.Object.ChunkCount > 1);
         Assert.Equal(put.Object.Size, put.NewChunkBytes);
+    }
+
+    [Theory]
+    [InlineData(10_000)]  // below the minimum chunk size: hashed once, stored as one chunk
+    [InlineData(60_000)]  // above it: through the chunker, all at once
+    public async Task A_small_file_travels_inside_the_request_and_is_stored_as_a_streamed_put_would_be(int size)
+    {
+        var client = StartNode();
+        var source = WriteRandomFile("small", size, size);
+
+        var small = await Within(client.PutFileAsync(source, "photos", "small"));
+        var result = new TaskCompletionSource<PutCompleted>();
+        Sys.ActorOf(FileUploaderActor.Props(client.Node, source, "photos", "streamed", TimeSpan.FromSeconds(10), result));
+        var streamed = await Within(result.Task);
+
+        Assert.Equal(ContentHash.Compute(File.ReadAllBytes(source)), small.Object.Sha256);
+        Assert.Equal(streamed.Object.Sha256, small.Object.Sha256);
+        Assert.Equal(size, small.NewChunkBytes);
+        Assert.Equal(0, streamed.NewChunkBytes); // every chunk was already there
+        var smallChunks = (await Within(client.StatAsync("photos", "small"))).Chunks.Select(c => c.Id);
+        var streamedChunks = (await Within(client.StatAsync("photos", "streamed"))).Chunks.Select(c => c.Id);
+        Assert.Equal(streamedChunks, smallChunks);
+        var target = Path.Combine(WorkDirectory, "out");
+        await Within(client.GetFileAsync("photos", "small", target));
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(target));
     }
 
     [Fact]

@@ -74,6 +74,20 @@ public class SerializerTests : StoreTestKit
     }
 
     [Fact]
+    public void A_small_put_carries_its_bytes_and_refuses_more_than_a_frame()
+    {
+        var data = new byte[1000];
+        new Random(4).NextBytes(data);
+        var back = (PutSmallObject)Serializer.FromBinary(Serializer.ToBinary(new PutSmallObject("photos", "k", data)), "putsmall");
+        Assert.Equal(("photos", "k"), (back.Bucket, back.Key));
+        Assert.Equal(data, back.Data.ToArray());
+        var tooBig = Serializer.ToBinary(new PutSmallObject("photos", "k", new byte[StoreSettings.MaxFrameSize + 1]));
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(tooBig, "putsmall"));
+        var bytes = Serializer.ToBinary(new PutSmallObject("photos", "k", data));
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes[..^1], "putsmall"));
+    }
+
+    [Fact]
     public void Data_frames_carry_raw_bytes_after_an_eight_byte_sequence()
     {
         var data = new byte[65536];

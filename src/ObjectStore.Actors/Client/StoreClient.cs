@@ -45,9 +45,46 @@ public sealed class StoreClient
 
     public Task<PutCompleted> PutFileAsync(string path, string bucket, string key, IProgress<long>? progress = null)
     {
+        if (SmallFileBytes(path) is { } bytes) return PutSmallAsync(bucket, key, bytes);
         var result = new TaskCompletionSource<PutCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
         _system.ActorOf(FileUploaderActor.Props(Node, path, bucket, key, _settings.IdleTimeout, result, progress), $"upload-{Interlocked.Increment(ref _transfers)}");
         return result.Task;
+    }
+
+    /// <summary>The file's bytes when it fits in one frame (it then travels inside the request), else null.</summary>
+    private byte[]? SmallFileBytes(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > _settings.FrameSize) return null;
+            var bytes = File.ReadAllBytes(path);
+            return bytes.Length <= _settings.FrameSize ? bytes : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // the uploader reports it
+        }
+    }
+
+    private async Task<PutCompleted> PutSmallAsync(string bucket, string key, byte[] data)
+    {
+        object reply;
+        try
+        {
+            // The node answers once the object is durable on its quorum: allow what a transfer may idle.
+            reply = await Node.Ask<object>(new PutSmallObject(bucket, key, data), _settings.IdleTimeout + _settings.RequestTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new StoreException(StoreErrorCode.Timeout, $"put of {bucket}/{key}: the node did not answer; it may or may not have stored the object");
+        }
+        return reply switch
+        {
+            PutCompleted ok => ok,
+            StoreError error => throw new StoreException(error.Code, error.Message),
+            _ => throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {reply.GetType().Name}"),
+        };
     }
 
     public Task<ObjectInfo> GetFileAsync(string bucket, string key, string target, Action<ObjectInfo>? started = null, IProgress<long>? progress = null)

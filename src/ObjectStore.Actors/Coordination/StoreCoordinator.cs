@@ -40,6 +40,17 @@ public sealed class StoreCoordinator : ReceiveActor
             if (!Check(m.Bucket, m.Key)) return;
             Context.ActorOf(UploadSessionActor.Props(_settings, _storage, _replicator, _nodeId, Sender, m, _dataPlane), $"put-{++_sessions}");
         });
+        Receive<PutSmallObject>(m =>
+        {
+            if (!Check(m.Bucket, m.Key)) return;
+            if (m.Data.Length > _settings.FrameSize)
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"a small put carries at most {_settings.FrameSize} bytes, got {m.Data.Length}"));
+                return;
+            }
+            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, _replicator, _nodeId, Sender,
+                new PutObject(m.Bucket, m.Key, m.Data.Length), dataPlane: null, inline: m.Data), $"put-{++_sessions}");
+        });
         Receive<GetObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;

@@ -47,6 +47,10 @@ public static class StoreProtocol
     }
     public sealed record PutCompleted(ObjectInfo Object, long NewChunkBytes) : IStoreMessage;
 
+    // --- put of a small object (at most one frame): PutSmallObject → PutCompleted | StoreError.
+    // One round trip instead of six messages: a tree of small files is bound by per-object costs.
+    public sealed record PutSmallObject(string Bucket, string Key, ReadOnlyMemory<byte> Data) : IStoreMessage;
+
     // --- get: GetObject → DownloadReady, DataFrame* ⇄ FrameAck*, DownloadComplete | StoreError
     public sealed record GetObject(string Bucket, string Key, int Window) : IStoreMessage;
     public sealed record DownloadReady(ObjectInfo Object, IActorRef Session) : IStoreMessage;

@@ -96,8 +96,10 @@ public sealed class ChunkDistributor : ReceiveActor
     protected override void PostStop()
     {
         foreach (var p in _active.Values.Where(p => p.Held)) p.Buffer.Dispose();
-        // Whether the put committed or not, the other nodes may now collect what it sent them and nothing references.
-        foreach (var node in _touched.Where(n => n.NodeId != _ring.SelfId))
+        // The other nodes may now collect what the put sent them and nothing references. A node that
+        // received the manifest has ended the upload with its commit already.
+        var committed = _commitReplies.Values.Where(r => r.Durable).Select(r => r.Node.NodeId).ToHashSet();
+        foreach (var node in _touched.Where(n => n.NodeId != _ring.SelfId && !committed.Contains(n.NodeId)))
             ClusterRing.ReplicatorOf(Context, node.Address).Tell(new ReleaseReplicaUpload(_uploadId), ActorRefs.NoSender);
     }
 

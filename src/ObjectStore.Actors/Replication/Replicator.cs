@@ -49,7 +49,6 @@ public sealed class Replicator : ReceiveActor, IWithTimers
     private readonly HashSet<IActorRef> _receivers = [];
     private readonly Dictionary<string, DateTime> _uploadsSeen = new();
 
-    private sealed record Claimed(OfferChunk Offer, IActorRef Sender, object Reply) : ILocalMessage;
     private sealed record ExpireLeases : ILocalMessage
     {
         public static readonly ExpireLeases Instance = new();
@@ -82,7 +81,7 @@ public sealed class Replicator : ReceiveActor, IWithTimers
 
         // Other nodes' puts and gets.
         Receive<OfferChunk>(HandleOffer);
-        Receive<Claimed>(HandleClaimed);
+        Receive<ChunkClaim>(HandleClaim);
         Receive<FetchChunk>(m => Context.ActorOf(ChunkSendActor.Props(m, _storage, _settings)));
         Receive<CommitReplica>(HandleCommitReplica);
         Receive<DropReplica>(m =>
@@ -150,9 +149,9 @@ public sealed class Replicator : ReceiveActor, IWithTimers
 
     private void HandleOffer(OfferChunk m)
     {
-        if (m.Length < 1 || m.Length > _settings.Chunking.MaxSize)
+        if (m.Length < 1 || m.Length > _settings.Chunking.LargestChunk)
         {
-            Sender.Tell(new TransferFailed(m.TransferId, $"chunk of {m.Length} bytes is outside 1..{_settings.Chunking.MaxSize} (objectstore.chunking.max-size)"));
+            Sender.Tell(new TransferFailed(m.TransferId, $"chunk of {m.Length} bytes is outside 1..{_settings.Chunking.LargestChunk} (objectstore.chunking)"));
             return;
         }
         if (m.UploadId.Length is 0 or > 64)
@@ -166,37 +165,46 @@ public sealed class Replicator : ReceiveActor, IWithTimers
             return;
         }
         _uploadsSeen[m.UploadId] = DateTime.UtcNow;
-        var sender = Sender;
         _incoming++; // reserved until the claim answers
-        _storage.Ask<object>(new ClaimChunk(m.Id, m.UploadId), _settings.RequestTimeout)
-            .PipeTo(Self, success: reply => new Claimed(m, sender, reply), failure: e => new Claimed(m, sender, e));
+        // The storage actor answers claims in the order it gets them. Should it be restarting and
+        // never answer, the sender's attempt times out and is retried.
+        if (!_claims.TryGetValue(m.Id, out var waiting)) _claims[m.Id] = waiting = new Queue<(OfferChunk, IActorRef)>();
+        waiting.Enqueue((m, Sender));
+        _storage.Tell(new ClaimChunk(m.Id, m.UploadId));
     }
 
-    private void HandleClaimed(Claimed m)
+    private readonly Dictionary<Core.Hashing.ContentHash, Queue<(OfferChunk Offer, IActorRef Sender)>> _claims = new();
+
+    private void HandleClaim(ChunkClaim m)
     {
-        switch (m.Reply)
+        if (!_claims.TryGetValue(m.Id, out var waiting) || !waiting.TryDequeue(out var claim)) return;
+        if (waiting.Count == 0) _claims.Remove(m.Id);
+        if (m.Present)
         {
-            case ChunkClaim { Present: true }:
-                _incoming--;
-                m.Sender.Tell(new ChunkPresent(m.Offer.TransferId));
-                break;
-            case ChunkClaim:
-                var receiver = Context.ActorOf(ChunkReceiveActor.Props(m.Offer, m.Sender, _storage, _settings.Replication.TransferTimeout));
-                Context.Watch(receiver);
-                _receivers.Add(receiver);
-                break;
-            default:
-                _incoming--;
-                m.Sender.Tell(new TransferFailed(m.Offer.TransferId, "storage did not answer; it may be restarting after a disk error"));
-                break;
+            _incoming--;
+            claim.Sender.Tell(new ChunkPresent(claim.Offer.TransferId));
+            return;
         }
+        var receiver = Context.ActorOf(ChunkReceiveActor.Props(claim.Offer, claim.Sender, _storage, _settings.Replication.TransferTimeout));
+        Context.Watch(receiver);
+        _receivers.Add(receiver);
     }
 
     private void HandleCommitReplica(CommitReplica m)
     {
         if (!Valid(m.Manifest.Bucket, m.Manifest.Key)) return;
-        _uploadsSeen[m.UploadId] = DateTime.UtcNow;
+        _uploadsSeen.Remove(m.UploadId);
+        var storage = _storage;
+        // Once its manifest is committed here the put no longer needs its chunks kept for it (the
+        // manifest references them now), so the commit also ends the upload on this node: one message
+        // fewer per object. A put whose commit fails elsewhere drops the version (DropReplica) and its
+        // chunks go with it.
         _storage.Ask<object>(new CommitObject(m.Manifest, m.UploadId), _settings.RequestTimeout)
+            .ContinueWith(t =>
+            {
+                storage.Tell(new ReleaseUpload(m.UploadId));
+                return t;
+            }).Unwrap()
             .PipeTo(Sender, success: reply => reply is ObjectCommitted c ? new ReplicaCommitted(c.Manifest.VersionId, c.Current) : reply,
                 failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
     }

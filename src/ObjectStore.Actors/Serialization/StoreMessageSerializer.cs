@@ -19,6 +19,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
     public override int Identifier => SerializerId;
 
     private const string PutObjectManifest = "put";
+    private const string PutSmallObjectManifest = "putsmall";
     private const string UploadReadyManifest = "upr";
     private const string UploadCompleteManifest = "upc";
     private const string PutCompletedManifest = "putok";
@@ -45,6 +46,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
     public override string Manifest(object o) => o switch
     {
         PutObject => PutObjectManifest,
+        PutSmallObject => PutSmallObjectManifest,
         UploadReady => UploadReadyManifest,
         UploadComplete => UploadCompleteManifest,
         PutCompleted => PutCompletedManifest,
@@ -85,6 +87,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         switch (obj)
         {
             case PutObject m: w.String(m.Bucket); w.String(m.Key); w.Int64(m.ExpectedSize); break;
+            case PutSmallObject m: w.String(m.Bucket); w.String(m.Key); w.Bytes(m.Data.ToArray()); break;
             case UploadReady m:
                 w.String(ActorPath(m.Session));
                 w.Int32(m.Window);
@@ -178,6 +181,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         object message = manifest switch
         {
             PutObjectManifest => new PutObject(r.String(), r.String(), r.Int64()),
+            PutSmallObjectManifest => ReadSmallPut(ref r),
             UploadReadyManifest => new UploadReady(ResolveActor(r.String()), r.Int32(), r.Int32(), r.String(), r.Int32(), r.Bytes()),
             UploadCompleteManifest => new UploadComplete(r.Int64(), r.Int64()),
             PutCompletedManifest => new PutCompleted(ReadInfo(ref r), r.Int64()),
@@ -203,6 +207,15 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         };
         r.End();
         return message;
+    }
+
+    private static PutSmallObject ReadSmallPut(ref WireReader r)
+    {
+        var bucket = r.String();
+        var key = r.String();
+        var data = r.Bytes();
+        if (data.Length > StoreSettings.MaxFrameSize) throw new SerializationException($"small put of {data.Length} bytes exceeds the limit");
+        return new PutSmallObject(bucket, key, data);
     }
 
     private static StoreError ReadError(ref WireReader r)

@@ -5,6 +5,8 @@ using Akka.Event;
 using ObjectStore.Actors.Chunking;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
+using ObjectStore.Core.Chunking;
+using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
@@ -47,8 +49,13 @@ public sealed class UploadSessionActor : ReceiveActor
     private long _newChunkBytes;
     private bool _finished;
 
-    public UploadSessionActor(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, IActorRef client, PutObject request, DataPlane? dataPlane)
+    /// <summary>The whole object, when it came inside the request (a small put): no transfer, no UploadReady.</summary>
+    private readonly ReadOnlyMemory<byte>? _inline;
+
+    public UploadSessionActor(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, IActorRef client, PutObject request,
+        DataPlane? dataPlane, ReadOnlyMemory<byte>? inline = null)
     {
+        _inline = inline;
         _settings = settings;
         _storage = storage;
         _replicator = replicator;
@@ -59,8 +66,9 @@ public sealed class UploadSessionActor : ReceiveActor
         Receiving();
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, IActorRef client, PutObject request, DataPlane? dataPlane = null) =>
-        Akka.Actor.Props.Create(() => new UploadSessionActor(settings, storage, replicator, nodeId, client, request, dataPlane));
+    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, IActorRef client, PutObject request,
+        DataPlane? dataPlane = null, ReadOnlyMemory<byte>? inline = null) =>
+        Akka.Actor.Props.Create(() => new UploadSessionActor(settings, storage, replicator, nodeId, client, request, dataPlane, inline));
 
     private sealed record DataRead(byte[] Buffer, int Count, string? Error) : ILocalMessage;
 
@@ -71,9 +79,23 @@ public sealed class UploadSessionActor : ReceiveActor
         // The placement is fixed for the whole put: every chunk and the manifest see the same owners.
         var ring = ClusterRing.Current(Context.System, _nodeId);
         _distributor = Context.ActorOf(ChunkDistributor.Props(_settings, _storage, _replicator, ring, _uploadId), "distributor");
-        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _distributor, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
-        Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
+        if (_inline is { } data && data.Length <= _settings.Chunking.SingleChunkLimit)
+        {
+            StoreSingleChunk(data);
+            return;
+        }
+        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _distributor, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
+        if (_inline is { } bytes)
+        {
+            // Larger than one chunk can be: through the chunker, all at once.
+            _completeReceived = true;
+            _bytesReceived = bytes.Length;
+            _chunker.Tell(new ChunkerActor.Bytes(0, bytes));
+            _chunker.Tell(ChunkerActor.EndOfData.Instance);
+            return;
+        }
+        Context.Watch(_client);
         if (_dataPlane is not null) _dataToken = _dataPlane.Expect(Self);
         _client.Tell(new UploadReady(Self, _settings.Window, _settings.FrameSize,
             _dataPlane?.Host ?? "", _dataPlane?.Port ?? 0, _dataToken));
@@ -129,6 +151,7 @@ public sealed class UploadSessionActor : ReceiveActor
         });
         Receive<ChunkerActor.Accepted>(m =>
         {
+            if (_inline is not null) return;
             if (_connection is null)
             {
                 _client.Tell(new FrameAck(m.Sequence));
@@ -173,6 +196,13 @@ public sealed class UploadSessionActor : ReceiveActor
             _client.Tell(new PutCompleted(Storage.StorageActor.ToInfo(m.Manifest), _newChunkBytes));
             Context.Stop(Self);
         });
+        Receive<ChunkBufferReleased>(_ => { });
+        Receive<ChunkStored>(m =>
+        {
+            if (_singleChunk is not { } chunk) return;
+            Self.Tell(new ChunkerActor.ChunkingDone([chunk], chunk.Length, chunk.Id, m.Written ? m.Length : 0));
+        });
+        Receive<ChunkStoreFailed>(m => Fail(m.Code, $"put of {Name} failed: {m.Reason}; nothing was stored"));
         Receive<ChunkerActor.ChunkingFailed>(m => Fail(m.Code, $"put of {Name} failed: {m.Reason}; nothing was stored"));
         Receive<StoreError>(m => Fail(m.Code, m.Message));
         Receive<CancelTransfer>(m =>
@@ -184,6 +214,27 @@ public sealed class UploadSessionActor : ReceiveActor
         Receive<ReceiveTimeout>(_ => Fail(StoreErrorCode.Timeout,
             $"put of {Name}: no progress for {_settings.IdleTimeout.TotalSeconds:0}s (client or storage stalled); nothing was stored"));
     }
+
+    /// <summary>
+    /// A small object is one chunk (the chunker would not cut it), and its chunk id is also its
+    /// object hash: hashed here, handed to the distributor, committed when the quorum holds it.
+    /// </summary>
+    private void StoreSingleChunk(ReadOnlyMemory<byte> data)
+    {
+        _bytesReceived = data.Length;
+        var sha = ContentHash.Compute(data.Span);
+        if (data.Length == 0)
+        {
+            Self.Tell(new ChunkerActor.ChunkingDone([], 0, sha, 0));
+            return;
+        }
+        var chunk = ChunkBuffer.Rent(data.Length);
+        chunk.Append(data.Span);
+        _singleChunk = new ChunkRef(sha, data.Length);
+        _distributor.Tell(new StoreChunk(sha, chunk, _uploadId));
+    }
+
+    private ChunkRef? _singleChunk;
 
     private void ReadMore()
     {

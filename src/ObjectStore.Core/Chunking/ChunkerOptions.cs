@@ -24,6 +24,9 @@ public sealed record ChunkerOptions
     /// <summary>The largest chunk this configuration can produce.</summary>
     public int LargestChunk => Algorithm == ChunkingAlgorithm.Fixed ? FixedSize : MaxSize;
 
+    /// <summary>Objects up to this size are always a single chunk: FastCDC never cuts before the minimum size.</summary>
+    public int SingleChunkLimit => Algorithm == ChunkingAlgorithm.Fixed ? FixedSize : MinSize;
+
     public void Validate()
     {
         if (Algorithm == ChunkingAlgorithm.Fixed)
