@@ -78,8 +78,8 @@ internal sealed class ChunkPushActor : ReceiveActor
 
     private void Start()
     {
-        var ring = ClusterRing.Current(Context.System, "");
-        if (ring.Members.FirstOrDefault(m => m.NodeId == _push.Target.NodeId || m.Address == _push.Target.Address) is { Reachable: false })
+        if (((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider
+            && Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Any(m => m.Address == _push.Target.Address))
             Fail($"{Target} is unreachable");
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
         ClusterRing.ReplicatorOf(Context, _push.Target.Address).Tell(new OfferChunk(_transferId, _push.UploadId, _push.Id, _push.Buffer.Length));
