@@ -23,6 +23,8 @@ public sealed record ReplicationSettings
     public int MaxIncomingTransfers { get; init; } = 64;
     /// <summary>Chunks received for a put whose node went silent are kept this long before they are collected.</summary>
     public TimeSpan PinLease { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Chunk references per message when a manifest moves between nodes (36 bytes each; Akka.Remote frames are 128000 bytes).</summary>
+    public int ManifestPage { get; init; } = 2000;
 
     public static ReplicationSettings FromConfig(Config? c)
     {
@@ -40,6 +42,7 @@ public sealed record ReplicationSettings
             LookupTimeout = c.GetTimeSpan("lookup-timeout", d.LookupTimeout),
             MaxIncomingTransfers = c.GetInt("max-incoming-transfers", d.MaxIncomingTransfers),
             PinLease = c.GetTimeSpan("pin-lease", d.PinLease),
+            ManifestPage = c.GetInt("manifest-page", d.ManifestPage),
         };
     }
 
@@ -51,6 +54,8 @@ public sealed record ReplicationSettings
         if (Window < 1) throw new ConfigurationException($"objectstore.replication.window must be at least 1, got {Window}");
         if (MaxRetries < 0) throw new ConfigurationException($"objectstore.replication.retry.max-retries must be 0 or more, got {MaxRetries}");
         if (MaxIncomingTransfers < 1) throw new ConfigurationException("objectstore.replication.max-incoming-transfers must be at least 1");
+        if (ManifestPage is < 1 or > 3000)
+            throw new ConfigurationException($"objectstore.replication.manifest-page must be 1..3000 (a page must fit one 128000-byte frame), got {ManifestPage}");
     }
 
     /// <summary>Copies each chunk gets in a cluster of <paramref name="nodes"/> storage nodes.</summary>

@@ -22,13 +22,19 @@ public class ReplicationSerializerTests : StoreTestKit
         new ChunkDurable(42),
         new TransferFailed(42, "disk full"),
         new CommitReplica(Manifest, "upload-1"),
+        new CommitReplica(Manifest with { Chunks = [] }, "upload-1", ChunksStaged: true),
+        new StageChunks("upload-1", "0192abcd", 2000, [new ChunkRef(A, 100), new ChunkRef(B, 200)]),
+        new ChunksStaged("0192abcd", 2002),
+        new FindManifestChunks("photos", "k", "0192abcd", 2000),
+        new ManifestChunks("0192abcd", 2000, [new ChunkRef(B, 200)]),
+        new ManifestReply("node-a", Manifest with { Chunks = [new ChunkRef(A, 100)] }, 2),
         new ReplicaCommitted("0192abcd", true),
         new DropReplica("photos", "k", "0192abcd"),
         new ReplicaDropped("0192abcd"),
         new ReleaseReplicaUpload("upload-1"),
         new FindManifest("photos", "k"),
-        new ManifestReply("node-a", Manifest),
-        new ManifestReply("node-a", null),
+        new ManifestReply("node-a", Manifest, 2),
+        new ManifestReply("node-a", null, 0),
         new WhichChunks([A, B]),
         new ChunksHeld("node-b", [B]),
         new ListLocalObjects("photos", "a/", "a/b", 10),
@@ -40,8 +46,10 @@ public class ReplicationSerializerTests : StoreTestKit
 
     private static string Normalize(object message) => message switch
     {
-        CommitReplica c => $"{Describe(c.Manifest)}|{c.UploadId}",
-        ManifestReply r => $"{r.NodeId}|{(r.Manifest is null ? "-" : Describe(r.Manifest))}",
+        CommitReplica c => $"{Describe(c.Manifest)}|{c.UploadId}|{c.ChunksStaged}",
+        ManifestReply r => $"{r.NodeId}|{(r.Manifest is null ? "-" : Describe(r.Manifest))}|{r.TotalChunks}",
+        StageChunks st => $"{st.UploadId}|{st.VersionId}|{st.Start}|{string.Join(",", st.Chunks)}",
+        ManifestChunks mc => $"{mc.VersionId}|{mc.Start}|{string.Join(",", mc.Chunks)}",
         WhichChunks w => string.Join(",", w.Ids),
         ChunksHeld h => $"{h.NodeId}|{string.Join(",", h.Ids)}",
         _ => message.ToString()!,
@@ -100,6 +108,13 @@ public class ReplicationSerializerTests : StoreTestKit
         var lying = Serializer.ToBinary(new CommitReplica(Manifest with { Size = 301 }, "u"));
         Assert.Throws<SerializationException>(() => Serializer.FromBinary(lying, "commit"));
         Assert.Throws<SerializationException>(() => Serializer.FromBinary([1, 2, 3], "no-such-message"));
+        // A reply that claims fewer chunks in all than it carries, and a staged commit that carries a list.
+        var overfull = Serializer.ToBinary(new ManifestReply("n", Manifest, 1));
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(overfull, "findok"));
+        var stagedWithList = Serializer.ToBinary(new CommitReplica(Manifest, "u", ChunksStaged: true));
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(stagedWithList, "commit"));
+        var negativeStart = Serializer.ToBinary(new FindManifestChunks("photos", "k", "v", -1));
+        Assert.Throws<SerializationException>(() => Serializer.FromBinary(negativeStart, "findpage"));
     }
 
     [Fact]

@@ -100,6 +100,30 @@ public sealed class ReplicationTests : IAsyncLifetime
         Assert.Equal(put.Object.ChunkCount, stat.Chunks.Count);
     }
 
+    [Fact]
+    public async Task A_manifest_larger_than_one_message_moves_between_nodes_in_pages()
+    {
+        // Pages of 8 chunk references (and stat pages of 2 chunks) stand in for the 2,000 that fit a frame.
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, manifestPage: 8);
+        await _cluster.StartAsync(3);
+        var file = WriteRandomFile("in", 2_500_000, 7);
+
+        var put = await Within(_cluster.Nodes[0].Client.PutFileAsync(file, "photos", "many-chunks"));
+        Assert.True(put.Object.ChunkCount > 3 * 8, $"expected several pages of chunks, got {put.Object.ChunkCount}");
+
+        foreach (var node in _cluster.Nodes.Skip(1))
+        {
+            var details = await Within(node.Client.StatAsync("photos", "many-chunks"));
+            Assert.Equal(put.Object.ChunkCount, details.Chunks.Count);
+            Assert.All(details.Chunks, c => Assert.Equal(3, c.Nodes.Count));
+            var target = OutPath($"out-{node.Index}");
+            await Within(node.Client.GetFileAsync("photos", "many-chunks", target));
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+            var reply = await Within(Akka.Actor.Futures.Ask<object>(node.Handles.Storage, new Storage.StorageProtocol.GetManifest("photos", "many-chunks"), TimeSpan.FromSeconds(10)));
+            Assert.Equal(put.Object.ChunkCount, Assert.IsType<Storage.StorageProtocol.ManifestFound>(reply).Manifest.Chunks.Count);
+        }
+    }
+
     /// <summary>Every chunk write on this node fails, as on a broken disk; counts the attempts per chunk.</summary>
     private sealed class BrokenDisk : IStorageFaults
     {

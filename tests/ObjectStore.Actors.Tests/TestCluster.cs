@@ -41,7 +41,7 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<Node> _nodes = [];
     private readonly HashSet<int> _crashed = [];
 
-    public TestCluster(string root, int factor = 3, int quorum = 2)
+    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000)
     {
         Root = root;
         Settings = StoreSettings.FromConfig(NodeConfig) with
@@ -60,6 +60,7 @@ public sealed class TestCluster : IAsyncDisposable
                 RetryMaxBackoff = TimeSpan.FromMilliseconds(200),
                 MaxRetries = 2,
                 LookupTimeout = TimeSpan.FromSeconds(2),
+                ManifestPage = manifestPage,
             },
         };
         Directory.CreateDirectory(root);

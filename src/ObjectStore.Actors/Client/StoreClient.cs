@@ -113,7 +113,23 @@ public sealed class StoreClient
 
     public Task<BucketListing> ListBucketsAsync() => RequestAsync<BucketListing>(ListBuckets.Instance);
 
-    public Task<ObjectDetails> StatAsync(string bucket, string key) => RequestAsync<ObjectDetails>(new StatObject(bucket, key));
+    /// <summary>An object's details with every chunk's location, asked page by page; all pages must be of one version.</summary>
+    public async Task<ObjectDetails> StatAsync(string bucket, string key)
+    {
+        var first = await RequestAsync<ObjectDetails>(new StatObject(bucket, key));
+        var chunks = new List<ChunkLocation>(first.Object.ChunkCount);
+        chunks.AddRange(first.Chunks);
+        while (chunks.Count < first.Object.ChunkCount)
+        {
+            var page = await RequestAsync<ObjectDetails>(new StatObject(bucket, key, chunks.Count));
+            if (page.Object.VersionId != first.Object.VersionId)
+                throw new StoreException(StoreErrorCode.Unavailable, $"{bucket}/{key} was replaced while its chunks were listed; run stat again");
+            if (page.Chunks.Count == 0)
+                throw new StoreException(StoreErrorCode.Unavailable, $"{bucket}/{key}: the node listed {chunks.Count} of {first.Object.ChunkCount} chunks");
+            chunks.AddRange(page.Chunks);
+        }
+        return first with { Chunks = chunks };
+    }
 
     public Task<ObjectDeleted> DeleteAsync(string bucket, string key) => RequestAsync<ObjectDeleted>(new DeleteObject(bucket, key));
 

@@ -14,7 +14,7 @@ namespace ObjectStore.Actors.Coordination;
 /// included, through its own replicator), the answers are merged last-writer-wins, and a node that
 /// does not answer within the lookup timeout is left out rather than waited for.
 /// </summary>
-internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeSpan timeout)
+internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeSpan timeout, int manifestPage)
 {
     private async Task<List<(RingMember Node, object Reply)>> AskAll(object request)
     {
@@ -36,15 +36,45 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
     public async Task<object> NewestManifest(string bucket, string key)
     {
         var replies = await AskAll(new FindManifest(bucket, key));
-        ObjectManifest? newest = null;
-        foreach (var (_, reply) in replies)
-            if (reply is ManifestReply { Manifest: { } m } && (newest is null || m.IsNewerThan(newest))) newest = m;
-        if (newest is not null) return newest;
+        ManifestReply? newest = null;
+        RingMember? from = null;
+        foreach (var (node, reply) in replies)
+            if (reply is ManifestReply { Manifest: { } m } found && (newest is null || m.IsNewerThan(newest.Manifest!)))
+                (newest, from) = (found, node);
+        if (newest is not null) return newest.Partial ? await RestOfManifest(from!, newest) : newest.Manifest!;
         var silent = replies.Count(r => r.Reply is not ManifestReply);
         if (silent == replies.Count)
             return new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");
         return new StoreError(StoreErrorCode.NotFound,
             $"{bucket}/{key}: no such object" + (silent > 0 ? $" ({silent} of {replies.Count} nodes did not answer)" : ""));
+    }
+
+    /// <summary>A large manifest came with its first page of chunks: the rest, page by page, from the same node.</summary>
+    private async Task<object> RestOfManifest(RingMember node, ManifestReply first)
+    {
+        var manifest = first.Manifest!;
+        var chunks = new List<ChunkRef>(first.TotalChunks);
+        chunks.AddRange(manifest.Chunks);
+        var replicator = ClusterRing.ReplicatorOf(system, node.Address);
+        while (chunks.Count < first.TotalChunks)
+        {
+            object reply;
+            try
+            {
+                reply = await replicator.Ask<object>(new FindManifestChunks(manifest.Bucket, manifest.Key, manifest.VersionId, chunks.Count), timeout);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: {node.NodeId} stopped answering while sending its chunk list; try again");
+            }
+            if (reply is StoreError error) return error;
+            if (reply is not ManifestChunks page || page.Start != chunks.Count || page.Chunks.Count == 0)
+                return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: {node.NodeId} sent a broken chunk list; try again");
+            chunks.AddRange(page.Chunks);
+        }
+        if (chunks.Count != first.TotalChunks || chunks.Sum(c => (long)c.Length) != manifest.Size)
+            return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: the chunk list from {node.NodeId} does not add up; try again");
+        return manifest with { Chunks = chunks };
     }
 
     /// <summary>
@@ -90,12 +120,19 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
             .ToList());
     }
 
-    /// <summary>The newest version, and for each chunk the nodes that hold it now (asked, not assumed from placement).</summary>
-    public async Task<object> Stat(string bucket, string key)
+    /// <summary>Chunk locations per stat reply: with three node ids each about 100 bytes a chunk, three to four times a manifest's 36.</summary>
+    private int StatPage => Math.Max(1, manifestPage / 4);
+
+    /// <summary>
+    /// The newest version, and for the chunks from <paramref name="firstChunk"/> on (one page) the nodes
+    /// that hold each now (asked, not assumed from placement).
+    /// </summary>
+    public async Task<object> Stat(string bucket, string key, int firstChunk)
     {
         var found = await NewestManifest(bucket, key);
         if (found is not ObjectManifest manifest) return found;
-        var ids = manifest.Chunks.Select(c => c.Id).Distinct().ToList();
+        var pageChunks = manifest.Chunks.Skip(Math.Max(0, firstChunk)).Take(StatPage).ToList();
+        var ids = pageChunks.Select(c => c.Id).Distinct().ToList();
         var replies = await AskAll(new WhichChunks(ids));
         var holders = new Dictionary<ContentHash, List<string>>();
         foreach (var held in replies.Select(r => r.Reply).OfType<ChunksHeld>())
@@ -104,10 +141,10 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
                 if (!holders.TryGetValue(id, out var nodes)) holders[id] = nodes = [];
                 nodes.Add(held.NodeId);
             }
-        var chunks = manifest.Chunks
+        var chunks = pageChunks
             .Select(c => new ChunkLocation(c.Id, c.Length, holders.GetValueOrDefault(c.Id)?.Order(StringComparer.Ordinal).ToList() ?? []))
             .ToList();
-        return new ObjectDetails(Storage.StorageActor.ToInfo(manifest), chunks);
+        return new ObjectDetails(Storage.StorageActor.ToInfo(manifest), chunks, Math.Max(0, firstChunk));
     }
 
     /// <summary>Removes the key from every reachable node.</summary>

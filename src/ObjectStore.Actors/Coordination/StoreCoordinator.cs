@@ -78,7 +78,7 @@ public sealed class StoreCoordinator : ReceiveActor
         Receive<ListBuckets>(_ => Queries().Buckets().PipeTo(Sender, failure: Unavailable));
         Receive<StatObject>(m =>
         {
-            if (Check(m.Bucket, m.Key)) Queries().Stat(m.Bucket, m.Key).PipeTo(Sender, failure: Unavailable);
+            if (Check(m.Bucket, m.Key)) Queries().Stat(m.Bucket, m.Key, m.FirstChunk).PipeTo(Sender, failure: Unavailable);
         });
         Receive<DeleteObject>(m =>
         {
@@ -134,7 +134,8 @@ public sealed class StoreCoordinator : ReceiveActor
     public static Props Props(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, DataPlane? dataPlane = null) =>
         Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage, replicator, nodeId, dataPlane));
 
-    private ClusterQueries Queries() => new(Context.System, ClusterRing.Current(Context.System, _nodeId), _settings.Replication.LookupTimeout);
+    private ClusterQueries Queries() =>
+        new(Context.System, ClusterRing.Current(Context.System, _nodeId), _settings.Replication.LookupTimeout, _settings.Replication.ManifestPage);
 
     private void AskStorage(object request)
     {

@@ -31,8 +31,16 @@ public static class ReplicationProtocol
     public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver) : IReplicationMessage;
 
     // --- metadata
-    /// <summary>Makes the manifest current on the receiving node unless it has a newer version. Replies ReplicaCommitted or StoreError.</summary>
-    public sealed record CommitReplica(ObjectManifest Manifest, string UploadId) : IReplicationMessage;
+    /// <summary>
+    /// Makes the manifest current on the receiving node unless it has a newer version. Replies ReplicaCommitted
+    /// or StoreError. A manifest with more chunks than fit one message (replication.manifest-page) goes
+    /// ahead in <see cref="StageChunks"/> pages, and then this message carries it without its chunk list
+    /// (<paramref name="ChunksStaged"/>).
+    /// </summary>
+    public sealed record CommitReplica(ObjectManifest Manifest, string UploadId, bool ChunksStaged = false) : IReplicationMessage;
+    /// <summary>One page of a large manifest's chunk list, in order from <paramref name="Start"/>. Replies ChunksStaged or StoreError.</summary>
+    public sealed record StageChunks(string UploadId, string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicationMessage;
+    public sealed record ChunksStaged(string VersionId, int Next) : IReplicationMessage;
     public sealed record ReplicaCommitted(string VersionId, bool Current) : IReplicationMessage;
     /// <summary>Undo of a put that missed its quorum: removes that version where it is still current. Replies ReplicaDropped.</summary>
     public sealed record DropReplica(string Bucket, string Key, string VersionId) : IReplicationMessage;
@@ -40,8 +48,18 @@ public static class ReplicationProtocol
     /// <summary>The put ended (committed or not): chunks it sent that nothing references may be collected. No reply.</summary>
     public sealed record ReleaseReplicaUpload(string UploadId) : IReplicationMessage;
     public sealed record FindManifest(string Bucket, string Key) : IReplicationMessage;
-    /// <summary><paramref name="Manifest"/> is null when the node has no version of the key.</summary>
-    public sealed record ManifestReply(string NodeId, ObjectManifest? Manifest) : IReplicationMessage;
+    /// <summary>
+    /// <paramref name="Manifest"/> is null when the node has no version of the key. A large manifest comes
+    /// with its first page of chunks only (<paramref name="TotalChunks"/> says how many there are); the
+    /// rest is asked for with <see cref="FindManifestChunks"/>.
+    /// </summary>
+    public sealed record ManifestReply(string NodeId, ObjectManifest? Manifest, int TotalChunks) : IReplicationMessage
+    {
+        public bool Partial => Manifest is not null && TotalChunks > Manifest.Chunks.Count;
+    }
+    /// <summary>Replies ManifestChunks, or StoreError (NotFound) when the node no longer has that version.</summary>
+    public sealed record FindManifestChunks(string Bucket, string Key, string VersionId, int Start) : IReplicationMessage;
+    public sealed record ManifestChunks(string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicationMessage;
     public sealed record WhichChunks(IReadOnlyList<ContentHash> Ids) : IReplicationMessage;
     public sealed record ChunksHeld(string NodeId, IReadOnlyList<ContentHash> Ids) : IReplicationMessage;
     /// <summary>This node's own rows (a listing merges them from every node). Replies StoreProtocol.ObjectListing.</summary>

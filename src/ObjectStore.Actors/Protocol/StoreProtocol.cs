@@ -69,8 +69,9 @@ public static class StoreProtocol
         public static readonly ListBuckets Instance = new();
     }
     public sealed record BucketListing(IReadOnlyList<BucketInfo> Buckets) : IStoreMessage;
-    public sealed record StatObject(string Bucket, string Key) : IStoreMessage;
-    public sealed record ObjectDetails(ObjectInfo Object, IReadOnlyList<ChunkLocation> Chunks) : IStoreMessage;
+    /// <summary>Details of an object with one page of its chunks, from <paramref name="FirstChunk"/> on (a large object takes several asks).</summary>
+    public sealed record StatObject(string Bucket, string Key, int FirstChunk = 0) : IStoreMessage;
+    public sealed record ObjectDetails(ObjectInfo Object, IReadOnlyList<ChunkLocation> Chunks, int FirstChunk = 0) : IStoreMessage;
     public sealed record DeleteObject(string Bucket, string Key) : IStoreMessage;
     public sealed record ObjectDeleted(string Bucket, string Key) : IStoreMessage;
 

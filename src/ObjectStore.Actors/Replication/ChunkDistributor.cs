@@ -232,8 +232,7 @@ public sealed class ChunkDistributor : ReceiveActor
             _touched.Add(node);
             _commitsPending++;
             var target = node;
-            ClusterRing.ReplicatorOf(Context, node.Address)
-                .Ask<object>(new CommitReplica(m.Manifest, _uploadId), _settings.Replication.TransferTimeout)
+            CommitOn(ClusterRing.ReplicatorOf(Context, node.Address), m.Manifest)
                 .PipeTo(Context.Self,
                     success: reply => reply switch
                     {
@@ -243,6 +242,24 @@ public sealed class ChunkDistributor : ReceiveActor
                     },
                     failure: e => new CommitReply(target, false, false, e is AskTimeoutException ? "no answer" : e.Message));
         }
+    }
+
+    /// <summary>
+    /// Sends the manifest to one node: in one message when its chunk list fits one page, else the list
+    /// page by page first (each page must be taken before the next goes), then the commit without it.
+    /// </summary>
+    private async Task<object> CommitOn(ActorSelection replicator, ObjectManifest manifest)
+    {
+        var timeout = _settings.Replication.TransferTimeout;
+        var page = _settings.Replication.ManifestPage;
+        if (manifest.Chunks.Count <= page) return await replicator.Ask<object>(new CommitReplica(manifest, _uploadId), timeout);
+        for (var start = 0; start < manifest.Chunks.Count; start += page)
+        {
+            var chunks = manifest.Chunks.Skip(start).Take(page).ToList();
+            var reply = await replicator.Ask<object>(new StageChunks(_uploadId, manifest.VersionId, start, chunks), timeout);
+            if (reply is not ChunksStaged staged || staged.Next != start + chunks.Count) return reply;
+        }
+        return await replicator.Ask<object>(new CommitReplica(manifest with { Chunks = [] }, _uploadId, ChunksStaged: true), timeout);
     }
 
     private void HandleCommitReply(CommitReply m)

@@ -83,7 +83,9 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         Receive<OfferChunk>(HandleOffer);
         Receive<ChunkClaim>(HandleClaim);
         Receive<FetchChunk>(m => Context.ActorOf(ChunkSendActor.Props(m, _storage, _settings)));
+        Receive<StageChunks>(HandleStage);
         Receive<CommitReplica>(HandleCommitReplica);
+        Receive<FindManifestChunks>(HandleFindChunks);
         Receive<DropReplica>(m =>
         {
             if (Valid(m.Bucket, m.Key)) _storage.Forward(new DropVersion(m.Bucket, m.Key, m.VersionId));
@@ -91,6 +93,7 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         Receive<ReleaseReplicaUpload>(m =>
         {
             _uploadsSeen.Remove(m.UploadId);
+            DropStaged(m.UploadId);
             _storage.Tell(new ReleaseUpload(m.UploadId));
         });
         Receive<FindManifest>(HandleFind);
@@ -190,9 +193,50 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         _receivers.Add(receiver);
     }
 
+    /// <summary>Chunk lists of large manifests arriving page by page, until their commit (or the upload's lease ends).</summary>
+    private readonly Dictionary<(string Upload, string Version), List<Core.Metadata.ChunkRef>> _staged = new();
+
+    /// <summary>A bound on one staged list, so a forged stream of pages cannot fill the memory (64 M chunks: 256 TiB at 4 MiB).</summary>
+    private const int MaxStagedChunks = 64 * 1024 * 1024;
+
+    private void HandleStage(StageChunks m)
+    {
+        if (m.UploadId.Length is 0 or > 64 || m.VersionId.Length is 0 or > 64)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "bad upload or version id"));
+            return;
+        }
+        var key = (m.UploadId, m.VersionId);
+        if (!_staged.TryGetValue(key, out var list)) _staged[key] = list = [];
+        if (m.Start != list.Count || list.Count + m.Chunks.Count > MaxStagedChunks)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"chunk page at {m.Start} arrived where {list.Count} was due"));
+            return;
+        }
+        list.AddRange(m.Chunks);
+        _uploadsSeen[m.UploadId] = DateTime.UtcNow;
+        Sender.Tell(new ChunksStaged(m.VersionId, list.Count));
+    }
+
+    private void DropStaged(string uploadId)
+    {
+        foreach (var key in _staged.Keys.Where(k => k.Upload == uploadId).ToList()) _staged.Remove(key);
+    }
+
     private void HandleCommitReplica(CommitReplica m)
     {
         if (!Valid(m.Manifest.Bucket, m.Manifest.Key)) return;
+        if (m.ChunksStaged)
+        {
+            if (!_staged.Remove((m.UploadId, m.Manifest.VersionId), out var staged)
+                || staged.Sum(c => (long)c.Length) != m.Manifest.Size)
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
+                    $"commit of {m.Manifest.Bucket}/{m.Manifest.Key}: the staged chunk list is missing or does not add up to the object's size"));
+                return;
+            }
+            m = m with { Manifest = m.Manifest with { Chunks = staged }, ChunksStaged = false };
+        }
         _uploadsSeen.Remove(m.UploadId);
         var storage = _storage;
         // Once its manifest is committed here the put no longer needs its chunks kept for it (the
@@ -213,11 +257,30 @@ public sealed class Replicator : ReceiveActor, IWithTimers
     {
         if (!Valid(m.Bucket, m.Key)) return;
         var nodeId = _nodeId;
+        var page = _settings.Replication.ManifestPage;
         _storage.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
             .PipeTo(Sender, success: reply => reply switch
                 {
-                    ManifestFound found => new ManifestReply(nodeId, found.Manifest),
-                    StoreError { Code: StoreErrorCode.NotFound } => new ManifestReply(nodeId, null),
+                    // A large manifest goes out with its first page; the asker fetches the rest.
+                    ManifestFound found => new ManifestReply(nodeId, found.Manifest with { Chunks = found.Manifest.Chunks.Take(page).ToList() },
+                        found.Manifest.Chunks.Count),
+                    StoreError { Code: StoreErrorCode.NotFound } => new ManifestReply(nodeId, null, 0),
+                    _ => reply,
+                },
+                failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    private void HandleFindChunks(FindManifestChunks m)
+    {
+        if (!Valid(m.Bucket, m.Key)) return;
+        var page = _settings.Replication.ManifestPage;
+        _storage.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply switch
+                {
+                    ManifestFound found when found.Manifest.VersionId == m.VersionId =>
+                        new ManifestChunks(m.VersionId, m.Start, found.Manifest.Chunks.Skip(m.Start).Take(page).ToList()),
+                    ManifestFound or StoreError { Code: StoreErrorCode.NotFound } =>
+                        new StoreError(StoreErrorCode.NotFound, $"{m.Bucket}/{m.Key}: version {m.VersionId} is no longer current on this node"),
                     _ => reply,
                 },
                 failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
@@ -230,6 +293,7 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         foreach (var upload in _uploadsSeen.Where(u => u.Value < cutoff).Select(u => u.Key).ToList())
         {
             _uploadsSeen.Remove(upload);
+            DropStaged(upload);
             _storage.Tell(new ReleaseUpload(upload));
         }
     }

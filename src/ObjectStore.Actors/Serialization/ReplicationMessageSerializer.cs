@@ -32,6 +32,10 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
         TransferFailed => "xfail",
         FetchChunk => "fetch",
         CommitReplica => "commit",
+        StageChunks => "stage",
+        ChunksStaged => "stageok",
+        FindManifestChunks => "findpage",
+        ManifestChunks => "findpageok",
         ReplicaCommitted => "commitok",
         DropReplica => "drop",
         ReplicaDropped => "dropok",
@@ -66,7 +70,11 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
             case ChunkDurable m: w.Int64(m.TransferId); break;
             case TransferFailed m: w.Int64(m.TransferId); w.String(m.Reason); break;
             case FetchChunk m: w.Int64(m.TransferId); w.Hash(m.Id); w.String(ActorPath(m.Receiver)); break;
-            case CommitReplica m: WriteManifest(w, m.Manifest); w.String(m.UploadId); break;
+            case CommitReplica m: w.Bool(m.ChunksStaged); WriteManifest(w, m.Manifest); w.String(m.UploadId); break;
+            case StageChunks m: w.String(m.UploadId); w.String(m.VersionId); w.Int32(m.Start); WriteChunks(w, m.Chunks); break;
+            case ChunksStaged m: w.String(m.VersionId); w.Int32(m.Next); break;
+            case FindManifestChunks m: w.String(m.Bucket); w.String(m.Key); w.String(m.VersionId); w.Int32(m.Start); break;
+            case ManifestChunks m: w.String(m.VersionId); w.Int32(m.Start); WriteChunks(w, m.Chunks); break;
             case ReplicaCommitted m: w.String(m.VersionId); w.Bool(m.Current); break;
             case DropReplica m: w.String(m.Bucket); w.String(m.Key); w.String(m.VersionId); break;
             case ReplicaDropped m: w.String(m.VersionId); break;
@@ -76,6 +84,7 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
                 w.String(m.NodeId);
                 w.Bool(m.Manifest is not null);
                 if (m.Manifest is not null) WriteManifest(w, m.Manifest);
+                w.Int32(m.TotalChunks);
                 break;
             case WhichChunks m: WriteHashes(w, m.Ids); break;
             case ChunksHeld m: w.String(m.NodeId); WriteHashes(w, m.Ids); break;
@@ -123,13 +132,17 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
             "durable" => new ChunkDurable(r.Int64()),
             "xfail" => new TransferFailed(r.Int64(), r.String()),
             "fetch" => new FetchChunk(r.Int64(), r.Hash(), ResolveActor(r.String())),
-            "commit" => new CommitReplica(ReadManifest(ref r), r.String()),
+            "commit" => ReadCommit(ref r),
+            "stage" => new StageChunks(r.String(), r.String(), NonNegative(r.Int32()), ReadChunks(ref r)),
+            "stageok" => new ChunksStaged(r.String(), r.Int32()),
+            "findpage" => new FindManifestChunks(r.String(), r.String(), r.String(), NonNegative(r.Int32())),
+            "findpageok" => new ManifestChunks(r.String(), NonNegative(r.Int32()), ReadChunks(ref r)),
             "commitok" => new ReplicaCommitted(r.String(), r.Bool()),
             "drop" => new DropReplica(r.String(), r.String(), r.String()),
             "dropok" => new ReplicaDropped(r.String()),
             "release" => new ReleaseReplicaUpload(r.String()),
             "find" => new FindManifest(r.String(), r.String()),
-            "findok" => new ManifestReply(r.String(), r.Bool() ? ReadManifest(ref r) : null),
+            "findok" => ReadManifestReply(ref r),
             "which" => new WhichChunks(ReadHashes(ref r)),
             "held" => new ChunksHeld(r.String(), ReadHashes(ref r)),
             "lsl" => new ListLocalObjects(r.String(), r.String(), r.NullableString(), r.Int32()),
@@ -151,37 +164,71 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
         w.Hash(m.Sha256);
         w.Int64(m.Created.ToUnixTimeMilliseconds());
         w.String(m.Writer);
-        w.Int32(m.Chunks.Count);
-        foreach (var c in m.Chunks)
+        WriteChunks(w, m.Chunks);
+    }
+
+    /// <param name="complete">The chunk list is the whole object's, so its lengths must add up to the size.</param>
+    internal static ObjectManifest ReadManifest(ref WireReader r, bool complete = true)
+    {
+        var bucket = r.String();
+        var key = r.String();
+        var version = r.String();
+        var size = r.Int64();
+        if (size < 0) throw new SerializationException($"negative object size {size}");
+        var sha = r.Hash();
+        var created = DateTimeOffset.FromUnixTimeMilliseconds(r.Int64());
+        var writer = r.String();
+        var chunks = ReadChunks(ref r);
+        if (complete && chunks.Sum(c => (long)c.Length) is var total && total != size)
+            throw new SerializationException($"manifest of {bucket}/{key}: chunks add up to {total} bytes, the object has {size}");
+        return new ObjectManifest(bucket, key, version, size, sha, created, chunks, writer);
+    }
+
+    private static CommitReplica ReadCommit(ref WireReader r)
+    {
+        var staged = r.Bool();
+        var manifest = ReadManifest(ref r, complete: !staged);
+        if (staged && manifest.Chunks.Count > 0) throw new SerializationException("a commit of staged chunks carries no chunk list");
+        return new CommitReplica(manifest, r.String(), staged);
+    }
+
+    private static ManifestReply ReadManifestReply(ref WireReader r)
+    {
+        var nodeId = r.String();
+        if (!r.Bool()) return new ManifestReply(nodeId, null, r.Int32());
+        var manifest = ReadManifest(ref r, complete: false);
+        var total = r.Int32();
+        if (total < manifest.Chunks.Count) throw new SerializationException($"manifest reply lists {manifest.Chunks.Count} chunks of {total}");
+        if (total == manifest.Chunks.Count && manifest.Chunks.Sum(c => (long)c.Length) != manifest.Size)
+            throw new SerializationException($"manifest of {manifest.Bucket}/{manifest.Key}: chunks do not add up to its size");
+        return new ManifestReply(nodeId, manifest, total);
+    }
+
+    private static void WriteChunks(WireWriter w, IReadOnlyList<ChunkRef> chunks)
+    {
+        w.Int32(chunks.Count);
+        foreach (var c in chunks)
         {
             w.Hash(c.Id);
             w.Int32(c.Length);
         }
     }
 
-    internal static ObjectManifest ReadManifest(ref WireReader r)
+    private static List<ChunkRef> ReadChunks(ref WireReader r)
     {
-        var bucket = r.String();
-        var key = r.String();
-        var version = r.String();
-        var size = r.Int64();
-        var sha = r.Hash();
-        var created = DateTimeOffset.FromUnixTimeMilliseconds(r.Int64());
-        var writer = r.String();
         var count = r.Count(36);
         var chunks = new List<ChunkRef>(count);
-        long total = 0;
         for (var i = 0; i < count; i++)
         {
             var id = r.Hash();
             var length = r.Int32();
             if (length < 0) throw new SerializationException($"chunk of negative length {length}");
-            total += length;
             chunks.Add(new ChunkRef(id, length));
         }
-        if (total != size) throw new SerializationException($"manifest of {bucket}/{key}: chunks add up to {total} bytes, the object has {size}");
-        return new ObjectManifest(bucket, key, version, size, sha, created, chunks, writer);
+        return chunks;
     }
+
+    private static int NonNegative(int value) => value >= 0 ? value : throw new SerializationException($"negative index {value}");
 
     private static void WriteHashes(WireWriter w, IReadOnlyList<Core.Hashing.ContentHash> ids)
     {

@@ -115,7 +115,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
                 w.Int32(m.Buckets.Count);
                 foreach (var b in m.Buckets) { w.String(b.Name); w.Int64(b.Objects); w.Int64(b.Bytes); }
                 break;
-            case StatObject m: w.String(m.Bucket); w.String(m.Key); break;
+            case StatObject m: w.String(m.Bucket); w.String(m.Key); w.Int32(m.FirstChunk); break;
             case ObjectDetails m:
                 WriteInfo(w, m.Object);
                 w.Int32(m.Chunks.Count);
@@ -126,6 +126,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
                     w.Int32(c.Nodes.Count);
                     foreach (var n in c.Nodes) w.String(n);
                 }
+                w.Int32(m.FirstChunk);
                 break;
             case DeleteObject m: w.String(m.Bucket); w.String(m.Key); break;
             case ObjectDeleted m: w.String(m.Bucket); w.String(m.Key); break;
@@ -194,7 +195,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
             ObjectListingManifest => ReadListing(ref r),
             ListBucketsManifest => ListBuckets.Instance,
             BucketListingManifest => ReadBuckets(ref r),
-            StatObjectManifest => new StatObject(r.String(), r.String()),
+            StatObjectManifest => new StatObject(r.String(), r.String(), r.Int32()),
             ObjectDetailsManifest => ReadDetails(ref r),
             DeleteObjectManifest => new DeleteObject(r.String(), r.String()),
             ObjectDeletedManifest => new ObjectDeleted(r.String(), r.String()),
@@ -272,7 +273,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
             for (var n = 0; n < nodeCount; n++) nodes.Add(r.String());
             chunks.Add(new ChunkLocation(id, length, nodes));
         }
-        return new ObjectDetails(info, chunks);
+        return new ObjectDetails(info, chunks, r.Int32());
     }
 
     private static void WriteInfo(WireWriter w, ObjectInfo o)

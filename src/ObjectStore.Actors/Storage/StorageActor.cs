@@ -60,7 +60,6 @@ public sealed class StorageActor : ReceiveActor
         Receive<ListObjects>(HandleList);
         Receive<ListBuckets>(_ => Sender.Tell(new BucketListing(
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
-        Receive<StatObject>(HandleStat);
         Receive<DeleteObject>(HandleDelete);
         Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_nodeId, _index.ObjectCount(), _chunkCount)));
         Receive<ClaimChunk>(HandleClaim);
@@ -393,19 +392,6 @@ public sealed class StorageActor : ReceiveActor
         var limit = Math.Clamp(m.Limit, 1, 10_000);
         var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter);
         Sender.Tell(new ObjectListing(m.Bucket, rows.Take(limit).Select(ToInfo).ToList(), rows.Count > limit));
-    }
-
-    private void HandleStat(StatObject m)
-    {
-        if (_index.TryGet(m.Bucket, m.Key) is not { } manifest)
-        {
-            Sender.Tell(NotFound(m.Bucket, m.Key));
-            return;
-        }
-        var chunks = manifest.Chunks
-            .Select(c => new ChunkLocation(c.Id, c.Length, _chunks.Contains(c.Id) ? [_nodeId] : []))
-            .ToList();
-        Sender.Tell(new ObjectDetails(ToInfo(manifest), chunks));
     }
 
     internal static ObjectInfo ToInfo(ObjectManifest m) =>
