@@ -124,6 +124,36 @@ public sealed class ReplicationTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_listing_larger_than_one_message_comes_in_pages_from_every_node()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var file = WriteRandomFile("tiny", 100, 8);
+        // 600 keys of 300 bytes: about 250 KB of listing, two frames' worth, held by every node.
+        var keys = Enumerable.Range(0, 600).Select(i => $"{i:D4}/" + new string('k', 295)).ToList();
+        foreach (var batch in keys.Chunk(32))
+            await Within(Task.WhenAll(batch.Select(k => _cluster.Nodes[0].Client.PutFileAsync(file, "photos", k))));
+
+        // A shell in its own actor system: every page crosses Akka.Remote and its frame limit.
+        var shellSystem = Akka.Actor.ActorSystem.Create("shell", StoreTestKit.TestConfig);
+        try
+        {
+            var address = Akka.Cluster.Cluster.Get(_cluster.Nodes[1].System).SelfAddress;
+            var shell = await Within(StoreClient.ConnectAsync(shellSystem, address.Host!, address.Port!.Value, _cluster.Settings));
+            var first = await Within(shell.ListAsync("photos", ""));
+            Assert.True(first.Truncated);
+            Assert.InRange(first.Objects.Count, 1, 400);
+            var all = new List<string>();
+            await foreach (var o in shell.ListAllAsync("photos", "")) all.Add(o.Key);
+            Assert.Equal(keys, all);
+        }
+        finally
+        {
+            await shellSystem.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
     /// <summary>Every chunk write on this node fails, as on a broken disk; counts the attempts per chunk.</summary>
     private sealed class BrokenDisk : IStorageFaults
     {

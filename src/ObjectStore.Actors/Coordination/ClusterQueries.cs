@@ -98,13 +98,8 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
             merged = merged.Where(o => Utf8Order.Instance.Compare(o.Key, cut) <= 0).ToList();
             truncated = true;
         }
-        var limit = Math.Clamp(m.Limit, 1, 10_000);
-        if (merged.Count > limit)
-        {
-            merged = merged.Take(limit).ToList();
-            truncated = true;
-        }
-        return new ObjectListing(m.Bucket, merged, truncated);
+        var (page, cutShort) = ListingPage.Fit(merged, Math.Clamp(m.Limit, 1, 10_000));
+        return new ObjectListing(m.Bucket, page, truncated || cutShort);
     }
 
     /// <summary>Buckets of every node; counts are the largest any one node reports (each node counts only the objects it holds).</summary>

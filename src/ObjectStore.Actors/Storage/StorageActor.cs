@@ -390,8 +390,9 @@ public sealed class StorageActor : ReceiveActor
     private void HandleList(ListObjects m)
     {
         var limit = Math.Clamp(m.Limit, 1, 10_000);
-        var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter);
-        Sender.Tell(new ObjectListing(m.Bucket, rows.Take(limit).Select(ToInfo).ToList(), rows.Count > limit));
+        var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter).Select(ToInfo).ToList();
+        var (page, truncated) = ListingPage.Fit(rows, limit);
+        Sender.Tell(new ObjectListing(m.Bucket, page, truncated));
     }
 
     internal static ObjectInfo ToInfo(ObjectManifest m) =>
