@@ -56,11 +56,17 @@ public class ClusterProcessTests : IDisposable
             Assert.True(File.ReadAllBytes(file).AsSpan().SequenceEqual(File.ReadAllBytes(fromSecond)), "node 2 returned different bytes");
 
             nodes[0]!.Dispose();
-            nodes[0] = await ObjectStoreProcess.NodeProcess.StartAsync(data[0], ports[0], seeds);
+            // Back into the running cluster: its seeds are the running nodes. (Listed first in its own
+            // seeds, it would start a cluster of its own when they do not answer within 5 s — as they
+            // may not, while they still gate the dead incarnation's address.)
+            nodes[0] = await ObjectStoreProcess.NodeProcess.StartAsync(data[0], ports[0], $"127.0.0.1:{ports[1]}", $"127.0.0.1:{ports[2]}");
             // The restarted node comes back with its old id; the cluster replaces the killed incarnation with it.
             members = await UntilAsync(ports[1], "members", r => UpCount(r) == 3 && r.Stdout.Contains(firstId) && r.Stdout.Contains($":{ports[0]} "), seconds: 120);
-            Assert.True(UpCount(members) == 3 && members.Stdout.Contains(firstId), $"node 1 did not rejoin:\n{members.Stdout}{members.Stderr}\n{nodes[0]!.Log}");
+            Assert.True(UpCount(members) == 3 && members.Stdout.Contains(firstId), $"node 1 did not rejoin:\n{members.Stdout}{members.Stderr}\n--- node 1:\n{nodes[0]!.Log}\n--- node 2:\n{nodes[1]!.Log}");
             Assert.Equal(firstId, File.ReadAllText(Path.Combine(data[0], "node-id")).Trim());
+            // ... and node 1 sees the others Up too (gossip reaches it a moment later).
+            members = await UntilAsync(ports[0], "members", r => UpCount(r) == 3);
+            Assert.True(UpCount(members) == 3, $"node 1 does not see the cluster:\n{members.Stdout}{members.Stderr}");
 
             var fromFirst = _files.PathOf("from-1.bin");
             get = await ObjectStoreProcess.ShellAsync(ports[0], $"get photos/big.bin '{fromFirst}'", TimeSpan.FromMinutes(3));

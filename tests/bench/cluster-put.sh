@@ -33,7 +33,8 @@ sync
 
 start_node() { # $1 = index, $2.. = extra args
   local i=$1; shift
-  dotnet "$bin" node --data "$work/n$i" --port 0 "$@" > "$work/node$i.log" 2>&1 &
+  # BENCH_NODE_CONFIG: an extra HOCON file for the nodes, to compare settings in the same harness.
+  dotnet "$bin" node --data "$work/n$i" --port 0 ${BENCH_NODE_CONFIG:+--config "$BENCH_NODE_CONFIG"} "$@" > "$work/node$i.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node$i.log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$work/node$i.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
