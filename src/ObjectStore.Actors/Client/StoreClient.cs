@@ -67,25 +67,10 @@ public sealed class StoreClient
         }
     }
 
-    private async Task<PutCompleted> PutSmallAsync(string bucket, string key, byte[] data)
-    {
-        object reply;
-        try
-        {
-            // The node answers once the object is durable on its quorum: allow what a transfer may idle.
-            reply = await Node.Ask<object>(new PutSmallObject(bucket, key, data), _settings.IdleTimeout + _settings.RequestTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            throw new StoreException(StoreErrorCode.Timeout, $"put of {bucket}/{key}: the node did not answer; it may or may not have stored the object");
-        }
-        return reply switch
-        {
-            PutCompleted ok => ok,
-            StoreError error => throw new StoreException(error.Code, error.Message),
-            _ => throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {reply.GetType().Name}"),
-        };
-    }
+    // The node answers once the object is durable on its quorum: allow what a transfer may idle.
+    private Task<PutCompleted> PutSmallAsync(string bucket, string key, byte[] data) =>
+        RequestAsync<PutCompleted>(new PutSmallObject(bucket, key, data), _settings.IdleTimeout + _settings.RequestTimeout,
+            $"put of {bucket}/{key}: the node did not answer; it may or may not have stored the object");
 
     public Task<ObjectInfo> GetFileAsync(string bucket, string key, string target, Action<ObjectInfo>? started = null, IProgress<long>? progress = null)
     {
@@ -135,16 +120,19 @@ public sealed class StoreClient
 
     public Task<MemberListing> MembersAsync() => RequestAsync<MemberListing>(ListMembers.Instance);
 
-    private async Task<T> RequestAsync<T>(object request)
+    private Task<T> RequestAsync<T>(object request) =>
+        RequestAsync<T>(request, _settings.RequestTimeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
+
+    private async Task<T> RequestAsync<T>(object request, TimeSpan timeout, string timeoutMessage)
     {
         object reply;
         try
         {
-            reply = await Node.Ask<object>(request, _settings.RequestTimeout);
+            reply = await Node.Ask<object>(request, timeout);
         }
         catch (AskTimeoutException)
         {
-            throw new StoreException(StoreErrorCode.Timeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
+            throw new StoreException(StoreErrorCode.Timeout, timeoutMessage);
         }
         return reply switch
         {

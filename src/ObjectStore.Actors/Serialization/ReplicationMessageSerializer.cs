@@ -96,21 +96,7 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
         return w.ToArray();
     }
 
-    public override object FromBinary(byte[] bytes, string manifest)
-    {
-        try
-        {
-            return Decode(bytes, manifest);
-        }
-        catch (SerializationException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            throw new SerializationException($"malformed '{manifest}' message: {e.Message}", e);
-        }
-    }
+    public override object FromBinary(byte[] bytes, string manifest) => SafeDecode.Run(Decode, bytes, manifest);
 
     private object Decode(byte[] bytes, string manifest)
     {

@@ -152,22 +152,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         return w.ToArray();
     }
 
-    public override object FromBinary(byte[] bytes, string manifest)
-    {
-        try
-        {
-            return Decode(bytes, manifest);
-        }
-        catch (SerializationException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
-        {
-            // Anything but a SerializationException would make Akka.Remote drop the whole connection.
-            throw new SerializationException($"malformed '{manifest}' message: {e.Message}", e);
-        }
-    }
+    public override object FromBinary(byte[] bytes, string manifest) => SafeDecode.Run(Decode, bytes, manifest);
 
     private object Decode(byte[] bytes, string manifest)
     {

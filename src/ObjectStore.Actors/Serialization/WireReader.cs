@@ -62,3 +62,27 @@ internal ref struct WireReader(ReadOnlySpan<byte> data)
         if (_rest.Length != 0) throw new SerializationException($"{_rest.Length} unexpected trailing bytes");
     }
 }
+
+/// <summary>What both serializers do with bytes from the network.</summary>
+internal static class SafeDecode
+{
+    /// <summary>
+    /// Runs a decoder, turning every way malformed bytes can fail into a SerializationException: Akka.Remote
+    /// drops such a message and keeps the association, where any other exception would tear it down.
+    /// </summary>
+    public static object Run(Func<byte[], string, object> decode, byte[] bytes, string manifest)
+    {
+        try
+        {
+            return decode(bytes, manifest);
+        }
+        catch (SerializationException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+        {
+            throw new SerializationException($"malformed '{manifest}' message: {e.Message}", e);
+        }
+    }
+}
