@@ -227,6 +227,11 @@ public sealed class ChunkDistributor : ReceiveActor
             .Distinct()
             .Select(id => _ring.Find(id)!)
             .ToList();
+        if (everyone.Count == 0)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.Unavailable, $"put of {m.Manifest.Bucket}/{m.Manifest.Key} failed: no node is reachable for its metadata"));
+            return;
+        }
         foreach (var node in everyone)
         {
             _touched.Add(node);

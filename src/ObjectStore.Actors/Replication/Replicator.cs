@@ -107,7 +107,11 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         {
             if (Valid(m.Bucket, m.Key)) _storage.Forward(new DeleteObject(m.Bucket, m.Key));
         });
-        Receive<ExpireLeases>(_ => ExpireIdleUploads());
+        Receive<ExpireLeases>(_ =>
+        {
+            ExpireIdleUploads();
+            ExpireClaims();
+        });
     }
 
     public static Props Props(StoreSettings settings, IActorRef storage, string nodeId) =>
@@ -115,7 +119,8 @@ public sealed class Replicator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _settings.Replication.PinLease.Ticks / 4));
+        var r = _settings.Replication;
+        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, Math.Min(r.PinLease.Ticks / 4, r.TransferTimeout.Ticks)));
         Timers.StartPeriodicTimer("leases", ExpireLeases.Instance, every);
     }
 
@@ -171,12 +176,31 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         _incoming++; // reserved until the claim answers
         // The storage actor answers claims in the order it gets them. Should it be restarting and
         // never answer, the sender's attempt times out and is retried.
-        if (!_claims.TryGetValue(m.Id, out var waiting)) _claims[m.Id] = waiting = new Queue<(OfferChunk, IActorRef)>();
-        waiting.Enqueue((m, Sender));
+        if (!_claims.TryGetValue(m.Id, out var waiting)) _claims[m.Id] = waiting = new Queue<(OfferChunk, IActorRef, DateTime)>();
+        waiting.Enqueue((m, Sender, DateTime.UtcNow));
         _storage.Tell(new ClaimChunk(m.Id, m.UploadId));
     }
 
-    private readonly Dictionary<Core.Hashing.ContentHash, Queue<(OfferChunk Offer, IActorRef Sender)>> _claims = new();
+    private readonly Dictionary<Core.Hashing.ContentHash, Queue<(OfferChunk Offer, IActorRef Sender, DateTime Asked)>> _claims = new();
+
+    /// <summary>
+    /// Claims a restarting storage actor never answered: their senders have given up (and retry), and
+    /// the slots they reserved must come back, or the node would end up refusing every transfer.
+    /// </summary>
+    private void ExpireClaims()
+    {
+        var cutoff = DateTime.UtcNow - _settings.Replication.TransferTimeout;
+        foreach (var id in _claims.Keys.ToList())
+        {
+            var waiting = _claims[id];
+            while (waiting.TryPeek(out var claim) && claim.Asked < cutoff)
+            {
+                waiting.Dequeue();
+                _incoming--;
+            }
+            if (waiting.Count == 0) _claims.Remove(id);
+        }
+    }
 
     private void HandleClaim(ChunkClaim m)
     {
