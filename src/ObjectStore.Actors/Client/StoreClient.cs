@@ -51,6 +51,9 @@ public sealed class StoreClient
         return result.Task;
     }
 
+    /// <summary>Files up to this size travel inside the put request.</summary>
+    public int SmallPutBytes => _settings.FrameSize;
+
     /// <summary>The file's bytes when it fits in one frame (it then travels inside the request), else null.</summary>
     private byte[]? SmallFileBytes(string path)
     {

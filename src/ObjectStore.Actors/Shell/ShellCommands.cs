@@ -111,17 +111,20 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
         long bytes = 0;
         // Small files go several at once: each put waits on fsyncs and network round trips, not on
         // bandwidth, so overlapping them is what makes a tree of small files fast (the nodes' group
-        // commits then batch them). A large file goes alone, with its progress bar.
+        // commits then batch them). Files that travel inside one request go up to 32 at a time, larger
+        // ones 4 (each holds up to chunks-in-flight chunks in a node's memory), and a file big enough
+        // for a progress bar alone.
         var inFlight = new List<Task>();
         Exception? failure = null;
         for (var i = 0; i < files.Count && failure is null; i++)
         {
             var size = new FileInfo(files[i]).Length;
-            if (size >= ProgressThreshold || inFlight.Count >= PutsAtOnce)
-                failure = await DrainAsync(inFlight, size >= ProgressThreshold ? 0 : PutsAtOnce - 1);
+            var atOnce = size >= ProgressThreshold ? 1 : size <= client.SmallPutBytes ? SmallPutsAtOnce : PutsAtOnce;
+            if (inFlight.Count >= atOnce) failure = await DrainAsync(inFlight, atOnce - 1);
             if (failure is not null) break;
             inFlight.Add(PutOneAsync(files[i], address.Bucket, keys[i]));
             bytes += size;
+            if (atOnce == 1) failure = await DrainAsync(inFlight, 0);
         }
         failure ??= await DrainAsync(inFlight, 0);
         if (failure is not null) throw failure;
@@ -129,7 +132,8 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
         return ShellOutcome.Ok;
     }
 
-    private const int PutsAtOnce = 16;
+    private const int SmallPutsAtOnce = 64;
+    private const int PutsAtOnce = 4;
 
     /// <summary>Waits until at most <paramref name="left"/> puts are running; returns the first failure among those that ended.</summary>
     private static async Task<Exception?> DrainAsync(List<Task> inFlight, int left)
