@@ -88,7 +88,7 @@ public sealed class UploadSessionActor : ReceiveActor
         _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _distributor, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
         if (_inline is { } bytes)
         {
-            // Larger than one chunk can be: through the chunker, all at once.
+            // It may make more than one chunk: through the chunker, all at once.
             _completeReceived = true;
             _bytesReceived = bytes.Length;
             _chunker.Tell(new ChunkerActor.Bytes(0, bytes));
