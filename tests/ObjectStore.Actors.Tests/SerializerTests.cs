@@ -108,16 +108,8 @@ public class SerializerTests : StoreTestKit
 
     [Theory]
     [MemberData(nameof(Messages))]
-    public void Truncated_messages_are_rejected_with_a_serialization_exception(object message)
-    {
-        var bytes = Serializer.ToBinary(message);
-        var manifest = Serializer.Manifest(message);
-        for (var length = 0; length < bytes.Length; length++)
-        {
-            var truncated = bytes[..length];
-            Assert.Throws<SerializationException>(() => Serializer.FromBinary(truncated, manifest));
-        }
-    }
+    public void Truncated_messages_are_rejected_with_a_serialization_exception(object message) =>
+        SerializerAssert.RejectsEveryTruncation(Serializer, message);
 
     [Fact]
     public void Garbage_and_unknown_manifests_are_rejected_with_a_serialization_exception()
