@@ -4,6 +4,7 @@ using ObjectStore.Actors.Serialization;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Tests;
 
@@ -39,7 +40,10 @@ public class ReplicationSerializerTests : StoreTestKit
         new ChunksHeld("node-b", [B]),
         new ListLocalObjects("photos", "a/", "a/b", 10),
         ListLocalBuckets.Instance,
-        new DeleteLocal("photos", "k"),
+        new DeleteLocal(new DeleteMarker("photos", "k", "0192abce", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_999), "node-b")),
+        new ManifestReply("node-a", null, 0, new DeleteMarker("photos", "k", "0192abce", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_999), "node-b")),
+        new LocalListing("photos", [new ObjectInfo("photos", "a", "v1", 10, A, 1_700_000_000_000, 1, "node-a")],
+            [new DeleteMarker("photos", "b", "v2", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_500), "node-b")], true),
     };
 
     private ReplicationMessageSerializer Serializer => (ReplicationMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(OfferChunk));
@@ -52,6 +56,7 @@ public class ReplicationSerializerTests : StoreTestKit
         ManifestChunks mc => $"{mc.VersionId}|{mc.Start}|{string.Join(",", mc.Chunks)}",
         WhichChunks w => string.Join(",", w.Ids),
         ChunksHeld h => $"{h.NodeId}|{string.Join(",", h.Ids)}",
+        LocalListing l => $"{l.Bucket}|{string.Join(",", l.Objects)}|{string.Join(",", l.Deleted)}|{l.Truncated}",
         _ => message.ToString()!,
     };
 

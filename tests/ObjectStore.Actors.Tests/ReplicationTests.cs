@@ -1,3 +1,5 @@
+using Akka.Actor;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 using ObjectStore.Actors.Client;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
@@ -152,6 +154,46 @@ public sealed class ReplicationTests : IAsyncLifetime
         {
             await shellSystem.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
         }
+    }
+
+    [Fact]
+    public async Task A_delete_that_a_node_missed_does_not_bring_the_object_back()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var (a, b, c) = (_cluster.Nodes[0], _cluster.Nodes[1], _cluster.Nodes[2]);
+        var file = WriteRandomFile("in", 300_000, 9);
+        await Within(a.Client.PutFileAsync(file, "photos", "gone"));
+        var getManifest = new Storage.StorageProtocol.GetManifest("photos", "gone");
+        var old = Assert.IsType<Storage.StorageProtocol.ManifestFound>(
+            await Within(Akka.Actor.Futures.Ask<object>(c.Handles.Storage, getManifest, TimeSpan.FromSeconds(10)))).Manifest;
+
+        // The delete reaches a and b only, as when c is down during `rm`.
+        var marker = Core.Metadata.DeleteMarker.New("photos", "gone", a.Id);
+        foreach (var node in new[] { a, b })
+        {
+            var replicator = Replication.ClusterRing.ReplicatorOf(a.System, Akka.Cluster.Cluster.Get(node.System).SelfAddress);
+            Assert.IsType<ObjectDeleted>(await Within(replicator.Ask<object>(new ReplicationProtocol.DeleteLocal(marker), TimeSpan.FromSeconds(10))));
+        }
+
+        // Through c itself, which still has the object: not listed, not found.
+        Assert.Empty((await Within(c.Client.ListAsync("photos", ""))).Objects);
+        var error = await Assert.ThrowsAsync<StoreException>(() => Within(c.Client.GetFileAsync("photos", "gone", OutPath("out"))));
+        Assert.Equal(StoreErrorCode.NotFound, error.Code);
+        // ... and c has been told of the delete.
+        await TestCluster.WaitUntil(() => Akka.Actor.Futures.Ask<object>(c.Handles.Storage, getManifest, TimeSpan.FromSeconds(10)).Result is StoreError,
+            "node c deletes its stale copy");
+
+        // A late replica of the deleted version is refused where the delete landed.
+        var late = await Within(Replication.ClusterRing.ReplicatorOf(a.System, Akka.Cluster.Cluster.Get(a.System).SelfAddress)
+            .Ask<object>(new ReplicationProtocol.CommitReplica(old, "late-upload"), TimeSpan.FromSeconds(10)));
+        Assert.False(Assert.IsType<ReplicationProtocol.ReplicaCommitted>(late).Current);
+        Assert.Empty((await Within(a.Client.ListAsync("photos", ""))).Objects);
+
+        // A new put of the key is newer than the delete: back everywhere.
+        await Within(c.Client.PutFileAsync(file, "photos", "gone"));
+        foreach (var node in _cluster.Nodes)
+            Assert.Equal(["gone"], (await Within(node.Client.ListAsync("photos", ""))).Objects.Select(o => o.Key));
     }
 
     /// <summary>Every chunk write on this node fails, as on a broken disk; counts the attempts per chunk.</summary>

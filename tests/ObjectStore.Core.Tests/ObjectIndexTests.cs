@@ -99,6 +99,32 @@ public class ObjectIndexTests : IDisposable
     }
 
     [Fact]
+    public void A_delete_marker_refuses_older_versions_arriving_late_and_yields_to_newer_ones()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var old = Manifest("k", 1);
+        index.Commit(old);
+        var marker = new DeleteMarker("photos", "k", ObjectManifest.NewVersionId(), DateTimeOffset.FromUnixTimeMilliseconds(++_clock), "node-a");
+
+        Assert.Equal([H(1)], index.Delete(marker));
+        Assert.Null(index.TryGet("photos", "k"));
+        // The same put's replica arriving after the delete (from a node that was down) is refused.
+        var late = index.Commit(old);
+        Assert.False(late.Current);
+        Assert.Null(index.TryGet("photos", "k"));
+        Assert.Equal(marker, index.TryGetDeleteMarker("photos", "k"));
+        Assert.Equal([marker], index.ListDeleteMarkers("photos", "", null, null));
+
+        // A put newer than the delete brings the key back and clears the marker.
+        var newer = Manifest("k", 2);
+        Assert.True(index.Commit(newer).Current);
+        Assert.Null(index.TryGetDeleteMarker("photos", "k"));
+        // An older delete does not remove a newer version.
+        Assert.Null(index.Delete(marker));
+        Assert.Equal(newer.VersionId, index.TryGet("photos", "k")!.VersionId);
+    }
+
+    [Fact]
     public void Listing_by_prefix_is_exact_and_ordered()
     {
         using var index = new ObjectIndex(_dir.Path);

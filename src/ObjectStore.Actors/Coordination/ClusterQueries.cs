@@ -32,15 +32,30 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         return (await Task.WhenAll(asks)).ToList();
     }
 
-    /// <summary>The newest version of a key any reachable node has, or a StoreError.</summary>
+    /// <summary>
+    /// The newest version of a key any reachable node has, or a StoreError. A delete newer than every
+    /// version means NotFound, and the nodes still holding an older version are told of the delete
+    /// (they missed it while they were down).
+    /// </summary>
     public async Task<object> NewestManifest(string bucket, string key)
     {
         var replies = await AskAll(new FindManifest(bucket, key));
         ManifestReply? newest = null;
         RingMember? from = null;
+        DeleteMarker? deleted = null;
         foreach (var (node, reply) in replies)
-            if (reply is ManifestReply { Manifest: { } m } found && (newest is null || m.IsNewerThan(newest.Manifest!)))
-                (newest, from) = (found, node);
+        {
+            if (reply is not ManifestReply found) continue;
+            if (found.Manifest is { } m && (newest is null || m.IsNewerThan(newest.Manifest!))) (newest, from) = (found, node);
+            if (found.Deleted is { } d && (deleted is null || d.IsNewerThan(deleted))) deleted = d;
+        }
+        if (deleted is not null && (newest is null || deleted.IsNewerThan(newest.Manifest!)))
+        {
+            foreach (var (node, reply) in replies)
+                if (reply is ManifestReply { Manifest: not null })
+                    ClusterRing.ReplicatorOf(system, node.Address).Tell(new DeleteLocal(deleted), ActorRefs.NoSender);
+            return new StoreError(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object (deleted)");
+        }
         if (newest is not null) return newest.Partial ? await RestOfManifest(from!, newest) : newest.Manifest!;
         var silent = replies.Count(r => r.Reply is not ManifestReply);
         if (silent == replies.Count)
@@ -84,12 +99,17 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
     public async Task<object> List(ListObjects m)
     {
         var replies = await AskAll(new ListLocalObjects(m.Bucket, m.Prefix, m.StartAfter, m.Limit));
-        var listings = replies.Select(r => r.Reply).OfType<ObjectListing>().ToList();
+        var listings = replies.Select(r => r.Reply).OfType<LocalListing>().ToList();
         if (listings.Count == 0) return FirstError(replies) ?? new StoreError(StoreErrorCode.Unavailable, "no node answered the listing");
         var newest = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
         foreach (var o in listings.SelectMany(l => l.Objects))
             if (!newest.TryGetValue(o.Key, out var seen) || VersionOrder.IsNewer(o.CreatedUnixMs, o.Writer, o.VersionId, seen.CreatedUnixMs, seen.Writer, seen.VersionId))
                 newest[o.Key] = o;
+        // A copy on a node that missed a delete is hidden by the newer delete marker another node keeps.
+        foreach (var d in listings.SelectMany(l => l.Deleted))
+            if (newest.TryGetValue(d.Key, out var seen)
+                && VersionOrder.IsNewer(d.Created.ToUnixTimeMilliseconds(), d.Writer, d.VersionId, seen.CreatedUnixMs, seen.Writer, seen.VersionId))
+                newest.Remove(d.Key);
         var merged = newest.Values.OrderBy(o => o.Key, Utf8Order.Instance).ToList();
         var truncated = false;
         var cut = listings.Where(l => l.Truncated && l.Objects.Count > 0).Select(l => l.Objects[^1].Key).Min(Utf8Order.Instance);
@@ -142,10 +162,13 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         return new ObjectDetails(Storage.StorageActor.ToInfo(manifest), chunks, Math.Max(0, firstChunk));
     }
 
-    /// <summary>Removes the key from every reachable node.</summary>
+    /// <summary>
+    /// Deletes the key on every reachable node with one delete marker, which each keeps: a node that
+    /// is down now learns of the delete when a get finds its older copy, and refuses older replicas.
+    /// </summary>
     public async Task<object> Delete(string bucket, string key)
     {
-        var replies = await AskAll(new DeleteLocal(bucket, key));
+        var replies = await AskAll(new DeleteLocal(DeleteMarker.New(bucket, key, ring.SelfId)));
         if (replies.Any(r => r.Reply is ObjectDeleted)) return new ObjectDeleted(bucket, key);
         if (replies.Any(r => r.Reply is StoreError { Code: StoreErrorCode.NotFound })) return new StoreError(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");
         return FirstError(replies) ?? new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");

@@ -53,7 +53,8 @@ public static class ReplicationProtocol
     /// with its first page of chunks only (<paramref name="TotalChunks"/> says how many there are); the
     /// rest is asked for with <see cref="FindManifestChunks"/>.
     /// </summary>
-    public sealed record ManifestReply(string NodeId, ObjectManifest? Manifest, int TotalChunks) : IReplicationMessage
+    /// <param name="Deleted">The key's delete marker on that node, when it was deleted there (Manifest is then null).</param>
+    public sealed record ManifestReply(string NodeId, ObjectManifest? Manifest, int TotalChunks, DeleteMarker? Deleted = null) : IReplicationMessage
     {
         public bool Partial => Manifest is not null && TotalChunks > Manifest.Chunks.Count;
     }
@@ -62,13 +63,18 @@ public static class ReplicationProtocol
     public sealed record ManifestChunks(string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicationMessage;
     public sealed record WhichChunks(IReadOnlyList<ContentHash> Ids) : IReplicationMessage;
     public sealed record ChunksHeld(string NodeId, IReadOnlyList<ContentHash> Ids) : IReplicationMessage;
-    /// <summary>This node's own rows (a listing merges them from every node). Replies StoreProtocol.ObjectListing.</summary>
+    /// <summary>This node's own rows (a listing merges them from every node). Replies LocalListing.</summary>
     public sealed record ListLocalObjects(string Bucket, string Prefix, string? StartAfter, int Limit) : IReplicationMessage;
+    /// <summary>A page of one node's objects, with the delete markers in the same key range (so a stale copy elsewhere is hidden).</summary>
+    public sealed record LocalListing(string Bucket, IReadOnlyList<ObjectInfo> Objects, IReadOnlyList<DeleteMarker> Deleted, bool Truncated) : IReplicationMessage;
     /// <summary>Replies StoreProtocol.BucketListing.</summary>
     public sealed record ListLocalBuckets : IReplicationMessage
     {
         public static readonly ListLocalBuckets Instance = new();
     }
-    /// <summary>Removes a key on this node. Replies StoreProtocol.ObjectDeleted or StoreError (NotFound).</summary>
-    public sealed record DeleteLocal(string Bucket, string Key) : IReplicationMessage;
+    /// <summary>
+    /// Deletes the key on this node if its version is older than the marker, and keeps the marker.
+    /// Replies StoreProtocol.ObjectDeleted, or StoreError (NotFound) when there was nothing older to delete.
+    /// </summary>
+    public sealed record DeleteLocal(DeleteMarker Marker) : IReplicationMessage;
 }

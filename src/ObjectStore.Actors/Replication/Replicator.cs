@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Validation;
 using static ObjectStore.Actors.Protocol.ReplicationProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
@@ -100,12 +101,12 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         Receive<WhichChunks>(m => _storage.Forward(m));
         Receive<ListLocalObjects>(m =>
         {
-            if (Valid(m.Bucket, null)) _storage.Forward(new ListObjects(m.Bucket, m.Prefix, m.StartAfter, m.Limit));
+            if (Valid(m.Bucket, null)) _storage.Forward(m);
         });
         Receive<ListLocalBuckets>(_ => _storage.Forward(ListBuckets.Instance));
         Receive<DeleteLocal>(m =>
         {
-            if (Valid(m.Bucket, m.Key)) _storage.Forward(new DeleteObject(m.Bucket, m.Key));
+            if (Valid(m.Marker.Bucket, m.Marker.Key)) _storage.Forward(m.Marker);
         });
         Receive<ExpireLeases>(_ =>
         {
@@ -282,13 +283,13 @@ public sealed class Replicator : ReceiveActor, IWithTimers
         if (!Valid(m.Bucket, m.Key)) return;
         var nodeId = _nodeId;
         var page = _settings.Replication.ManifestPage;
-        _storage.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
+        _storage.Ask<object>(new FindVersion(m.Bucket, m.Key), _settings.RequestTimeout)
             .PipeTo(Sender, success: reply => reply switch
                 {
                     // A large manifest goes out with its first page; the asker fetches the rest.
-                    ManifestFound found => new ManifestReply(nodeId, found.Manifest with { Chunks = found.Manifest.Chunks.Take(page).ToList() },
-                        found.Manifest.Chunks.Count),
-                    StoreError { Code: StoreErrorCode.NotFound } => new ManifestReply(nodeId, null, 0),
+                    VersionFound { Manifest: { } found } v => new ManifestReply(nodeId, found with { Chunks = found.Chunks.Take(page).ToList() },
+                        found.Chunks.Count, v.Deleted),
+                    VersionFound v => new ManifestReply(nodeId, null, 0, v.Deleted),
                     _ => reply,
                 },
                 failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));

@@ -45,6 +45,7 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
         WhichChunks => "which",
         ChunksHeld => "held",
         ListLocalObjects => "lsl",
+        LocalListing => "lslok",
         ListLocalBuckets => "lbl",
         DeleteLocal => "rml",
         _ => throw new ArgumentException($"{o.GetType()} is not a replication message", nameof(o)),
@@ -85,12 +86,22 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
                 w.Bool(m.Manifest is not null);
                 if (m.Manifest is not null) WriteManifest(w, m.Manifest);
                 w.Int32(m.TotalChunks);
+                w.Bool(m.Deleted is not null);
+                if (m.Deleted is not null) WriteMarker(w, m.Deleted);
+                break;
+            case LocalListing m:
+                w.String(m.Bucket);
+                w.Int32(m.Objects.Count);
+                foreach (var o in m.Objects) StoreMessageSerializer.WriteInfo(w, o);
+                w.Int32(m.Deleted.Count);
+                foreach (var d in m.Deleted) WriteMarker(w, d);
+                w.Bool(m.Truncated);
                 break;
             case WhichChunks m: WriteHashes(w, m.Ids); break;
             case ChunksHeld m: w.String(m.NodeId); WriteHashes(w, m.Ids); break;
             case ListLocalObjects m: w.String(m.Bucket); w.String(m.Prefix); w.NullableString(m.StartAfter); w.Int32(m.Limit); break;
             case ListLocalBuckets: break;
-            case DeleteLocal m: w.String(m.Bucket); w.String(m.Key); break;
+            case DeleteLocal m: WriteMarker(w, m.Marker); break;
             default: throw new ArgumentException($"{obj.GetType()} is not a replication message", nameof(obj));
         }
         return w.ToArray();
@@ -133,7 +144,8 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
             "held" => new ChunksHeld(r.String(), ReadHashes(ref r)),
             "lsl" => new ListLocalObjects(r.String(), r.String(), r.NullableString(), r.Int32()),
             "lbl" => ListLocalBuckets.Instance,
-            "rml" => new DeleteLocal(r.String(), r.String()),
+            "rml" => new DeleteLocal(ReadMarker(ref r)),
+            "lslok" => ReadLocalListing(ref r),
             _ => throw new SerializationException($"unknown replication message manifest '{manifest}'"),
         };
         r.End();
@@ -181,13 +193,38 @@ public sealed class ReplicationMessageSerializer(ExtendedActorSystem system) : S
     private static ManifestReply ReadManifestReply(ref WireReader r)
     {
         var nodeId = r.String();
-        if (!r.Bool()) return new ManifestReply(nodeId, null, r.Int32());
-        var manifest = ReadManifest(ref r, complete: false);
+        var manifest = r.Bool() ? ReadManifest(ref r, complete: false) : null;
         var total = r.Int32();
+        var deleted = r.Bool() ? ReadMarker(ref r) : null;
+        if (manifest is null) return new ManifestReply(nodeId, null, total, deleted);
         if (total < manifest.Chunks.Count) throw new SerializationException($"manifest reply lists {manifest.Chunks.Count} chunks of {total}");
         if (total == manifest.Chunks.Count && manifest.Chunks.Sum(c => (long)c.Length) != manifest.Size)
             throw new SerializationException($"manifest of {manifest.Bucket}/{manifest.Key}: chunks do not add up to its size");
-        return new ManifestReply(nodeId, manifest, total);
+        return new ManifestReply(nodeId, manifest, total, deleted);
+    }
+
+    private static void WriteMarker(WireWriter w, DeleteMarker d)
+    {
+        w.String(d.Bucket);
+        w.String(d.Key);
+        w.String(d.VersionId);
+        w.Int64(d.Created.ToUnixTimeMilliseconds());
+        w.String(d.Writer);
+    }
+
+    private static DeleteMarker ReadMarker(ref WireReader r) =>
+        new(r.String(), r.String(), r.String(), DateTimeOffset.FromUnixTimeMilliseconds(r.Int64()), r.String());
+
+    private static LocalListing ReadLocalListing(ref WireReader r)
+    {
+        var bucket = r.String();
+        var count = r.Count(64);
+        var objects = new List<ObjectInfo>(count);
+        for (var i = 0; i < count; i++) objects.Add(StoreMessageSerializer.ReadInfo(ref r));
+        var markers = r.Count(32);
+        var deleted = new List<DeleteMarker>(markers);
+        for (var i = 0; i < markers; i++) deleted.Add(ReadMarker(ref r));
+        return new LocalListing(bucket, objects, deleted, r.Bool());
     }
 
     private static void WriteChunks(WireWriter w, IReadOnlyList<ChunkRef> chunks)

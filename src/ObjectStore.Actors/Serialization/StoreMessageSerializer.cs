@@ -261,7 +261,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         return new ObjectDetails(info, chunks, r.Int32());
     }
 
-    private static void WriteInfo(WireWriter w, ObjectInfo o)
+    internal static void WriteInfo(WireWriter w, ObjectInfo o)
     {
         w.String(o.Bucket);
         w.String(o.Key);
@@ -273,7 +273,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         w.String(o.Writer);
     }
 
-    private static ObjectInfo ReadInfo(ref WireReader r) =>
+    internal static ObjectInfo ReadInfo(ref WireReader r) =>
         new(r.String(), r.String(), r.String(), r.Int64(), r.Hash(), r.Int64(), r.Int32(), r.String());
 
     private static string ActorPath(IActorRef actor) => Akka.Serialization.Serialization.SerializedActorPath(actor);

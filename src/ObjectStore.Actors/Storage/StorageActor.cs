@@ -57,10 +57,11 @@ public sealed class StorageActor : ReceiveActor
         Receive<GetManifest>(m => Sender.Tell(_index.TryGet(m.Bucket, m.Key) is { } manifest
             ? new ManifestFound(manifest)
             : NotFound(m.Bucket, m.Key)));
-        Receive<ListObjects>(HandleList);
         Receive<ListBuckets>(_ => Sender.Tell(new BucketListing(
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
-        Receive<DeleteObject>(HandleDelete);
+        Receive<DeleteMarker>(HandleDelete);
+        Receive<ReplicationProtocol.ListLocalObjects>(HandleListLocal);
+        Receive<FindVersion>(m => Sender.Tell(new VersionFound(_index.TryGet(m.Bucket, m.Key), _index.TryGetDeleteMarker(m.Bucket, m.Key))));
         Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_nodeId, _index.ObjectCount(), _chunkCount)));
         Receive<ClaimChunk>(HandleClaim);
         Receive<ReplicationProtocol.WhichChunks>(m => Sender.Tell(new ReplicationProtocol.ChunksHeld(_nodeId,
@@ -340,12 +341,12 @@ public sealed class StorageActor : ReceiveActor
         if (unreferenced is not null) CollectGarbage(unreferenced);
     }
 
-    private void HandleDelete(DeleteObject m)
+    private void HandleDelete(DeleteMarker m)
     {
         IReadOnlyList<ContentHash>? unreferenced;
         try
         {
-            unreferenced = _index.Delete(m.Bucket, m.Key);
+            unreferenced = _index.Delete(m);
         }
         catch (Exception e)
         {
@@ -359,6 +360,17 @@ public sealed class StorageActor : ReceiveActor
         }
         Sender.Tell(new ObjectDeleted(m.Bucket, m.Key));
         CollectGarbage(unreferenced);
+    }
+
+    /// <summary>A page of this node's objects and the delete markers in the same key range.</summary>
+    private void HandleListLocal(ReplicationProtocol.ListLocalObjects m)
+    {
+        var limit = Math.Clamp(m.Limit, 1, 10_000);
+        var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter).Select(ToInfo).ToList();
+        var (page, truncated) = ListingPage.Fit(rows, limit);
+        var upTo = truncated && page.Count > 0 ? page[^1].Key : null;
+        var markers = _index.ListDeleteMarkers(m.Bucket, m.Prefix, m.StartAfter, upTo);
+        Sender.Tell(new ReplicationProtocol.LocalListing(m.Bucket, page, markers, truncated));
     }
 
     /// <summary>
@@ -386,14 +398,6 @@ public sealed class StorageActor : ReceiveActor
     }
 
     private bool IsPinned(ContentHash id) => _pinsByUpload.Values.Any(pins => pins.Contains(id));
-
-    private void HandleList(ListObjects m)
-    {
-        var limit = Math.Clamp(m.Limit, 1, 10_000);
-        var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter).Select(ToInfo).ToList();
-        var (page, truncated) = ListingPage.Fit(rows, limit);
-        Sender.Tell(new ObjectListing(m.Bucket, page, truncated));
-    }
 
     internal static ObjectInfo ToInfo(ObjectManifest m) =>
         new(m.Bucket, m.Key, m.VersionId, m.Size, m.Sha256, m.Created.ToUnixTimeMilliseconds(), m.Chunks.Count, m.Writer);

@@ -43,6 +43,9 @@ public static class StorageProtocol
     public sealed record ReleaseUpload(string UploadId) : ILocalMessage;
 
     public sealed record GetManifest(string Bucket, string Key) : ILocalMessage;
+    /// <summary>The key's current version or its delete marker (or neither). Replies VersionFound.</summary>
+    public sealed record FindVersion(string Bucket, string Key) : ILocalMessage;
+    public sealed record VersionFound(ObjectManifest? Manifest, DeleteMarker? Deleted) : ILocalMessage;
     public sealed record ManifestFound(ObjectManifest Manifest) : ILocalMessage;
 
     /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt).</summary>

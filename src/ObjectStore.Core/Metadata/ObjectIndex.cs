@@ -45,6 +45,17 @@ public sealed class ObjectIndex : IDisposable
                 PRIMARY KEY(version_id, seq)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS object_chunks_by_chunk ON object_chunks(chunk);
             """);
+        // A deleted key keeps a marker, so an older version arriving later (a replica from a node that
+        // was down during the delete) is refused instead of bringing the object back.
+        Execute("""
+            CREATE TABLE IF NOT EXISTS delete_markers(
+                bucket TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version_id TEXT NOT NULL,
+                created_ms INTEGER NOT NULL,
+                writer TEXT NOT NULL,
+                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+            """);
         // Indexes created before replication lack the writer column (the node that took the put).
         if (!HasColumn("objects", "writer")) Execute("ALTER TABLE objects ADD COLUMN writer TEXT NOT NULL DEFAULT ''");
     }
@@ -82,6 +93,11 @@ public sealed class ObjectIndex : IDisposable
 
     private CommitResult CommitIn(ObjectManifest manifest, SqliteTransaction tx)
     {
+        if (TryGetDeleteMarker(manifest.Bucket, manifest.Key, tx) is { } deleted)
+        {
+            if (deleted.IsNewerThan(manifest)) return new CommitResult(false, Unreferenced(manifest.Chunks.Select(c => c.Id), tx));
+            RemoveDeleteMarker(manifest.Bucket, manifest.Key, tx);
+        }
         var existing = TryGet(manifest.Bucket, manifest.Key, tx);
         if (existing is not null && (existing.VersionId == manifest.VersionId || existing.IsNewerThan(manifest)))
         {
@@ -146,18 +162,81 @@ public sealed class ObjectIndex : IDisposable
     }
 
     /// <summary>Removes a key. Returns null when it did not exist, else the chunks nothing references any more.</summary>
-    public IReadOnlyList<ContentHash>? Delete(string bucket, string key)
+    public IReadOnlyList<ContentHash>? Delete(string bucket, string key) =>
+        Delete(DeleteMarker.New(bucket, key, ""));
+
+    /// <summary>
+    /// Deletes the key's version if the marker is newer, and keeps the marker in its place so that
+    /// older versions arriving later are refused. Returns null, changing nothing, when there was no
+    /// older version to delete; else the chunks nothing references any more.
+    /// </summary>
+    public IReadOnlyList<ContentHash>? Delete(DeleteMarker marker)
     {
         using var tx = _db.BeginTransaction();
-        var chunks = ChunksOfKey(bucket, key, tx);
-        if (DeleteKey(bucket, key, tx) == 0)
+        var existing = TryGet(marker.Bucket, marker.Key, tx);
+        if (existing is null || !marker.IsNewerThan(existing))
         {
             tx.Rollback();
             return null;
         }
-        var unreferenced = Unreferenced(chunks, tx);
+        if (TryGetDeleteMarker(marker.Bucket, marker.Key, tx) is not { } kept || marker.IsNewerThan(kept))
+        {
+            using var upsert = Command("""
+                INSERT INTO delete_markers(bucket, key, version_id, created_ms, writer) VALUES ($b, $k, $v, $c, $w)
+                ON CONFLICT(bucket, key) DO UPDATE SET version_id = excluded.version_id, created_ms = excluded.created_ms, writer = excluded.writer
+                """, tx);
+            upsert.Parameters.AddWithValue("$b", marker.Bucket);
+            upsert.Parameters.AddWithValue("$k", marker.Key);
+            upsert.Parameters.AddWithValue("$v", marker.VersionId);
+            upsert.Parameters.AddWithValue("$c", marker.Created.ToUnixTimeMilliseconds());
+            upsert.Parameters.AddWithValue("$w", marker.Writer);
+            upsert.ExecuteNonQuery();
+        }
+        DeleteKey(marker.Bucket, marker.Key, tx);
+        var unreferenced = Unreferenced(existing.Chunks.Select(c => c.Id), tx);
         tx.Commit();
         return unreferenced;
+    }
+
+    /// <summary>The key's delete marker, if it was deleted (and not put again since).</summary>
+    public DeleteMarker? TryGetDeleteMarker(string bucket, string key) => TryGetDeleteMarker(bucket, key, null);
+
+    private DeleteMarker? TryGetDeleteMarker(string bucket, string key, SqliteTransaction? tx)
+    {
+        using var cmd = Command("SELECT version_id, created_ms, writer FROM delete_markers WHERE bucket=$b AND key=$k", tx);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$k", key);
+        using var reader = cmd.ExecuteReader();
+        return reader.Read()
+            ? new DeleteMarker(bucket, key, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2))
+            : null;
+    }
+
+    /// <summary>Delete markers of a bucket whose keys start with the prefix, in (after, upTo] (upTo null: no upper bound).</summary>
+    public IReadOnlyList<DeleteMarker> ListDeleteMarkers(string bucket, string prefix, string? startAfter, string? upTo)
+    {
+        using var cmd = Command("""
+            SELECT key, version_id, created_ms, writer FROM delete_markers
+            WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a) AND ($u IS NULL OR key <= $u)
+            ORDER BY key
+            """);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$p", prefix);
+        cmd.Parameters.AddWithValue("$a", (object?)startAfter ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$u", (object?)upTo ?? DBNull.Value);
+        var result = new List<DeleteMarker>();
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+            result.Add(new DeleteMarker(bucket, reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), reader.GetString(3)));
+        return result;
+    }
+
+    private void RemoveDeleteMarker(string bucket, string key, SqliteTransaction tx)
+    {
+        using var cmd = Command("DELETE FROM delete_markers WHERE bucket=$b AND key=$k", tx);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$k", key);
+        cmd.ExecuteNonQuery();
     }
 
     public ObjectManifest? TryGet(string bucket, string key) => TryGet(bucket, key, null);
@@ -244,20 +323,6 @@ public sealed class ObjectIndex : IDisposable
     }
 
     public void Dispose() => _db.Dispose();
-
-    private List<ContentHash> ChunksOfKey(string bucket, string key, SqliteTransaction tx)
-    {
-        using var cmd = Command("""
-            SELECT c.chunk FROM object_chunks c JOIN objects o ON o.version_id = c.version_id
-            WHERE o.bucket=$b AND o.key=$k
-            """, tx);
-        cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$k", key);
-        var result = new List<ContentHash>();
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read()) result.Add(ContentHash.FromBytes((byte[])reader[0]));
-        return result;
-    }
 
     private bool HasColumn(string table, string column)
     {

@@ -29,6 +29,23 @@ public sealed record ObjectManifest(
         Created.ToUnixTimeMilliseconds(), Writer, VersionId, other.Created.ToUnixTimeMilliseconds(), other.Writer, other.VersionId);
 }
 
+/// <summary>
+/// A deletion, versioned like a put: it wins over every version of the key older than itself, on every
+/// node, whatever order the delete and a late replica of an older put arrive in (a node that was down
+/// during the delete does not bring the object back).
+/// </summary>
+public sealed record DeleteMarker(string Bucket, string Key, string VersionId, DateTimeOffset Created, string Writer)
+{
+    public static DeleteMarker New(string bucket, string key, string writer) =>
+        new(bucket, key, ObjectManifest.NewVersionId(), DateTimeOffset.UtcNow, writer);
+
+    public bool IsNewerThan(ObjectManifest m) => VersionOrder.IsNewer(
+        Created.ToUnixTimeMilliseconds(), Writer, VersionId, m.Created.ToUnixTimeMilliseconds(), m.Writer, m.VersionId);
+
+    public bool IsNewerThan(DeleteMarker d) => VersionOrder.IsNewer(
+        Created.ToUnixTimeMilliseconds(), Writer, VersionId, d.Created.ToUnixTimeMilliseconds(), d.Writer, d.VersionId);
+}
+
 /// <summary>The last-writer-wins order of object versions, shared by manifests and listing rows.</summary>
 public static class VersionOrder
 {
