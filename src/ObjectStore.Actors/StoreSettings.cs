@@ -24,6 +24,8 @@ public sealed record StoreSettings
     public int ChunksAwaitingCommit { get; init; } = 128;
     /// <summary>Chunk files written (or read) at once by the storage actor's I/O tasks.</summary>
     public int IoParallelism { get; init; } = 4;
+    /// <summary>Write chunk files with O_DIRECT (Linux), past the page cache; falls back where the file system refuses it.</summary>
+    public bool DirectIo { get; init; } = true;
     /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How long a short request (ls, stat, rm) may take.</summary>
@@ -65,6 +67,7 @@ public sealed record StoreSettings
             ChunksInFlight = c.GetInt("storage.chunks-in-flight", 8),
             ChunksAwaitingCommit = c.GetInt("storage.chunks-awaiting-commit", 128),
             IoParallelism = c.GetInt("storage.io-parallelism", 4),
+            DirectIo = c.GetBoolean("storage.direct-io", true),
             StorageRestartMinBackoff = c.GetTimeSpan("storage.restart-backoff.min", TimeSpan.FromSeconds(1)),
             StorageRestartMaxBackoff = c.GetTimeSpan("storage.restart-backoff.max", TimeSpan.FromSeconds(30)),
             Replication = ReplicationSettings.FromConfig(c.GetConfig("replication")),

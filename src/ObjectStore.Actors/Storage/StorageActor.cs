@@ -75,7 +75,7 @@ public sealed class StorageActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _chunks = new ChunkStore(_settings.DataDirectory, _settings.Fsync, _faults);
+        _chunks = new ChunkStore(_settings.DataDirectory, _settings.Fsync, _faults, _settings.DirectIo);
         _index = new ObjectIndex(_settings.DataDirectory);
         var temps = _chunks.RemoveLeftoverTempFiles();
         var orphans = RemoveOrphanChunks();

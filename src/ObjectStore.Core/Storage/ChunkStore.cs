@@ -23,9 +23,12 @@ public sealed class ChunkStore
     private readonly string _chunks, _temp, _quarantine;
     private readonly bool _fsync;
     private readonly IStorageFaults? _faults;
+    private volatile bool _directIo;
 
-    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null)
+    /// <param name="directIo">Write chunk files with O_DIRECT where the file system allows it (see <see cref="DirectFileWriter"/>).</param>
+    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null, bool directIo = true)
     {
+        _directIo = directIo && DirectFileWriter.Available;
         Root = Path.GetFullPath(dataDirectory);
         _chunks = Path.Combine(Root, "chunks");
         _temp = Path.Combine(Root, "tmp");
@@ -44,6 +47,9 @@ public sealed class ChunkStore
     }
 
     public string Root { get; }
+
+    /// <summary>Whether chunk files are written with O_DIRECT (false when off, or once the file system refused it).</summary>
+    public bool DirectIo => _directIo;
 
     /// <summary>Temp files left by a crash are never visible as chunks; remove them at start-up.</summary>
     public int RemoveLeftoverTempFiles()
@@ -93,6 +99,8 @@ public sealed class ChunkStore
         var temp = Path.Combine(_temp, $"{id}.{Guid.NewGuid():N}");
         try
         {
+            if (_directIo && DirectFileWriter.TryWriteNew(temp, data)) return new PendingChunk(id, temp, final);
+            _directIo = false; // refused by this file system: buffered writes from now on
             using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
             stream.Write(data);
         }

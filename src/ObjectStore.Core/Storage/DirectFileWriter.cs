@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace ObjectStore.Core.Storage;
+
+/// <summary>
+/// Writes a new file with O_DIRECT: the bytes go from our buffer to the device without a copy into
+/// the page cache. A chunk is written once, flushed at once (group commit) and read rarely, so the page
+/// cache only costs here: on this machine the kernel's copy into fresh page-cache pages was 39% of the
+/// node's CPU during a 1 GiB put (perf: <c>copy_folio_from_iter_atomic</c>). MinIO writes objects the
+/// same way. O_DIRECT wants the buffer, offset and length aligned to the device's block, so the bytes
+/// are staged in an aligned buffer from a small pool and the last block is padded with zeros and cut
+/// off with ftruncate. .NET has no O_DIRECT (FileOptions carries no such flag on Unix), hence libc.
+/// </summary>
+/// <remarks>
+/// Durability is unchanged: data written with O_DIRECT may still sit in the device's volatile cache and
+/// the file's size and extents are metadata, so the caller's syncfs/fsync is still needed and still
+/// done. Where the file system refuses O_DIRECT (EINVAL at open, e.g. some FUSE or older tmpfs), the
+/// caller falls back to a buffered write.
+/// </remarks>
+public static partial class DirectFileWriter
+{
+    /// <summary>4 KiB covers the logical block of every disk we expect (512 B or 4 KiB).</summary>
+    public const int Alignment = 4096;
+
+    private const int StagingSize = 4 * 1024 * 1024 + Alignment;
+    private const int MaxPooledBuffers = 8;
+    private const int EINTR = 4, EINVAL = 22;
+
+    private static readonly ConcurrentBag<IntPtr> Pool = [];
+    private static int _pooled;
+
+    /// <summary>open(2) flags, which differ between architectures; null where we do not know them.</summary>
+    private static readonly int? CreateDirectFlags = RuntimeInformation.ProcessArchitecture switch
+    {
+        // O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT
+        Architecture.X64 => 0x1 | 0x40 | 0x80 | 0x80000 | 0x4000,
+        Architecture.Arm64 => 0x1 | 0x40 | 0x80 | 0x80000 | 0x10000,
+        _ => null,
+    };
+
+    /// <summary>True where this process can try O_DIRECT at all (Linux on x64 or arm64).</summary>
+    public static bool Available => OperatingSystem.IsLinux() && CreateDirectFlags is not null;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static unsafe partial nint PWrite(int fd, byte* buffer, nint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int FTruncate(int fd, long length);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    /// <summary>
+    /// Creates <paramref name="path"/> (it must not exist) holding <paramref name="data"/>, written with
+    /// O_DIRECT. Returns false, creating nothing, when the file system does not support O_DIRECT.
+    /// Throws <see cref="IOException"/> (with the system's message, e.g. "No space left on device") on
+    /// any other failure; a partly written file is removed.
+    /// </summary>
+    public static unsafe bool TryWriteNew(string path, ReadOnlySpan<byte> data)
+    {
+        if (!Available) return false;
+        var fd = Open(path, CreateDirectFlags!.Value, Convert.ToInt32("644", 8));
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINVAL) return false;
+            throw Failure(errno, path);
+        }
+        var padded = (data.Length + Alignment - 1) / Alignment * Alignment;
+        var staging = padded <= StagingSize - Alignment ? RentStaging() : (IntPtr)NativeMemory.AlignedAlloc((nuint)padded, Alignment);
+        try
+        {
+            var buffer = (byte*)staging;
+            data.CopyTo(new Span<byte>(buffer, data.Length));
+            new Span<byte>(buffer + data.Length, padded - data.Length).Clear();
+            long offset = 0;
+            while (offset < padded)
+            {
+                var written = PWrite(fd, buffer + offset, (nint)(padded - offset), offset);
+                if (written > 0) { offset += written; continue; }
+                var errno = Marshal.GetLastPInvokeError();
+                if (written < 0 && errno == EINTR) continue;
+                throw Failure(written == 0 ? 28 /* ENOSPC: the device took nothing */ : errno, path);
+            }
+            if (padded != data.Length && FTruncate(fd, data.Length) != 0) throw Failure(Marshal.GetLastPInvokeError(), path);
+            var closed = Close(fd);
+            fd = -1;
+            if (closed != 0) throw Failure(Marshal.GetLastPInvokeError(), path);
+            return true;
+        }
+        catch
+        {
+            if (fd >= 0) Close(fd);
+            DurableFiles.TryDelete(path);
+            throw;
+        }
+        finally
+        {
+            if (padded <= StagingSize - Alignment) ReturnStaging(staging);
+            else NativeMemory.AlignedFree((void*)staging);
+        }
+    }
+
+    private static IOException Failure(int errno, string path) =>
+        new($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
+
+    private static unsafe IntPtr RentStaging()
+    {
+        if (Pool.TryTake(out var buffer))
+        {
+            Interlocked.Decrement(ref _pooled);
+            return buffer;
+        }
+        return (IntPtr)NativeMemory.AlignedAlloc(StagingSize, Alignment);
+    }
+
+    /// <summary>Keeps a few buffers (as many as writes run at once); frees the rest.</summary>
+    private static unsafe void ReturnStaging(IntPtr buffer)
+    {
+        if (Interlocked.Increment(ref _pooled) <= MaxPooledBuffers)
+        {
+            Pool.Add(buffer);
+            return;
+        }
+        Interlocked.Decrement(ref _pooled);
+        NativeMemory.AlignedFree((void*)buffer);
+    }
+}

@@ -1,0 +1,76 @@
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
+
+namespace ObjectStore.Core.Tests;
+
+public class DirectFileWriterTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static byte[] Random(int size, int seed)
+    {
+        var data = new byte[size];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
+    [DirectIoTheory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4095)]
+    [InlineData(4096)]
+    [InlineData(4097)]
+    [InlineData(1024 * 1024 + 3)]
+    [InlineData(4 * 1024 * 1024)]
+    [InlineData(5 * 1024 * 1024 + 17)] // larger than a pooled staging buffer
+    public void A_file_written_directly_has_exactly_the_bytes_and_the_length(int size)
+    {
+        var path = Path.Combine(_dir.Path, $"f{size}");
+        var data = Random(size, size);
+
+        Assert.True(DirectFileWriter.TryWriteNew(path, data));
+
+        Assert.Equal(data, File.ReadAllBytes(path));
+    }
+
+    [DirectIoFact]
+    public void An_existing_file_is_an_error_and_stays_as_it_was()
+    {
+        var path = Path.Combine(_dir.Path, "taken");
+        File.WriteAllText(path, "first");
+
+        var error = Assert.Throws<IOException>(() => DirectFileWriter.TryWriteNew(path, Random(10_000, 1)));
+
+        Assert.Contains("exists", error.Message);
+        Assert.Contains(path, error.Message);
+        Assert.Equal("first", File.ReadAllText(path));
+    }
+
+    [DirectIoFact]
+    public void A_missing_directory_is_an_error_that_creates_nothing()
+    {
+        var path = Path.Combine(_dir.Path, "no-such-dir", "f");
+
+        var error = Assert.Throws<IOException>(() => DirectFileWriter.TryWriteNew(path, Random(100, 2)));
+
+        Assert.Contains("No such file or directory", error.Message);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Chunks_written_either_way_read_back_verified(bool directIo)
+    {
+        var store = new ChunkStore(_dir.Path, directIo: directIo);
+        var chunks = new[] { 1, 4096, 300_001, 2 * 1024 * 1024 }.Select(size => Random(size, size)).ToList();
+
+        foreach (var data in chunks) Assert.True(store.Put(ContentHash.Compute(data), data));
+
+        Assert.Equal(directIo && DirectIoProbe.Unsupported is null, store.DirectIo);
+        foreach (var data in chunks) Assert.Equal(data, store.Read(ContentHash.Compute(data)));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
+    }
+}
