@@ -65,7 +65,7 @@ public class DirectFileWriterTests : IDisposable
     public void Chunks_written_either_way_read_back_verified(bool directIo)
     {
         var store = new ChunkStore(_dir.Path, directIo: directIo);
-        var chunks = new[] { 1, 4096, 300_001, 2 * 1024 * 1024 }.Select(size => Random(size, size)).ToList();
+        var chunks = new[] { 1, 4096, ChunkStore.DirectWriteMinimum, 300_001, 2 * 1024 * 1024 }.Select(size => Random(size, size)).ToList();
 
         foreach (var data in chunks) Assert.True(store.Put(ContentHash.Compute(data), data));
 

@@ -25,6 +25,12 @@ public sealed class ChunkStore
     private readonly IStorageFaults? _faults;
     private volatile bool _directIo;
 
+    /// <summary>
+    /// Smaller chunks (small files) are written through the page cache: their copy costs little, while an
+    /// O_DIRECT write waits for the device on every call instead of once per group commit.
+    /// </summary>
+    public const int DirectWriteMinimum = 128 * 1024;
+
     /// <param name="directIo">Write chunk files with O_DIRECT where the file system allows it (see <see cref="DirectFileWriter"/>).</param>
     public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null, bool directIo = true)
     {
@@ -99,8 +105,11 @@ public sealed class ChunkStore
         var temp = Path.Combine(_temp, $"{id}.{Guid.NewGuid():N}");
         try
         {
-            if (_directIo && DirectFileWriter.TryWriteNew(temp, data)) return new PendingChunk(id, temp, final);
-            _directIo = false; // refused by this file system: buffered writes from now on
+            if (_directIo && data.Length >= DirectWriteMinimum)
+            {
+                if (DirectFileWriter.TryWriteNew(temp, data)) return new PendingChunk(id, temp, final);
+                _directIo = false; // refused by this file system: buffered writes from now on
+            }
             using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
             stream.Write(data);
         }
