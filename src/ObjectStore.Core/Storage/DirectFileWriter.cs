@@ -26,6 +26,7 @@ public static partial class DirectFileWriter
     private const int StagingSize = 4 * 1024 * 1024 + Alignment;
     private const int MaxPooledBuffers = 8;
     private const int EINTR = 4, EINVAL = 22;
+    private const int FileMode644 = 0x1A4; // rw-r--r--, as FileStream creates files (before the umask)
 
     private static readonly ConcurrentBag<IntPtr> Pool = [];
     private static int _pooled;
@@ -63,7 +64,7 @@ public static partial class DirectFileWriter
     public static unsafe bool TryWriteNew(string path, ReadOnlySpan<byte> data)
     {
         if (!Available) return false;
-        var fd = Open(path, CreateDirectFlags!.Value, Convert.ToInt32("644", 8));
+        var fd = Open(path, CreateDirectFlags!.Value, FileMode644);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
