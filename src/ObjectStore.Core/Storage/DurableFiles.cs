@@ -8,7 +8,8 @@ namespace ObjectStore.Core.Storage;
 /// </summary>
 public static partial class DurableFiles
 {
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
+    /// <summary>O_RDONLY | O_DIRECTORY: the flag's value differs between architectures (arm64 swaps it with O_DIRECT).</summary>
+    private static readonly int ReadOnlyDirectory = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
