@@ -57,6 +57,45 @@ public class ClusterMembersTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
+    [Fact]
+    public async Task A_member_that_does_not_answer_is_listed_by_its_id_without_counts_and_the_listing_comes_back_in_time()
+    {
+        var second = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(ClusterConfig, Path.Combine(_root, "b")));
+        try
+        {
+            var nodeA = StoreNode.Start(Sys, SettingsFor("a"));
+            var nodeB = StoreNode.Start(second, SettingsFor("b"));
+            Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
+            Cluster.Get(second).Join(Cluster.Get(Sys).SelfAddress);
+            await AwaitAssertAsync(() => Assert.Equal(2, Cluster.Get(Sys).State.Members.Count(m => m.Status == MemberStatus.Up)),
+                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+            // Node b stays a member but its coordinator is gone: asked for its status, it never answers.
+            // (Asked with the whole request timeout, as before, the listing itself timed out.)
+            await WatchAndStop(second, nodeB.Coordinator);
+
+            var client = new StoreClient(Sys, nodeA.Coordinator, SettingsFor("a"));
+            var listing = await client.MembersAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(2, listing.Members.Count);
+            var a = Assert.Single(listing.Members, m => m.NodeId == nodeA.NodeId);
+            Assert.True(a.Objects >= 0);
+            var b = Assert.Single(listing.Members, m => m.NodeId == nodeB.NodeId);
+            Assert.Equal((-1L, -1L), (b.Objects, b.Chunks));
+        }
+        finally
+        {
+            await second.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    private async Task WatchAndStop(ActorSystem system, IActorRef actor)
+    {
+        var probe = CreateTestProbe(system);
+        probe.Watch(actor);
+        system.Stop(actor);
+        await probe.ExpectTerminatedAsync(actor, TimeSpan.FromSeconds(10));
+    }
+
     protected override void AfterAll()
     {
         base.AfterAll();

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
 using ObjectStore.Core.Metadata;
@@ -89,31 +90,36 @@ public sealed class StoreCoordinator : ReceiveActor
     }
 
     /// <summary>
-    /// The cluster as this node sees it, each member asked for its own node id and counts (a member
-    /// that does not answer in time is listed with empty id and -1 counts, not left out).
+    /// The cluster as this node sees it, each member asked for its own node id and counts. A member
+    /// that cannot answer (unreachable, or on its way out) is not asked, and one that does not answer
+    /// within half the request timeout is listed without counts: the listing has to come back in time
+    /// exactly when a node is down, which is when an operator runs it. The node id comes from the
+    /// member's role when the member itself does not say.
     /// </summary>
     private void ListMembersTo(IActorRef client)
     {
         var system = Context.System;
-        var timeout = _settings.RequestTimeout;
-        List<(Address Address, string Status, IReadOnlyList<string> Roles)> members;
+        var timeout = _settings.RequestTimeout / 2;
+        List<(Address Address, string Status, IReadOnlyList<string> Roles, string NodeId, bool Ask)> members;
         if (((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider)
         {
             var state = Akka.Cluster.Cluster.Get(system).State;
             var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
             members = state.Members
                 .Select(m => (m.Address, unreachable.Contains(m.Address) ? $"{m.Status} (unreachable)" : m.Status.ToString(),
-                    (IReadOnlyList<string>)m.Roles.Where(r => !r.StartsWith(ClusterRing.NodeRolePrefix, StringComparison.Ordinal)).Order().ToList()))
+                    (IReadOnlyList<string>)m.Roles.Where(r => !r.StartsWith(ClusterRing.NodeRolePrefix, StringComparison.Ordinal)).Order().ToList(),
+                    ClusterRing.NodeIdOf(m.Roles) ?? "",
+                    !unreachable.Contains(m.Address) && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving))
                 .ToList();
         }
         else
         {
-            members = [(((ExtendedActorSystem)system).Provider.DefaultAddress, "Up", [])];
+            members = [(((ExtendedActorSystem)system).Provider.DefaultAddress, "Up", [], _nodeId, true)];
         }
         var asks = members.Select(async m =>
         {
-            var status = await AskStatus(system, m.Address, timeout);
-            return new MemberInfo(m.Address.ToString(), m.Status, m.Roles, status?.NodeId ?? "", status?.Objects ?? -1, status?.Chunks ?? -1);
+            var status = m.Ask ? await AskStatus(system, m.Address, timeout) : null;
+            return new MemberInfo(m.Address.ToString(), m.Status, m.Roles, status?.NodeId ?? m.NodeId, status?.Objects ?? -1, status?.Chunks ?? -1);
         });
         Task.WhenAll(asks).PipeTo(client, success: infos => new MemberListing(infos));
     }

@@ -23,7 +23,7 @@ public static partial class DirectFileWriter
     /// <summary>4 KiB covers the logical block of every disk we expect (512 B or 4 KiB).</summary>
     public const int Alignment = 4096;
 
-    private const int StagingSize = 4 * 1024 * 1024 + Alignment;
+    private const int StagingSize = 4 * 1024 * 1024; // the default max chunk; larger ones get a buffer of their own
     private const int MaxPooledBuffers = 8;
     private const int EINTR = 4, EINVAL = 22;
     private const int FileMode644 = 0x1A4; // rw-r--r--, as FileStream creates files (before the umask)
@@ -57,7 +57,7 @@ public static partial class DirectFileWriter
 
     /// <summary>
     /// Creates <paramref name="path"/> (it must not exist) holding <paramref name="data"/>, written with
-    /// O_DIRECT. Returns false, creating nothing, when the file system does not support O_DIRECT.
+    /// O_DIRECT. Returns false, creating nothing, when the file system or device does not take it.
     /// Throws <see cref="IOException"/> (with the system's message, e.g. "No space left on device") on
     /// any other failure; a partly written file is removed.
     /// </summary>
@@ -72,7 +72,7 @@ public static partial class DirectFileWriter
             throw Failure(errno, path);
         }
         var padded = (data.Length + Alignment - 1) / Alignment * Alignment;
-        var staging = padded <= StagingSize - Alignment ? RentStaging() : (IntPtr)NativeMemory.AlignedAlloc((nuint)padded, Alignment);
+        var staging = padded <= StagingSize ? RentStaging() : (IntPtr)NativeMemory.AlignedAlloc((nuint)padded, Alignment);
         try
         {
             var buffer = (byte*)staging;
@@ -85,6 +85,14 @@ public static partial class DirectFileWriter
                 if (written > 0) { offset += written; continue; }
                 var errno = Marshal.GetLastPInvokeError();
                 if (written < 0 && errno == EINTR) continue;
+                if (written < 0 && errno == EINVAL && offset == 0)
+                {
+                    // The device wants a larger alignment than 4 KiB: not for us, the caller writes buffered.
+                    Close(fd);
+                    fd = -1;
+                    DurableFiles.TryDelete(path);
+                    return false;
+                }
                 throw Failure(written == 0 ? 28 /* ENOSPC: the device took nothing */ : errno, path);
             }
             if (padded != data.Length && FTruncate(fd, data.Length) != 0) throw Failure(Marshal.GetLastPInvokeError(), path);
@@ -101,7 +109,7 @@ public static partial class DirectFileWriter
         }
         finally
         {
-            if (padded <= StagingSize - Alignment) ReturnStaging(staging);
+            if (padded <= StagingSize) ReturnStaging(staging);
             else NativeMemory.AlignedFree((void*)staging);
         }
     }
