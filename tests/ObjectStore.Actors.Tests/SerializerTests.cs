@@ -63,9 +63,11 @@ public class SerializerTests : StoreTestKit
         Assert.Equal(probe.Ref, ready.Session);
         Assert.Equal(("127.0.0.1", 4321), (ready.DataHost, ready.DataPort));
         Assert.Equal([1, 2, 3], ready.DataToken);
-        var download = (DownloadReady)Serializer.FromBinary(Serializer.ToBinary(new DownloadReady(Info, probe.Ref)), "dlr");
+        var download = (DownloadReady)Serializer.FromBinary(Serializer.ToBinary(new DownloadReady(Info, probe.Ref, "127.0.0.1", 4322, [4, 5])), "dlr");
         Assert.Equal(probe.Ref, download.Session);
         Assert.Equal(Info, download.Object);
+        Assert.Equal(("127.0.0.1", 4322), (download.DataHost, download.DataPort));
+        Assert.Equal([4, 5], download.DataToken);
 
         var details = new ObjectDetails(Info, [new ChunkLocation(ContentHash.Compute([9]), 100, ["node-a", "node-b"])]);
         var back = (ObjectDetails)Serializer.FromBinary(Serializer.ToBinary(details), "statok");

@@ -62,7 +62,7 @@ public sealed class StoreCoordinator : ReceiveActor
         Receive<ManifestLookup>(m =>
         {
             if (m.Reply is ObjectManifest manifest)
-                Context.ActorOf(DownloadSessionActor.Props(_settings, _storage, _nodeId, m.Client, manifest, m.Request.Window), $"get-{++_sessions}");
+                Context.ActorOf(DownloadSessionActor.Props(_settings, _storage, _nodeId, m.Client, manifest, m.Request.Window, _dataPlane), $"get-{++_sessions}");
             else
                 m.Client.Tell(m.Reply);
         });

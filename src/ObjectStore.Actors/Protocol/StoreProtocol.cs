@@ -51,9 +51,15 @@ public static class StoreProtocol
     // One round trip instead of six messages: a tree of small files is bound by per-object costs.
     public sealed record PutSmallObject(string Bucket, string Key, ReadOnlyMemory<byte> Data) : IStoreMessage;
 
-    // --- get: GetObject → DownloadReady, DataFrame* ⇄ FrameAck*, DownloadComplete | StoreError
+    // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck*, or (DataPort > 0: the
+    // object is larger than a window of frames) the raw bytes on the node's data port: connect, send
+    // DataToken, read to the end. A client that cannot reach the port asks for frames with FrameAck(-1).
+    // Either way DownloadComplete | StoreError ends it.
     public sealed record GetObject(string Bucket, string Key, int Window) : IStoreMessage;
-    public sealed record DownloadReady(ObjectInfo Object, IActorRef Session) : IStoreMessage;
+    public sealed record DownloadReady(ObjectInfo Object, IActorRef Session, string DataHost, int DataPort, byte[] DataToken) : IStoreMessage
+    {
+        public DownloadReady(ObjectInfo info, IActorRef session) : this(info, session, "", 0, []) { }
+    }
     public sealed record DownloadComplete(long TotalBytes) : IStoreMessage;
 
     // --- both directions of a transfer

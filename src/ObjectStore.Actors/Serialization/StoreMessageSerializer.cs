@@ -99,7 +99,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
             case UploadComplete m: w.Int64(m.TotalBytes); w.Int64(m.Frames); break;
             case PutCompleted m: WriteInfo(w, m.Object); w.Int64(m.NewChunkBytes); break;
             case GetObject m: w.String(m.Bucket); w.String(m.Key); w.Int32(m.Window); break;
-            case DownloadReady m: WriteInfo(w, m.Object); w.String(ActorPath(m.Session)); break;
+            case DownloadReady m: WriteInfo(w, m.Object); w.String(ActorPath(m.Session)); w.String(m.DataHost); w.Int32(m.DataPort); w.Bytes(m.DataToken); break;
             case DownloadComplete m: w.Int64(m.TotalBytes); break;
             case FrameAck m: w.Int64(m.Sequence); break;
             case CancelTransfer m: w.String(m.Reason); break;
@@ -172,7 +172,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
             UploadCompleteManifest => new UploadComplete(r.Int64(), r.Int64()),
             PutCompletedManifest => new PutCompleted(ReadInfo(ref r), r.Int64()),
             GetObjectManifest => new GetObject(r.String(), r.String(), r.Int32()),
-            DownloadReadyManifest => new DownloadReady(ReadInfo(ref r), ResolveActor(r.String())),
+            DownloadReadyManifest => new DownloadReady(ReadInfo(ref r), ResolveActor(r.String()), r.String(), r.Int32(), r.Bytes()),
             DownloadCompleteManifest => new DownloadComplete(r.Int64()),
             FrameAckManifest => new FrameAck(r.Int64()),
             CancelTransferManifest => new CancelTransfer(r.String()),
