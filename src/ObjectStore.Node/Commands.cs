@@ -13,6 +13,9 @@ namespace ObjectStore.Node;
 /// <summary>The three things the executable does. Exit codes: 0 done, 1 a command failed, 2 could not start.</summary>
 public static class Commands
 {
+    /// <summary>Failure detection (10 s) plus the split-brain resolver's stable-after (20 s) plus removal, with room to spare.</summary>
+    private static readonly TimeSpan PreviousIncarnationLimit = TimeSpan.FromSeconds(90);
+
     public static async Task<int> RunNodeAsync(string? data, string? host, int? port, string[] seeds, string? configFile, CancellationToken cancel)
     {
         if (!TryLoad(configFile, NodeOverrides(data, host, port), out var config, out var settings)) return 2;
@@ -25,6 +28,19 @@ public static class Commands
                 return 2;
             }
             seedAddresses.Add((seedHost, seedPort));
+        }
+        if (!TryLoad(configFile, ShellOverrides, out var clientConfig, out _)) return 2;
+        var configSeeds = config.GetStringList("akka.cluster.seed-nodes")
+            .Select(a => Address.Parse(a)).Where(a => a.Host is not null && a.Port is not null).Select(a => (a.Host!, a.Port!.Value));
+        try
+        {
+            await PreviousIncarnation.WaitUntilGoneAsync(clientConfig, settings,
+                config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"), config.GetInt("akka.remote.dot-netty.tcp.port", 0),
+                seedAddresses.Count > 0 ? seedAddresses : configSeeds.ToList(), PreviousIncarnationLimit, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            return 0; // Ctrl+C while waiting
         }
         using var app = NodeHost.Build(config, settings, LogLevel.Information, seedAddresses, (system, handles) =>
         {

@@ -110,12 +110,13 @@ public static partial class ObjectStoreProcess
             process.BeginErrorReadLine();
             try
             {
-                node.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+                // A node restarted after a crash first waits (up to 90 s) for the cluster to drop its old incarnation.
+                node.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(150));
             }
             catch (TimeoutException)
             {
                 node.Dispose();
-                throw new TimeoutException($"the node did not report its port within 60s; log:\n{node.Log}");
+                throw new TimeoutException($"the node did not report its port within 150s; log:\n{node.Log}");
             }
             return node;
         }
