@@ -29,13 +29,19 @@ public static class Commands
             }
             seedAddresses.Add((seedHost, seedPort));
         }
+        var selfHost = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+        var selfPort = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
+        if (ListenPort.IsTaken(selfHost, selfPort))
+        {
+            Console.Error.WriteLine($"error: {selfHost}:{selfPort} is already in use (another node on this port?); choose another --port");
+            return 2;
+        }
         if (!TryLoad(configFile, ShellOverrides, out var clientConfig, out _)) return 2;
         var configSeeds = config.GetStringList("akka.cluster.seed-nodes")
             .Select(a => Address.Parse(a)).Where(a => a.Host is not null && a.Port is not null).Select(a => (a.Host!, a.Port!.Value));
         try
         {
-            await PreviousIncarnation.WaitUntilGoneAsync(clientConfig, settings,
-                config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"), config.GetInt("akka.remote.dot-netty.tcp.port", 0),
+            await PreviousIncarnation.WaitUntilGoneAsync(clientConfig, settings, selfHost, selfPort,
                 seedAddresses.Count > 0 ? seedAddresses : configSeeds.ToList(), PreviousIncarnationLimit, cancel);
         }
         catch (OperationCanceledException)
@@ -104,6 +110,11 @@ public static class Commands
             return 2;
         }
         if (!TryLoad(configFile, [], out var baseConfig, out var baseSettings)) return 2;
+        if (port is { } seedPort && ListenPort.IsTaken("127.0.0.1", seedPort))
+        {
+            Console.Error.WriteLine($"error: 127.0.0.1:{seedPort} is already in use (another node on this port?); choose another --port");
+            return 2;
+        }
         var root = data ?? baseSettings.DataDirectory;
         var apps = new List<IHost>();
         try

@@ -105,6 +105,22 @@ public class ShellProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_node_on_a_port_in_use_refuses_to_start_and_the_first_keeps_serving()
+    {
+        using var first = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("first"));
+
+        var second = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null,
+            "node", "--data", _files.PathOf("second"), "--port", first.Port.ToString());
+
+        Assert.Equal(2, second.ExitCode);
+        Assert.Contains($"127.0.0.1:{first.Port} is already in use", second.Stderr);
+        Assert.False(File.Exists(_files.PathOf("second/node-id")));
+        var members = await ObjectStoreProcess.ShellAsync(first.Port, "members");
+        Assert.True(members.ExitCode == 0, members.Stderr);
+        Assert.Equal(1, members.Stdout.Split('\n').Count(l => l.Contains(" Up ")));
+    }
+
+    [Fact]
     public async Task A_shell_pointed_at_no_node_says_so()
     {
         var result = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null, "shell", "--node", "127.0.0.1:1", "-c", "ls");
