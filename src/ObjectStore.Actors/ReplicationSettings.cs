@@ -25,6 +25,8 @@ public sealed record ReplicationSettings
     public TimeSpan PinLease { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>Chunk references per message when a manifest moves between nodes (36 bytes each; Akka.Remote frames are 128000 bytes).</summary>
     public int ManifestPage { get; init; } = 2000;
+    /// <summary>How long a node keeps the marker of a deleted key; an older copy that turns up later than this can come back.</summary>
+    public TimeSpan DeleteMarkerTtl { get; init; } = TimeSpan.FromDays(30);
 
     public static ReplicationSettings FromConfig(Config? c)
     {
@@ -43,6 +45,7 @@ public sealed record ReplicationSettings
             MaxIncomingTransfers = c.GetInt("max-incoming-transfers", d.MaxIncomingTransfers),
             PinLease = c.GetTimeSpan("pin-lease", d.PinLease),
             ManifestPage = c.GetInt("manifest-page", d.ManifestPage),
+            DeleteMarkerTtl = c.GetTimeSpan("delete-marker-ttl", d.DeleteMarkerTtl),
         };
     }
 
@@ -54,6 +57,8 @@ public sealed record ReplicationSettings
         if (Window < 1) throw new ConfigurationException($"objectstore.replication.window must be at least 1, got {Window}");
         if (MaxRetries < 0) throw new ConfigurationException($"objectstore.replication.retry.max-retries must be 0 or more, got {MaxRetries}");
         if (MaxIncomingTransfers < 1) throw new ConfigurationException("objectstore.replication.max-incoming-transfers must be at least 1");
+        if (DeleteMarkerTtl <= TimeSpan.Zero)
+            throw new ConfigurationException($"objectstore.replication.delete-marker-ttl must be positive, got {DeleteMarkerTtl}");
         if (ManifestPage is < 1 or > 3000)
             throw new ConfigurationException($"objectstore.replication.manifest-page must be 1..3000 (a page must fit one 128000-byte frame), got {ManifestPage}");
     }

@@ -125,6 +125,25 @@ public class ObjectIndexTests : IDisposable
     }
 
     [Fact]
+    public void Expired_delete_markers_are_dropped_and_recent_ones_kept()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()); // the index keeps ms
+        var old = new DeleteMarker("photos", "old", ObjectManifest.NewVersionId(), now.AddDays(-40), "node-a");
+        var recent = new DeleteMarker("photos", "recent", ObjectManifest.NewVersionId(), now.AddDays(-1), "node-a");
+        index.Commit(Manifest("old", 1));
+        index.Commit(Manifest("recent", 2));
+        Assert.NotNull(index.Delete(old));
+        Assert.NotNull(index.Delete(recent));
+
+        Assert.Equal(1, index.ExpireDeleteMarkers(now.AddDays(-30)));
+
+        Assert.Null(index.TryGetDeleteMarker("photos", "old"));
+        Assert.Equal(recent, index.TryGetDeleteMarker("photos", "recent"));
+        Assert.Equal(0, index.ExpireDeleteMarkers(now.AddDays(-30)));
+    }
+
+    [Fact]
     public void Listing_by_prefix_is_exact_and_ordered()
     {
         using var index = new ObjectIndex(_dir.Path);

@@ -20,8 +20,18 @@ namespace ObjectStore.Actors.Storage;
 /// restarts this actor (reopening the database) after a growing delay. A chunk I/O failure answers
 /// the request that caused it and leaves the actor running.
 /// </remarks>
-public sealed class StorageActor : ReceiveActor
+public sealed class StorageActor : ReceiveActor, IWithTimers
 {
+    /// <summary>Drop delete markers older than <see cref="ReplicationSettings.DeleteMarkerTtl"/> (sent hourly by a timer, and at start).</summary>
+    public sealed record ExpireDeleteMarkers : ILocalMessage
+    {
+        public static readonly ExpireDeleteMarkers Instance = new();
+    }
+
+    private static readonly TimeSpan DeleteMarkerSweep = TimeSpan.FromHours(1);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly string _nodeId;
@@ -67,6 +77,11 @@ public sealed class StorageActor : ReceiveActor
         Receive<ReplicationProtocol.WhichChunks>(m => Sender.Tell(new ReplicationProtocol.ChunksHeld(_nodeId,
             m.Ids.Distinct().Where(id => _chunks.Contains(id) && !_uncommitted.Contains(id)).ToList())));
         Receive<DropVersion>(HandleDropVersion);
+        Receive<ExpireDeleteMarkers>(_ =>
+        {
+            var expired = _index.ExpireDeleteMarkers(DateTimeOffset.UtcNow - _settings.Replication.DeleteMarkerTtl);
+            if (expired > 0) _log.Info("dropped {0} delete marker(s) older than {1}", expired, _settings.Replication.DeleteMarkerTtl);
+        });
     }
 
     /// <param name="nodeStartedUtc">When the node (not this actor, which a backoff restart recreates) started.</param>
@@ -81,6 +96,8 @@ public sealed class StorageActor : ReceiveActor
         var orphans = RemoveOrphanChunks();
         _log.Info("storage ready at {0}: {1} objects; removed {2} leftover temp files and {3} unreferenced chunks",
             _chunks.Root, _index.ObjectCount(), temps, orphans);
+        Self.Tell(ExpireDeleteMarkers.Instance);
+        Timers.StartPeriodicTimer(nameof(ExpireDeleteMarkers), ExpireDeleteMarkers.Instance, DeleteMarkerSweep);
     }
 
     protected override void PostStop() => _index?.Dispose();

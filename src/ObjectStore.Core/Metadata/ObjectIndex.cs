@@ -231,6 +231,14 @@ public sealed class ObjectIndex : IDisposable
         return result;
     }
 
+    /// <summary>Drops the delete markers created before <paramref name="cutoff"/>; returns how many.</summary>
+    public int ExpireDeleteMarkers(DateTimeOffset cutoff)
+    {
+        using var cmd = Command("DELETE FROM delete_markers WHERE created_ms < $c", null);
+        cmd.Parameters.AddWithValue("$c", cutoff.ToUnixTimeMilliseconds());
+        return cmd.ExecuteNonQuery();
+    }
+
     private void RemoveDeleteMarker(string bucket, string key, SqliteTransaction tx)
     {
         using var cmd = Command("DELETE FROM delete_markers WHERE bucket=$b AND key=$k", tx);
