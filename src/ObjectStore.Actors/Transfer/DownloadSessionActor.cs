@@ -100,7 +100,7 @@ public sealed class DownloadSessionActor : ReceiveActor
         });
         Receive<WriteFailed>(m =>
         {
-            // The client went away or stopped reading; nothing to tell it on a connection that failed.
+            // The client went away or its connection broke; if it is still there it hears why over Akka.Remote.
             _log.Info("get of {0}: data connection failed: {1}", Name, m.Reason);
             _client.Tell(new StoreError(StoreErrorCode.Unavailable, $"get of {Name}: the data connection failed ({m.Reason})"));
             Context.Stop(Self);
