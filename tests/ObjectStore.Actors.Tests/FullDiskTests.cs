@@ -49,4 +49,32 @@ public class FullDiskTests : StoreTestKit
             Run("umount", $"-l {mount}");
         }
     }
+
+    [RootFact]
+    public async Task A_get_into_a_full_disk_fails_clearly_and_leaves_no_part_file()
+    {
+        var mount = Path.Combine(WorkDirectory, "small-target");
+        Directory.CreateDirectory(mount);
+        Run("mount", $"-t tmpfs -o size=2m tmpfs {mount}");
+        try
+        {
+            var client = StartNode();
+            var big = WriteRandomFile("big", 4 * 1024 * 1024, 3); // larger than a window of frames: the data port
+            await Within(client.PutFileAsync(big, "photos", "big"));
+
+            var error = await Assert.ThrowsAsync<StoreException>(() => Within(client.GetFileAsync("photos", "big", Path.Combine(mount, "big.out"))));
+
+            Assert.Contains($"cannot write {Path.Combine(mount, "big.out")}", error.Message);
+            Assert.Contains("No space left on device", error.Message);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(mount));
+            // The node is fine: the same object reads back elsewhere.
+            await Within(client.GetFileAsync("photos", "big", Path.Combine(WorkDirectory, "big.out")));
+            Assert.Equal(File.ReadAllBytes(big), File.ReadAllBytes(Path.Combine(WorkDirectory, "big.out")));
+        }
+        finally
+        {
+            await Sys.Terminate();
+            Run("umount", $"-l {mount}");
+        }
+    }
 }

@@ -44,6 +44,8 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
     private sealed record DataReceived(long Bytes);
     /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole object.</summary>
     private sealed record DataFailed(string Reason, bool BeforeAnyByte);
+    /// <summary>The temp file could not be written (a full disk, say): the node is not to blame.</summary>
+    private sealed record LocalWriteFailed(string Reason);
     private sealed record EndedEarlyTimeout;
 
     /// <summary>How long a data connection that ended early waits for the node's reason (it comes on Akka.Remote, not in order with the connection).</summary>
@@ -116,6 +118,12 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
             EndedEarly(new StoreException(StoreErrorCode.Unavailable, $"get of {_bucket}/{_key}: the data connection failed ({m.Reason})"));
         });
         Receive<EndedEarlyTimeout>(_ => Fail(_endedEarly!));
+        Receive<LocalWriteFailed>(m =>
+        {
+            _dataRunning = false;
+            _session?.Tell(new CancelTransfer("client cannot write the file"));
+            Fail(_pendingError ?? new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {_target}: {m.Reason}"));
+        });
         Receive<DownloadComplete>(m =>
         {
             if (!_viaDataPort) HandleComplete(m);
@@ -163,14 +171,24 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
             _dataTask.ContinueWith(_ =>
             {
                 sha.Dispose();
-                file?.Dispose();
+                DisposeQuietly(file);
                 DurableFiles.TryDelete(temp);
             }, TaskScheduler.Default);
             return;
         }
         _sha.Dispose();
-        _file?.Dispose();
+        DisposeQuietly(_file);
         if (!_done) DurableFiles.TryDelete(_temp);
+    }
+
+    /// <summary>
+    /// Closing the temp file flushes its buffer, which fails on a full disk; the file is deleted anyway,
+    /// and an exception here would restart this actor (and with it the get).
+    /// </summary>
+    private static void DisposeQuietly(FileStream? file)
+    {
+        try { file?.Dispose(); }
+        catch (IOException) { }
     }
 
     /// <summary>
@@ -208,7 +226,14 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
                 {
                     received += read;
                     if (received > size) return new DataFailed($"the node sent more than the object's {size} bytes", BeforeAnyByte: false);
-                    file.Write(buffer, 0, read);
+                    try
+                    {
+                        file.Write(buffer, 0, read);
+                    }
+                    catch (IOException e)
+                    {
+                        return new LocalWriteFailed(e.Message);
+                    }
                     sha.AppendData(buffer, 0, read);
                     self.Tell(new DataProgress(received));
                 }
@@ -297,7 +322,7 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
             _dataConnection?.Dispose();
             return;
         }
-        _file?.Dispose();
+        DisposeQuietly(_file);
         _file = null;
         DurableFiles.TryDelete(_temp);
         _result.TrySetException(error);
