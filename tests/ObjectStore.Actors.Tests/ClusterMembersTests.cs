@@ -21,18 +21,25 @@ public class ClusterMembersTests : Akka.TestKit.Xunit2.TestKit
     private StoreSettings SettingsFor(string name) =>
         StoreSettings.FromConfig(ClusterConfig) with { DataDirectory = Path.Combine(_root, name), RequestTimeout = TimeSpan.FromSeconds(10) };
 
+    /// <summary>Node a on the test kit's system, node b on <paramref name="second"/>, joined and both Up.</summary>
+    private async Task<(StoreNode.Handles A, StoreNode.Handles B)> StartTwoNodeClusterAsync(ActorSystem second)
+    {
+        var nodeA = StoreNode.Start(Sys, SettingsFor("a"));
+        var nodeB = StoreNode.Start(second, SettingsFor("b"));
+        Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
+        Cluster.Get(second).Join(Cluster.Get(Sys).SelfAddress);
+        await AwaitAssertAsync(() => Assert.Equal(2, Cluster.Get(Sys).State.Members.Count(m => m.Status == MemberStatus.Up)),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+        return (nodeA, nodeB);
+    }
+
     [Fact]
     public async Task Members_lists_every_node_with_its_own_id_and_chunk_count()
     {
         var second = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(ClusterConfig, Path.Combine(_root, "b")));
         try
         {
-            var nodeA = StoreNode.Start(Sys, SettingsFor("a"));
-            var nodeB = StoreNode.Start(second, SettingsFor("b"));
-            Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
-            Cluster.Get(second).Join(Cluster.Get(Sys).SelfAddress);
-            await AwaitAssertAsync(() => Assert.Equal(2, Cluster.Get(Sys).State.Members.Count(m => m.Status == MemberStatus.Up)),
-                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+            var (nodeA, nodeB) = await StartTwoNodeClusterAsync(second);
 
             var client = new StoreClient(Sys, nodeA.Coordinator, SettingsFor("a"));
             var file = Path.Combine(_root, "in.bin");
@@ -63,12 +70,7 @@ public class ClusterMembersTests : Akka.TestKit.Xunit2.TestKit
         var second = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(ClusterConfig, Path.Combine(_root, "b")));
         try
         {
-            var nodeA = StoreNode.Start(Sys, SettingsFor("a"));
-            var nodeB = StoreNode.Start(second, SettingsFor("b"));
-            Cluster.Get(Sys).Join(Cluster.Get(Sys).SelfAddress);
-            Cluster.Get(second).Join(Cluster.Get(Sys).SelfAddress);
-            await AwaitAssertAsync(() => Assert.Equal(2, Cluster.Get(Sys).State.Members.Count(m => m.Status == MemberStatus.Up)),
-                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+            var (nodeA, nodeB) = await StartTwoNodeClusterAsync(second);
             // Node b stays a member but its coordinator is gone: asked for its status, it never answers.
             // (Asked with the whole request timeout, as before, the listing itself timed out.)
             await WatchAndStop(second, nodeB.Coordinator);

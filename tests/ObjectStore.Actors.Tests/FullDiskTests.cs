@@ -14,13 +14,27 @@ public class FullDiskTests : StoreTestKit
         if (process.ExitCode != 0) throw new InvalidOperationException($"{command} {args}: {process.StandardError.ReadToEnd()}");
     }
 
-    [RootFact]
-    public async Task A_put_that_fills_the_disk_fails_clearly_gives_its_space_back_and_the_store_keeps_working()
+    /// <summary>Runs <paramref name="test"/> with a 2 MiB tmpfs mounted at WORK/<paramref name="name"/>; the node stops before it is unmounted.</summary>
+    private async Task OnSmallDisk(string name, Func<string, Task> test)
     {
-        var mount = Path.Combine(WorkDirectory, "small-disk");
+        var mount = Path.Combine(WorkDirectory, name);
         Directory.CreateDirectory(mount);
         Run("mount", $"-t tmpfs -o size=2m tmpfs {mount}");
         try
+        {
+            await test(mount);
+        }
+        finally
+        {
+            await Sys.Terminate();
+            Run("umount", $"-l {mount}");
+        }
+    }
+
+    [RootFact]
+    public async Task A_put_that_fills_the_disk_fails_clearly_gives_its_space_back_and_the_store_keeps_working()
+    {
+        await OnSmallDisk("small-disk", async mount =>
         {
             Settings = Settings with { DataDirectory = mount };
             var client = StartNode();
@@ -42,21 +56,13 @@ public class FullDiskTests : StoreTestKit
             await Within(client.PutFileAsync(small, "photos", "small"));
             await Within(client.GetFileAsync("photos", "small", Path.Combine(WorkDirectory, "small.out")));
             Assert.Equal(File.ReadAllBytes(small), File.ReadAllBytes(Path.Combine(WorkDirectory, "small.out")));
-        }
-        finally
-        {
-            await Sys.Terminate();
-            Run("umount", $"-l {mount}");
-        }
+        });
     }
 
     [RootFact]
     public async Task A_get_into_a_full_disk_fails_clearly_and_leaves_no_part_file()
     {
-        var mount = Path.Combine(WorkDirectory, "small-target");
-        Directory.CreateDirectory(mount);
-        Run("mount", $"-t tmpfs -o size=2m tmpfs {mount}");
-        try
+        await OnSmallDisk("small-target", async mount =>
         {
             var client = StartNode();
             var big = WriteRandomFile("big", 4 * 1024 * 1024, 3); // larger than a window of frames: the data port
@@ -70,11 +76,6 @@ public class FullDiskTests : StoreTestKit
             // The node is fine: the same object reads back elsewhere.
             await Within(client.GetFileAsync("photos", "big", Path.Combine(WorkDirectory, "big.out")));
             Assert.Equal(File.ReadAllBytes(big), File.ReadAllBytes(Path.Combine(WorkDirectory, "big.out")));
-        }
-        finally
-        {
-            await Sys.Terminate();
-            Run("umount", $"-l {mount}");
-        }
+        });
     }
 }

@@ -4,6 +4,7 @@ using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Storage;
+using ObjectStore.Actors.Transfer;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Client;
@@ -38,7 +39,6 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
     private bool _viaDataPort;
 
     private const int DataReadSize = 1024 * 1024;
-    private static readonly TimeSpan DataConnectTimeout = TimeSpan.FromSeconds(5);
 
     private sealed record DataProgress(long Bytes);
     private sealed record DataReceived(long Bytes);
@@ -208,9 +208,7 @@ public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
         {
             try
             {
-                using (var timeout = new CancellationTokenSource(DataConnectTimeout))
-                    await connection.ConnectAsync(host, port, timeout.Token);
-                await connection.GetStream().WriteAsync(token);
+                await DataPlane.OpenAsync(connection, host, port, token);
             }
             catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
             {

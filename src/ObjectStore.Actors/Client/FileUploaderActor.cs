@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Storage;
+using ObjectStore.Actors.Transfer;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Client;
@@ -28,7 +29,6 @@ public sealed class FileUploaderActor : ReceiveActor
     private TcpClient? _dataConnection;
 
     private const int DataWriteSize = 1024 * 1024;
-    private static readonly TimeSpan DataConnectTimeout = TimeSpan.FromSeconds(5);
 
     private sealed record DataProgress(long Bytes);
     private sealed record DataSent(long Bytes);
@@ -127,10 +127,7 @@ public sealed class FileUploaderActor : ReceiveActor
         {
             try
             {
-                using (var timeout = new CancellationTokenSource(DataConnectTimeout))
-                    await connection.ConnectAsync(host, port, timeout.Token);
-                var stream = connection.GetStream();
-                await stream.WriteAsync(token);
+                await DataPlane.OpenAsync(connection, host, port, token);
             }
             catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
             {

@@ -54,6 +54,19 @@ public sealed class DataPlane : IDisposable
 
     public void Forget(byte[] token) => _expected.TryRemove(Convert.ToHexString(token), out _);
 
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The client's side: connects to a node's data port and presents the transfer's token. Throws
+    /// SocketException, IOException or OperationCanceledException (after 5 s) when the port cannot be reached.
+    /// </summary>
+    public static async Task OpenAsync(TcpClient connection, string host, int port, byte[] token)
+    {
+        using (var timeout = new CancellationTokenSource(ConnectTimeout))
+            await connection.ConnectAsync(host, port, timeout.Token);
+        await connection.GetStream().WriteAsync(token);
+    }
+
     private async Task AcceptLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
