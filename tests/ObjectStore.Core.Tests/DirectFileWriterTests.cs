@@ -73,4 +73,37 @@ public class DirectFileWriterTests : IDisposable
         foreach (var data in chunks) Assert.Equal(data, store.Read(ContentHash.Compute(data)));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dir.Path, "tmp")));
     }
+
+    [MountFact]
+    public void On_a_file_system_that_refuses_O_DIRECT_chunks_are_written_buffered_and_read_back()
+    {
+        var mount = Path.Combine(_dir.Path, "ramfs");
+        Directory.CreateDirectory(mount);
+        Run("mount", $"-t ramfs ramfs {mount}");
+        try
+        {
+            var store = new ChunkStore(mount, directIo: true);
+            var data = Random(1024 * 1024 + 5, 7); // above the O_DIRECT threshold
+            var id = ContentHash.Compute(data);
+
+            Assert.True(store.Put(id, data));
+
+            Assert.False(store.DirectIo);
+            Assert.Equal(data, store.Read(id));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(mount, "tmp")));
+            Assert.False(DirectFileWriter.TryWriteNew(Path.Combine(mount, "probe"), data));
+            Assert.False(File.Exists(Path.Combine(mount, "probe")));
+        }
+        finally
+        {
+            Run("umount", $"-l {mount}");
+        }
+    }
+
+    private static void Run(string command, string args)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, args) { RedirectStandardError = true })!;
+        process.WaitForExit(10_000);
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{command} {args}: {process.StandardError.ReadToEnd()}");
+    }
 }

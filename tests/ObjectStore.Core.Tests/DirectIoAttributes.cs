@@ -29,3 +29,12 @@ public sealed class DirectIoTheoryAttribute : TheoryAttribute
 {
     public DirectIoTheoryAttribute() => Skip = DirectIoProbe.Unsupported;
 }
+
+/// <summary>A test that mounts a file system (root on Linux; CI runs as root); skipped elsewhere, saying why.</summary>
+public sealed class MountFactAttribute : FactAttribute
+{
+    public MountFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root") Skip = "needs root on Linux to mount a ramfs";
+    }
+}

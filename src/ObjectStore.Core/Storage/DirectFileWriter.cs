@@ -68,8 +68,11 @@ public static partial class DirectFileWriter
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno == EINVAL) return false;
-            throw Failure(errno, path);
+            if (errno != EINVAL) throw Failure(errno, path);
+            // Linux creates the file before it checks O_DIRECT (seen on ramfs): the empty file is ours
+            // (O_EXCL), and the caller's buffered write needs the name.
+            DurableFiles.TryDelete(path);
+            return false;
         }
         var padded = (data.Length + Alignment - 1) / Alignment * Alignment;
         var staging = padded <= StagingSize ? RentStaging() : (IntPtr)NativeMemory.AlignedAlloc((nuint)padded, Alignment);
