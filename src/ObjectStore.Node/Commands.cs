@@ -31,18 +31,22 @@ public static class Commands
         }
         var selfHost = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
         var selfPort = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
-        if (ListenPort.IsTaken(selfHost, selfPort))
-        {
-            Console.Error.WriteLine($"error: {selfHost}:{selfPort} is already in use (another node on this port?); choose another --port");
-            return 2;
-        }
+        if (PortInUse(selfHost, selfPort)) return 2;
         if (!TryLoad(configFile, ShellOverrides, out var clientConfig, out _)) return 2;
-        var configSeeds = config.GetStringList("akka.cluster.seed-nodes")
-            .Select(a => Address.Parse(a)).Where(a => a.Host is not null && a.Port is not null).Select(a => (a.Host!, a.Port!.Value));
+        var configSeeds = new List<(string Host, int Port)>();
+        foreach (var seed in config.GetStringList("akka.cluster.seed-nodes"))
+        {
+            if (!Address.TryParse(seed, out var address) || address.Host is null || address.Port is null)
+            {
+                Console.Error.WriteLine($"error: bad configuration: akka.cluster.seed-nodes has '{seed}', not an address like akka.tcp://objectstore@HOST:PORT");
+                return 2;
+            }
+            configSeeds.Add((address.Host, address.Port.Value));
+        }
         try
         {
             await PreviousIncarnation.WaitUntilGoneAsync(clientConfig, settings, selfHost, selfPort,
-                seedAddresses.Count > 0 ? seedAddresses : configSeeds.ToList(), PreviousIncarnationLimit, cancel);
+                seedAddresses.Count > 0 ? seedAddresses : configSeeds, PreviousIncarnationLimit, cancel);
         }
         catch (OperationCanceledException)
         {
@@ -110,11 +114,7 @@ public static class Commands
             return 2;
         }
         if (!TryLoad(configFile, [], out var baseConfig, out var baseSettings)) return 2;
-        if (port is { } seedPort && ListenPort.IsTaken("127.0.0.1", seedPort))
-        {
-            Console.Error.WriteLine($"error: 127.0.0.1:{seedPort} is already in use (another node on this port?); choose another --port");
-            return 2;
-        }
+        if (port is { } seedPort && PortInUse("127.0.0.1", seedPort)) return 2;
         var root = data ?? baseSettings.DataDirectory;
         var apps = new List<IHost>();
         try
@@ -207,6 +207,13 @@ public static class Commands
             settings = null!;
             return false;
         }
+    }
+
+    private static bool PortInUse(string host, int port)
+    {
+        if (!ListenPort.IsTaken(host, port)) return false;
+        Console.Error.WriteLine($"error: {host}:{port} is already in use (another node on this port?); choose another --port");
+        return true;
     }
 
     private static bool TryParseAddress(string text, out string host, out int port)

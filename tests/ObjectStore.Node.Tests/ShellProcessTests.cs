@@ -121,6 +121,20 @@ public class ShellProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_seed_in_the_configuration_that_is_not_an_address_is_a_clear_error()
+    {
+        var config = _files.PathOf("bad-seed.conf");
+        File.WriteAllText(config, "akka.cluster.seed-nodes = [\"127.0.0.1:4053\"]\n");
+
+        var node = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null,
+            "node", "--data", _files.PathOf("data"), "--port", "0", "--config", config);
+
+        Assert.Equal(2, node.ExitCode);
+        Assert.Contains("akka.cluster.seed-nodes has '127.0.0.1:4053'", node.Stderr);
+        Assert.False(Directory.Exists(_files.PathOf("data")));
+    }
+
+    [Fact]
     public async Task A_shell_pointed_at_no_node_says_so()
     {
         var result = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null, "shell", "--node", "127.0.0.1:1", "-c", "ls");
