@@ -57,6 +57,7 @@ public sealed record StoreSettings
                 AverageSize = Bytes(chunking, "avg-size", 1024 * 1024),
                 MaxSize = Bytes(chunking, "max-size", 4 * 1024 * 1024),
                 FixedSize = Bytes(chunking, "fixed-size", 1024 * 1024),
+                ShaNi = chunking.GetBoolean("sha-ni", true),
             },
             FrameSize = Bytes(c, "transfer.frame-size", 64 * 1024),
             Window = c.GetInt("transfer.window", 32),

@@ -49,11 +49,14 @@ public class ChunkerActorTests : StoreTestKit
         ExpectMsg<ChunkerActor.Accepted>(a => a.Sequence == 3);
     }
 
-    [Fact]
-    public void Done_lists_the_chunks_in_order_with_the_whole_object_hash()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Done_lists_the_chunks_in_order_with_the_whole_object_hash(bool shaNi)
     {
+        // shaNi: the one-pass kernel where this machine has it (else the same path as false).
         var storage = CreateTestProbe();
-        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1000), storage.Ref, "u2", chunksInMemory: 8));
+        var chunker = Sys.ActorOf(ChunkerActor.Props(new FixedSizeChunker(1000), storage.Ref, "u2", chunksInMemory: 8, shaNi: shaNi));
         var data = new byte[2500];
         new Random(1).NextBytes(data);
 
@@ -68,7 +71,9 @@ public class ChunkerActorTests : StoreTestKit
 
         var done = FishForMessage<ChunkerActor.ChunkingDone>(_ => true);
         Assert.Equal([1000, 1000, 500], done.Chunks.Select(c => c.Length));
+        Assert.Equal(ContentHash.Compute(data.AsSpan(0, 1000)), done.Chunks[0].Id);
         Assert.Equal(ContentHash.Compute(data.AsSpan(1000, 1000)), done.Chunks[1].Id);
+        Assert.Equal(ContentHash.Compute(data.AsSpan(2000)), done.Chunks[2].Id);
         Assert.Equal(ContentHash.Compute(data), done.Sha256);
         Assert.Equal(2500, done.Size);
     }

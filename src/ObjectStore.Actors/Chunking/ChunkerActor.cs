@@ -8,10 +8,11 @@ using static ObjectStore.Actors.Storage.StorageProtocol;
 namespace ObjectStore.Actors.Chunking;
 
 /// <summary>
-/// Splits one upload's byte stream into chunks and has each stored. Three things overlap: cut-point
-/// search on this actor, SHA-256 of each finished chunk on a pool thread, and SHA-256 of the whole
-/// object, fed chunk by chunk in order by a chain of tasks. A chunk goes to storage once both hashes
-/// have read it. Back-pressure: a piece of input is taken only while fewer than <c>chunksInMemory</c>
+/// Splits one upload's byte stream into chunks and has each stored. Cut-point search runs on this
+/// actor while the chunks already cut are hashed on pool threads: with the SHA-NI kernel, one chain of
+/// tasks takes the chunks in order and computes each chunk's id and the object's hash in one pass;
+/// without it, each chunk's SHA-256 runs on its own pool thread and the object's SHA-256 follows the
+/// chunks in order on a chain of tasks. A chunk goes to storage once both hashes have read it. Back-pressure: a piece of input is taken only while fewer than <c>chunksInMemory</c>
 /// chunks are held in memory (cut, not yet written to a temp file) and fewer than
 /// <c>chunksNotDurable</c> wait for the storage's group commit; the rest wait in the stash, so the
 /// sender stops. Two bounds because they guard different things: memory, and how much page cache
@@ -45,8 +46,9 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     private int _inMemory;
     private readonly ChunkSplitter _splitter;
     private readonly List<ChunkRef?> _chunks = [];
-    private readonly IncrementalHash _objectHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private Task _objectHashTail = Task.CompletedTask;
+    private readonly ObjectHasher? _onePass;
+    private readonly IncrementalHash? _objectHash;
+    private Task _hashTail = Task.CompletedTask;
     private readonly Dictionary<ContentHash, int> _waitingForStore = new();
     private int _inFlight;
     private long _newBytes;
@@ -55,8 +57,15 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public ChunkerActor(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable)
+    public ChunkerActor(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable, bool shaNi)
     {
+        var hasher = new ObjectHasher(shaNi ? ShaNiKernel.Instance : null);
+        if (hasher.OnePass) _onePass = hasher;
+        else
+        {
+            hasher.Dispose();
+            _objectHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        }
         _storage = storage;
         _uploadId = uploadId;
         _chunksInMemory = chunksInMemory;
@@ -72,19 +81,24 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         });
         Receive<ChunkStored>(HandleStored);
         Receive<ChunkStoreFailed>(m => Fail(m.Reason, m.Code));
+        Receive<Status.Failure>(m => Fail($"hashing a chunk failed: {m.Cause.GetBaseException().Message}", Protocol.StoreErrorCode.StorageFailure));
     }
 
-    public static Props Props(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable = 0) =>
-        Akka.Actor.Props.Create(() => new ChunkerActor(chunker, storage, uploadId, chunksInMemory, chunksNotDurable));
+    public static Props Props(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable = 0, bool shaNi = true) =>
+        Akka.Actor.Props.Create(() => new ChunkerActor(chunker, storage, uploadId, chunksInMemory, chunksNotDurable, shaNi));
 
     private bool Full => _inMemory >= _chunksInMemory || _inFlight >= _chunksNotDurable;
 
     protected override void PostStop()
     {
         _splitter.Dispose();
-        // The hash tasks may still be reading chunks; dispose the object hash after them.
-        var hash = _objectHash;
-        _objectHashTail.ContinueWith(_ => hash.Dispose());
+        // The hash tasks may still be reading chunks; dispose the hashers after them.
+        var (onePass, objectHash) = (_onePass, _objectHash);
+        _hashTail.ContinueWith(_ =>
+        {
+            onePass?.Dispose();
+            objectHash?.Dispose();
+        });
     }
 
     private void HandleBytes(Bytes m)
@@ -105,11 +119,18 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         _chunks.Add(null);
         _inFlight++;
         _inMemory++;
-        var objectHash = _objectHash;
         // Chunks join the object hash strictly in order: each step waits for the one before.
-        _objectHashTail = _objectHashTail.ContinueWith(_ => objectHash.AppendData(chunk.Span), TaskScheduler.Default);
+        if (_onePass is { } onePass)
+        {
+            var step = _hashTail.ContinueWith(_ => new Hashed(index, onePass.AppendChunk(chunk.Span), chunk), TaskScheduler.Default);
+            _hashTail = step;
+            step.PipeTo(Self);
+            return;
+        }
+        var objectHash = _objectHash!;
+        _hashTail = _hashTail.ContinueWith(_ => objectHash.AppendData(chunk.Span), TaskScheduler.Default);
         var chunkHash = Task.Run(() => ContentHash.Compute(chunk.Span));
-        Task.WhenAll(chunkHash, _objectHashTail)
+        Task.WhenAll(chunkHash, _hashTail)
             .ContinueWith(_ => (object)new Hashed(index, chunkHash.Result, chunk), TaskScheduler.Default)
             .PipeTo(Self);
     }
@@ -172,7 +193,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     {
         // Every chunk durable implies every chunk went through the object hash before it was stored.
         if (_failed || _finishTo is null || _inFlight > 0) return;
-        var sha = ContentHash.FromBytes(_objectHash.GetHashAndReset());
+        var sha = _onePass?.Complete() ?? ContentHash.FromBytes(_objectHash!.GetHashAndReset());
         _finishTo.Tell(new ChunkingDone(_chunks.Select(c => c!.Value).ToList(), _splitter.BytesIn, sha, _newBytes));
         _finishTo = null;
     }

@@ -85,7 +85,7 @@ public sealed class UploadSessionActor : ReceiveActor
             StoreSingleChunk(data);
             return;
         }
-        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _distributor, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit), "chunker");
+        _chunker = Context.ActorOf(ChunkerActor.Props(_settings.Chunking.CreateChunker(), _distributor, _uploadId, _settings.ChunksInFlight, _settings.ChunksAwaitingCommit, _settings.Chunking.ShaNi), "chunker");
         if (_inline is { } bytes)
         {
             // It may make more than one chunk: through the chunker, all at once.

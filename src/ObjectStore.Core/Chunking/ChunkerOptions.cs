@@ -20,6 +20,8 @@ public sealed record ChunkerOptions
     public int MaxSize { get; init; } = 4 * MiB;
     /// <summary>Block size of the fixed-size chunker.</summary>
     public int FixedSize { get; init; } = 1 * MiB;
+    /// <summary>Hash chunk ids and the object in one pass with the SHA-NI kernel where the CPU has it.</summary>
+    public bool ShaNi { get; init; } = true;
 
     /// <summary>The largest chunk this configuration can produce.</summary>
     public int LargestChunk => Algorithm == ChunkingAlgorithm.Fixed ? FixedSize : MaxSize;
@@ -45,6 +47,9 @@ public sealed record ChunkerOptions
             throw new ArgumentException(
                 $"chunking.avg-size must be between {FastCdcChunker.SmallestAverage} and {FastCdcChunker.LargestAverage} bytes, got {AverageSize}");
     }
+
+    /// <summary>The hasher of one put's chunk ids and object hash.</summary>
+    public Hashing.ObjectHasher CreateHasher() => new(ShaNi ? Hashing.ShaNiKernel.Instance : null);
 
     public IChunker CreateChunker()
     {

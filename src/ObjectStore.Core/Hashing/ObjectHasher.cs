@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace ObjectStore.Core.Hashing;
+
+/// <summary>
+/// The two hashes of a put, fed chunk by chunk in order: each chunk's SHA-256 (its id) and the
+/// SHA-256 of the whole object. With <see cref="ShaNiKernel"/> both are computed in one pass over the
+/// bytes, each 64-byte step of the chunk's hash interleaved with one of the object's; without it,
+/// the runtime's SHA-256 runs twice. Not thread-safe: one caller at a time, chunks in object order.
+/// </summary>
+public sealed class ObjectHasher : IDisposable
+{
+    private const int Block = 64;
+
+    // Initial SHA-256 state, in the kernel's word order (f,e,b,a,h,g,d,c).
+    private static readonly uint[] InitialState =
+        [0x9b05688c, 0x510e527f, 0xbb67ae85, 0x6a09e667, 0x5be0cd19, 0x1f83d9ab, 0xa54ff53a, 0x3c6ef372];
+
+    private readonly ShaNiKernel? _kernel;
+    private readonly IncrementalHash? _fallback;
+    private readonly uint[] _objectState = (uint[])InitialState.Clone();
+    private readonly byte[] _objectPending = new byte[Block];
+    private int _objectPendingLength;
+    private long _objectLength;
+
+    /// <summary>Uses the SHA-NI kernel where this machine has it.</summary>
+    public ObjectHasher() : this(ShaNiKernel.Instance) { }
+
+    /// <summary>With a null kernel: the runtime's SHA-256 (the portable path, also for tests of it).</summary>
+    public ObjectHasher(ShaNiKernel? kernel)
+    {
+        _kernel = kernel;
+        if (kernel is null) _fallback = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    }
+
+    /// <summary>True when both hashes come from one pass (the kernel), so one thread does the work of two.</summary>
+    public bool OnePass => _kernel is not null;
+
+    /// <summary>Adds <paramref name="chunk"/> to the object's hash and returns the chunk's own SHA-256.</summary>
+    public ContentHash AppendChunk(ReadOnlySpan<byte> chunk)
+    {
+        _objectLength += chunk.Length;
+        if (_kernel is null)
+        {
+            _fallback!.AppendData(chunk);
+            return ContentHash.Compute(chunk);
+        }
+
+        // The object's stream first completes the block a previous chunk left partly filled.
+        var objectStart = 0;
+        if (_objectPendingLength > 0)
+        {
+            objectStart = Math.Min(Block - _objectPendingLength, chunk.Length);
+            chunk[..objectStart].CopyTo(_objectPending.AsSpan(_objectPendingLength));
+            _objectPendingLength += objectStart;
+            if (_objectPendingLength < Block) return HashWhole(chunk);
+            _kernel.Compress(_objectState, _objectPending, 1);
+            _objectPendingLength = 0;
+        }
+
+        Span<uint> chunkState = stackalloc uint[8];
+        InitialState.CopyTo(chunkState);
+        var objectBytes = chunk[objectStart..];
+        var chunkBlocks = chunk.Length / Block;
+        var objectBlocks = objectBytes.Length / Block;
+        var paired = Math.Min(chunkBlocks, objectBlocks);
+        _kernel.CompressPair(chunkState, _objectState, chunk, objectBytes, paired);
+        // The two streams are at most one block apart.
+        _kernel.Compress(chunkState, chunk[(paired * Block)..], chunkBlocks - paired);
+        _kernel.Compress(_objectState, objectBytes[(paired * Block)..], objectBlocks - paired);
+
+        var objectRest = objectBytes[(objectBlocks * Block)..];
+        objectRest.CopyTo(_objectPending);
+        _objectPendingLength = objectRest.Length;
+        return Finish(chunkState, chunk[(chunkBlocks * Block)..], chunk.Length);
+    }
+
+    /// <summary>The object's SHA-256 over every chunk appended so far. The hasher is done after this.</summary>
+    public ContentHash Complete()
+    {
+        if (_kernel is null) return ContentHash.FromBytes(_fallback!.GetHashAndReset());
+        return Finish(_objectState, _objectPending.AsSpan(0, _objectPendingLength), _objectLength);
+    }
+
+    public void Dispose() => _fallback?.Dispose();
+
+    /// <summary>A chunk too short to finish the object's pending block: its own hash alone.</summary>
+    private ContentHash HashWhole(ReadOnlySpan<byte> chunk)
+    {
+        Span<uint> state = stackalloc uint[8];
+        InitialState.CopyTo(state);
+        var blocks = chunk.Length / Block;
+        _kernel!.Compress(state, chunk, blocks);
+        return Finish(state, chunk[(blocks * Block)..], chunk.Length);
+    }
+
+    /// <summary>SHA-256 padding after the last full block: 0x80, zeros, the length in bits (big-endian).</summary>
+    private ContentHash Finish(Span<uint> state, ReadOnlySpan<byte> tail, long totalLength)
+    {
+        Span<byte> last = stackalloc byte[2 * Block];
+        last.Clear();
+        tail.CopyTo(last);
+        last[tail.Length] = 0x80;
+        var blocks = tail.Length + 1 + 8 <= Block ? 1 : 2;
+        BinaryPrimitives.WriteUInt64BigEndian(last[(blocks * Block - 8)..], (ulong)totalLength * 8);
+        _kernel!.Compress(state, last, blocks);
+
+        // Back from the kernel's word order (f,e,b,a,h,g,d,c) to a..h.
+        Span<byte> digest = stackalloc byte[ContentHash.Size];
+        ReadOnlySpan<int> order = [3, 2, 7, 6, 1, 0, 5, 4];
+        for (var i = 0; i < 8; i++) BinaryPrimitives.WriteUInt32BigEndian(digest[(4 * i)..], state[order[i]]);
+        return ContentHash.FromBytes(digest);
+    }
+}
