@@ -12,7 +12,7 @@ namespace ObjectStore.Actors;
 /// <summary>Starts one node's actors in an actor system: the supervised storage actor and the coordinator.</summary>
 public static class StoreNode
 {
-    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId);
+    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId, DataPlane? DataPlane = null);
 
     /// <summary>
     /// The actor system's configuration for a node on <paramref name="dataDirectory"/>: its cluster roles
@@ -46,11 +46,11 @@ public static class StoreNode
         if (settings.DataPlane)
         {
             var host = system.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
-            dataPlane = new DataPlane(host, settings.DataPort, Akka.Event.Logging.GetLogger(system, "data-plane"));
+            dataPlane = new DataPlane(host, settings.DataPort, Akka.Event.Logging.GetLogger(system, "data-plane"), settings.LocalHandOver);
             system.RegisterOnTermination(dataPlane.Dispose);
         }
         var replicator = system.ActorOf(Replicator.Props(settings, storage, nodeId), Replicator.Name);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, storage, replicator, nodeId, dataPlane), StoreCoordinator.Name);
-        return new Handles(coordinator, storage, nodeId);
+        return new Handles(coordinator, storage, nodeId, dataPlane);
     }
 }

@@ -18,6 +18,8 @@ public sealed record StoreSettings
     public bool DataPlane { get; init; } = true;
     /// <summary>The data plane's port; 0 picks a free one (it is announced to each client).</summary>
     public int DataPort { get; init; }
+    /// <summary>Clients on this machine hand over the open file instead of sending its bytes (Linux).</summary>
+    public bool LocalHandOver { get; init; } = true;
     /// <summary>Chunks of one upload held in memory (cut, not yet in a temp file); the chunker stops taking bytes beyond it.</summary>
     public int ChunksInFlight { get; init; } = 8;
     /// <summary>Chunks of one upload written but not yet made durable by a group commit; a second bound on the chunker.</summary>
@@ -63,6 +65,7 @@ public sealed record StoreSettings
             Window = c.GetInt("transfer.window", 32),
             DataPlane = c.GetBoolean("transfer.data-plane", true),
             DataPort = c.GetInt("transfer.data-port", 0),
+            LocalHandOver = c.GetBoolean("transfer.local-hand-over", true),
             IdleTimeout = c.GetTimeSpan("transfer.idle-timeout", TimeSpan.FromSeconds(30)),
             RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30)),
             ChunksInFlight = c.GetInt("storage.chunks-in-flight", 8),

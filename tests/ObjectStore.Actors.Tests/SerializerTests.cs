@@ -16,6 +16,7 @@ public class SerializerTests : StoreTestKit
     {
         new PutObject("photos", "k", 42),
         new UploadComplete(10, 1),
+        new UploadProgress(16_777_216),
         new PutCompleted(Info, 99),
         new GetObject("photos", "k", 32),
         new DownloadComplete(12345),
@@ -59,8 +60,9 @@ public class SerializerTests : StoreTestKit
     public void Messages_with_actor_refs_and_chunk_lists_round_trip()
     {
         var probe = CreateTestProbe();
-        var ready = (UploadReady)Serializer.FromBinary(Serializer.ToBinary(new UploadReady(probe.Ref, 32, 65536, "127.0.0.1", 4321, [1, 2, 3])), "upr");
+        var ready = (UploadReady)Serializer.FromBinary(Serializer.ToBinary(new UploadReady(probe.Ref, 32, 65536, "127.0.0.1", 4321, [1, 2, 3], "objectstore-ab12")), "upr");
         Assert.Equal(probe.Ref, ready.Session);
+        Assert.Equal("objectstore-ab12", ready.HandOver);
         Assert.Equal(("127.0.0.1", 4321), (ready.DataHost, ready.DataPort));
         Assert.Equal([1, 2, 3], ready.DataToken);
         var download = (DownloadReady)Serializer.FromBinary(Serializer.ToBinary(new DownloadReady(Info, probe.Ref, "127.0.0.1", 4322, [4, 5])), "dlr");

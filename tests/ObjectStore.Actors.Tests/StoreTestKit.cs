@@ -41,10 +41,12 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
     protected string DataDirectory { get; }
     protected string WorkDirectory { get; }
     protected StoreSettings Settings { get; set; }
+    /// <summary>The node <see cref="StartNode"/> started last.</summary>
+    protected StoreNode.Handles? Node { get; private set; }
 
     protected StoreClient StartNode(IStorageFaults? faults = null)
     {
-        var handles = StoreNode.Start(Sys, Settings, faults);
+        var handles = Node = StoreNode.Start(Sys, Settings, faults);
         return new StoreClient(Sys, handles.Coordinator, Settings);
     }
 

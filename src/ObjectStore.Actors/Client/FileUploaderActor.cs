@@ -8,10 +8,12 @@ using static ObjectStore.Actors.Protocol.StoreProtocol;
 namespace ObjectStore.Actors.Client;
 
 /// <summary>
-/// The client's side of one put. When the node offers a data port, the file is streamed there on a
-/// background task (TCP's flow control paces it) and progress comes back to this actor as messages;
-/// when it does not, or the port cannot be reached, the file goes frame by frame over Akka.Remote with
-/// at most the node's window of frames unacknowledged.
+/// The client's side of one put. When the node is on this machine (it offers a hand-over socket that
+/// can be reached from here), the open file is handed to the node, which reads it itself. Otherwise,
+/// when the node offers a data port, the file is streamed there on a background task (TCP's flow
+/// control paces it) and progress comes back to this actor as messages; when it does not, or the port
+/// cannot be reached, the file goes frame by frame over Akka.Remote with at most the node's window of
+/// frames unacknowledged.
 /// </summary>
 public sealed class FileUploaderActor : ReceiveActor
 {
@@ -31,6 +33,8 @@ public sealed class FileUploaderActor : ReceiveActor
     private const int DataWriteSize = 1024 * 1024;
 
     private sealed record DataProgress(long Bytes);
+    private sealed record HandedOver;
+    private sealed record HandOverRefused(string Reason, UploadReady Ready);
     private sealed record DataSent(long Bytes);
     /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole file.</summary>
     private sealed record DataFailed(string Reason, bool BeforeAnyByte);
@@ -48,12 +52,28 @@ public sealed class FileUploaderActor : ReceiveActor
             Context.Watch(_session);
             // A file that fits in one window goes as frames: one round trip, where a data connection
             // would first cost a TCP handshake and a token exchange.
-            if (m.DataPort > 0 && m.DataToken.Length > 0 && _file!.Length > (long)_window * _frameSize)
+            var large = m.DataToken.Length > 0 && _file!.Length > (long)_window * _frameSize;
+            if (large && m.HandOver.Length > 0 && FileHandOver.Supported)
+                StartHandOver(m);
+            else if (large && m.DataPort > 0)
                 StartDataPort(m.DataHost, m.DataPort, m.DataToken);
             else
                 Pump();
         });
         Receive<DataProgress>(m => _progress?.Report(m.Bytes));
+        Receive<UploadProgress>(m => _progress?.Report(m.Bytes));
+        Receive<HandedOver>(_ =>
+        {
+            _bytesSent = _file!.Length;
+            _completeSent = true;
+            _session!.Tell(new UploadComplete(_announcedSize, UploadComplete.ViaDataPort));
+        });
+        Receive<HandOverRefused>(m =>
+        {
+            // Another machine (no such socket here), another user's namespace, or a refusal: send the bytes.
+            if (m.Ready.DataPort > 0) StartDataPort(m.Ready.DataHost, m.Ready.DataPort, m.Ready.DataToken);
+            else Pump();
+        });
         Receive<DataSent>(m =>
         {
             _bytesSent = m.Bytes;
@@ -109,13 +129,41 @@ public sealed class FileUploaderActor : ReceiveActor
             return;
         }
         Context.SetReceiveTimeout(_idleTimeout);
-        _node.Tell(new PutObject(_bucket, _key, _file.Length));
+        _announcedSize = _file.Length;
+        _node.Tell(new PutObject(_bucket, _key, _announcedSize));
     }
 
     protected override void PostStop()
     {
         _file?.Dispose();
         _dataConnection?.Dispose();
+    }
+
+    private long _announcedSize;
+    private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
+
+    private void StartHandOver(UploadReady ready)
+    {
+        var file = _file!;
+        var self = Self;
+        Task.Run<object>(() =>
+        {
+            try
+            {
+                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                socket.Connect(new UnixDomainSocketEndPoint("\0" + ready.HandOver));
+                FileHandOver.Send(socket, ready.DataToken, file.SafeFileHandle, HandOverTimeout);
+                socket.ReceiveTimeout = (int)HandOverTimeout.TotalMilliseconds;
+                var answer = new byte[1];
+                return socket.Receive(answer) == 1 && answer[0] == 1
+                    ? new HandedOver()
+                    : new HandOverRefused("the node refused the file", ready);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                return new HandOverRefused(e.Message, ready);
+            }
+        }).PipeTo(self);
     }
 
     private void StartDataPort(string host, int port, byte[] token)

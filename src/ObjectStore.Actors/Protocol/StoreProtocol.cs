@@ -36,10 +36,14 @@ public sealed record MemberInfo(string Address, string Status, IReadOnlyList<str
 public static class StoreProtocol
 {
     // --- put: PutObject → UploadReady, then the bytes either on the node's data port (DataPort > 0:
-    // connect, send DataToken, send the bytes, close) or as DataFrame* ⇄ FrameAck*;
+    // connect, send DataToken, send the bytes, close) or as DataFrame* ⇄ FrameAck*; or, from a client
+    // on the node's machine (HandOver not empty), the open file itself, handed over with DataToken on
+    // that Unix socket, which the node reads (UploadProgress* as it goes);
     // then UploadComplete → PutCompleted | StoreError
     public sealed record PutObject(string Bucket, string Key, long ExpectedSize) : IStoreMessage;
-    public sealed record UploadReady(IActorRef Session, int Window, int FrameSize, string DataHost, int DataPort, byte[] DataToken) : IStoreMessage;
+    public sealed record UploadReady(IActorRef Session, int Window, int FrameSize, string DataHost, int DataPort, byte[] DataToken, string HandOver = "") : IStoreMessage;
+    /// <summary>Bytes of a handed-over file the node has read so far.</summary>
+    public sealed record UploadProgress(long Bytes) : IStoreMessage;
     /// <summary>All bytes are sent. <paramref name="Frames"/> is the frame count, or -1 when the bytes went over the data port.</summary>
     public sealed record UploadComplete(long TotalBytes, long Frames) : IStoreMessage
     {

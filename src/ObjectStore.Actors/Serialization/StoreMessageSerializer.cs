@@ -22,6 +22,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
     private const string PutSmallObjectManifest = "putsmall";
     private const string UploadReadyManifest = "upr";
     private const string UploadCompleteManifest = "upc";
+    private const string UploadProgressManifest = "upp";
     private const string PutCompletedManifest = "putok";
     private const string GetObjectManifest = "get";
     private const string DownloadReadyManifest = "dlr";
@@ -49,6 +50,7 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         PutSmallObject => PutSmallObjectManifest,
         UploadReady => UploadReadyManifest,
         UploadComplete => UploadCompleteManifest,
+        UploadProgress => UploadProgressManifest,
         PutCompleted => PutCompletedManifest,
         GetObject => GetObjectManifest,
         DownloadReady => DownloadReadyManifest,
@@ -95,8 +97,10 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
                 w.String(m.DataHost);
                 w.Int32(m.DataPort);
                 w.Bytes(m.DataToken);
+                w.String(m.HandOver);
                 break;
             case UploadComplete m: w.Int64(m.TotalBytes); w.Int64(m.Frames); break;
+            case UploadProgress m: w.Int64(m.Bytes); break;
             case PutCompleted m: WriteInfo(w, m.Object); w.Int64(m.NewChunkBytes); break;
             case GetObject m: w.String(m.Bucket); w.String(m.Key); w.Int32(m.Window); break;
             case DownloadReady m: WriteInfo(w, m.Object); w.String(ActorPath(m.Session)); w.String(m.DataHost); w.Int32(m.DataPort); w.Bytes(m.DataToken); break;
@@ -168,8 +172,9 @@ public sealed class StoreMessageSerializer(ExtendedActorSystem system) : Seriali
         {
             PutObjectManifest => new PutObject(r.String(), r.String(), r.Int64()),
             PutSmallObjectManifest => ReadSmallPut(ref r),
-            UploadReadyManifest => new UploadReady(ResolveActor(r.String()), r.Int32(), r.Int32(), r.String(), r.Int32(), r.Bytes()),
+            UploadReadyManifest => new UploadReady(ResolveActor(r.String()), r.Int32(), r.Int32(), r.String(), r.Int32(), r.Bytes(), r.String()),
             UploadCompleteManifest => new UploadComplete(r.Int64(), r.Int64()),
+            UploadProgressManifest => new UploadProgress(r.Int64()),
             PutCompletedManifest => new PutCompleted(ReadInfo(ref r), r.Int64()),
             GetObjectManifest => new GetObject(r.String(), r.String(), r.Int32()),
             DownloadReadyManifest => new DownloadReady(ReadInfo(ref r), ResolveActor(r.String()), r.String(), r.Int32(), r.Bytes()),

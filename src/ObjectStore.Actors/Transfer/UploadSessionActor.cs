@@ -14,9 +14,10 @@ using static ObjectStore.Actors.Storage.StorageProtocol;
 namespace ObjectStore.Actors.Transfer;
 
 /// <summary>
-/// The node's side of one put. The bytes arrive either on the node's data port (read here, a window
-/// of reads ahead of the chunker at most, so TCP's flow control is the back-pressure) or as frames
-/// (acknowledged once the chunker has taken them, so the client's window is the back-pressure). They
+/// The node's side of one put. The bytes arrive on the node's data port (read here, a window of reads
+/// ahead of the chunker at most, so TCP's flow control is the back-pressure), as frames (acknowledged
+/// once the chunker has taken them, so the client's window is the back-pressure), or, from a client on
+/// this machine, as the open file itself, read here just like the data connection. They
 /// go in order to a <see cref="ChunkerActor"/>, and the object is committed only after every chunk is
 /// durable. The object is invisible until that commit; any failure before it leaves the store as it was.
 /// </summary>
@@ -40,6 +41,9 @@ public sealed class UploadSessionActor : ReceiveActor
     private const int DataReadSize = 1024 * 1024;
     private const int DataReadsAhead = 8;
     private TcpClient? _connection;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _handedOver;
+    private long _progressReported;
+    private const long ProgressEvery = 16 * 1024 * 1024;
     private bool _readPending, _dataEnded;
     private readonly Dictionary<long, byte[]> _readsUnaccepted = new();
     private UploadComplete? _completeAnnounced;
@@ -98,13 +102,15 @@ public sealed class UploadSessionActor : ReceiveActor
         Context.Watch(_client);
         if (_dataPlane is not null) _dataToken = _dataPlane.Expect(Self);
         _client.Tell(new UploadReady(Self, _settings.Window, _settings.FrameSize,
-            _dataPlane?.Host ?? "", _dataPlane?.Port ?? 0, _dataToken));
+            _dataPlane?.Host ?? "", _dataPlane?.Port ?? 0, _dataToken, _request.ExpectedSize >= 0 ? _dataPlane?.HandOverName ?? "" : ""));
     }
 
     protected override void PostStop()
     {
         _dataPlane?.Forget(_dataToken);
         _connection?.Dispose();
+        // A read may still be running on the handle; the runtime's reference counting keeps it open until that read returns.
+        _handedOver?.Dispose();
         _storage.Tell(new ReleaseUpload(_uploadId));
         if (!_finished) _log.Info("put of {0} abandoned after {1} bytes", Name, _bytesReceived);
     }
@@ -113,7 +119,7 @@ public sealed class UploadSessionActor : ReceiveActor
     {
         Receive<DataConnectionOpened>(m =>
         {
-            if (_connection is not null || _nextSequence > 0)
+            if (_connection is not null || _handedOver is not null || _nextSequence > 0)
             {
                 m.Client.Dispose();
                 Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: a second data connection or a mix of frames and data connection");
@@ -122,10 +128,28 @@ public sealed class UploadSessionActor : ReceiveActor
             _connection = m.Client;
             ReadMore();
         });
+        Receive<LocalFileOpened>(m =>
+        {
+            if (_connection is not null || _handedOver is not null || _nextSequence > 0 || _request.ExpectedSize < 0)
+            {
+                m.File.Dispose();
+                Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: a handed-over file after bytes came another way, or without an announced size");
+                return;
+            }
+            _handedOver = m.File;
+            _log.Debug("put of {0}: reading the handed-over file", Name);
+            if (_request.ExpectedSize == 0)
+            {
+                _dataEnded = true;
+                FinishDataIfComplete();
+                return;
+            }
+            ReadMore();
+        });
         Receive<DataRead>(HandleDataRead);
         Receive<DataFrame>(m =>
         {
-            if (_connection is not null || _completeReceived)
+            if (_connection is not null || _handedOver is not null || _completeReceived)
             {
                 Fail(StoreErrorCode.InvalidRequest, $"put of {Name}: a frame after the upload was completed or while the data connection is in use");
                 return;
@@ -152,7 +176,7 @@ public sealed class UploadSessionActor : ReceiveActor
         Receive<ChunkerActor.Accepted>(m =>
         {
             if (_inline is not null) return;
-            if (_connection is null)
+            if (_connection is null && _handedOver is null)
             {
                 _client.Tell(new FrameAck(m.Sequence));
                 return;
@@ -238,12 +262,25 @@ public sealed class UploadSessionActor : ReceiveActor
 
     private void ReadMore()
     {
-        if (_connection is null || _readPending || _dataEnded || _readsUnaccepted.Count >= DataReadsAhead) return;
+        if ((_connection is null && _handedOver is null) || _readPending || _dataEnded || _readsUnaccepted.Count >= DataReadsAhead) return;
         _readPending = true;
         // Pooled 1 MiB buffers: a sixteenth of the messages that 64 KiB reads would take, and no large
         // object heap allocation per read. A buffer goes back to the pool once the chunker has copied it.
         var buffer = ArrayPool<byte>.Shared.Rent(DataReadSize);
-        _connection.GetStream().ReadAsync(buffer).AsTask().PipeTo(Self,
+        Task<int> read;
+        try
+        {
+            // A handed-over file is read up to the size the client announced, and not beyond: bytes
+            // appended meanwhile are not part of this put.
+            read = _handedOver is not null
+                ? RandomAccess.ReadAsync(_handedOver, buffer.AsMemory(0, (int)Math.Min(DataReadSize, _request.ExpectedSize - _bytesReceived)), _bytesReceived).AsTask()
+                : _connection!.GetStream().ReadAsync(buffer).AsTask();
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            read = Task.FromException<int>(e);
+        }
+        read.PipeTo(Self,
             success: count => new DataRead(buffer, count, null),
             failure: e => new DataRead(buffer, 0, e.GetBaseException().Message));
     }
@@ -253,12 +290,20 @@ public sealed class UploadSessionActor : ReceiveActor
         _readPending = false;
         if (m.Error is not null)
         {
-            Fail(StoreErrorCode.Unavailable, $"put of {Name}: the data connection failed: {m.Error}; nothing was stored");
+            Fail(StoreErrorCode.Unavailable, _handedOver is null
+                ? $"put of {Name}: the data connection failed: {m.Error}; nothing was stored"
+                : $"put of {Name}: the node cannot read the handed-over file: {m.Error}; nothing was stored");
             return;
         }
         if (m.Count == 0)
         {
             ArrayPool<byte>.Shared.Return(m.Buffer);
+            if (_handedOver is not null)
+            {
+                Fail(StoreErrorCode.InvalidRequest,
+                    $"put of {Name}: the file ended after {_bytesReceived} of the announced {_request.ExpectedSize} bytes (it changed during the put); nothing was stored");
+                return;
+            }
             _dataEnded = true;
             FinishDataIfComplete();
             return;
@@ -271,6 +316,20 @@ public sealed class UploadSessionActor : ReceiveActor
         }
         _readsUnaccepted[_nextSequence] = m.Buffer;
         _chunker.Tell(new ChunkerActor.Bytes(_nextSequence++, m.Buffer.AsMemory(0, m.Count)));
+        if (_handedOver is not null)
+        {
+            if (_bytesReceived - _progressReported >= ProgressEvery || _bytesReceived == _request.ExpectedSize)
+            {
+                _progressReported = _bytesReceived;
+                _client.Tell(new UploadProgress(_bytesReceived));
+            }
+            if (_bytesReceived == _request.ExpectedSize)
+            {
+                _dataEnded = true;
+                FinishDataIfComplete();
+                return;
+            }
+        }
         ReadMore();
     }
 

@@ -1,0 +1,177 @@
+using System.IO.Pipes;
+using System.Net.Sockets;
+using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Transfer;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>A client on the node's machine hands over the open file (SCM_RIGHTS) instead of sending its bytes.</summary>
+public class LocalHandOverTests : StoreTestKit
+{
+    private const int LargeFile = 5 * 1024 * 1024 + 123; // more than a window of frames (32 × 64 KiB)
+
+    [LinuxFact]
+    public async Task A_large_put_from_this_machine_hands_over_the_file_and_reads_back_identical()
+    {
+        var client = StartNode();
+        var source = WriteRandomFile("in", LargeFile, 1);
+        var progress = new List<long>();
+
+        var put = await Within(client.PutFileAsync(source, "photos", "big", new SynchronousProgress(progress)));
+        await Within(client.GetFileAsync("photos", "big", Path.Combine(WorkDirectory, "out")));
+
+        Assert.Equal(1, Node!.DataPlane!.HandOvers);
+        Assert.Equal(LargeFile, put.Object.Size);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(Path.Combine(WorkDirectory, "out")));
+        Assert.Equal(LargeFile, progress.Last());
+    }
+
+    [LinuxFact]
+    public async Task With_hand_over_off_a_large_put_sends_its_bytes_on_the_data_port()
+    {
+        Settings = Settings with { LocalHandOver = false };
+        var client = StartNode();
+        var probe = CreateTestProbe();
+        client.Node.Tell(new PutObject("photos", "x", LargeFile), probe.Ref);
+        Assert.Equal("", probe.ExpectMsg<UploadReady>().HandOver);
+
+        var source = WriteRandomFile("in", LargeFile, 2);
+        await Within(client.PutFileAsync(source, "photos", "tcp"));
+        await Within(client.GetFileAsync("photos", "tcp", Path.Combine(WorkDirectory, "out")));
+
+        Assert.Equal(0, Node!.DataPlane!.HandOvers);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(Path.Combine(WorkDirectory, "out")));
+    }
+
+    [LinuxFact]
+    public async Task A_hand_over_with_an_unknown_token_is_refused_and_changes_nothing()
+    {
+        var client = StartNode();
+        var ready = Ready(client, "x", 10);
+        var file = WriteRandomFile("in", 1000, 3);
+        using var handle = File.OpenHandle(file);
+
+        Assert.Equal(0, HandOver(ready.HandOver, new byte[DataPlane.TokenSize], handle));
+
+        Assert.Equal(0, Node!.DataPlane!.HandOvers);
+        Assert.Empty((await Within(client.ListAsync("photos", ""))).Objects);
+    }
+
+    [LinuxFact]
+    public void A_hand_over_without_a_file_is_refused()
+    {
+        var client = StartNode();
+        var ready = Ready(client, "x", 10);
+
+        using var socket = Connect(ready.HandOver);
+        socket.Send(ready.DataToken);
+        var answer = new byte[1];
+        socket.ReceiveTimeout = 10_000;
+        var read = socket.Receive(answer);
+
+        Assert.True(read == 0 || answer[0] == 0, "the node must not accept a token without a file");
+        Assert.Equal(0, Node!.DataPlane!.HandOvers);
+    }
+
+    [LinuxFact]
+    public void A_pipe_handed_over_instead_of_a_file_is_refused_and_the_token_stays_usable()
+    {
+        var client = StartNode();
+        var ready = Ready(client, "x", 10);
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var pipeEnd = new SafeFileHandle(pipe.ClientSafePipeHandle.DangerousGetHandle(), ownsHandle: false);
+
+        Assert.Equal(0, HandOver(ready.HandOver, ready.DataToken, pipeEnd));
+
+        // Refused before the session saw it: the same token still hands over a real file.
+        var file = WriteRandomFile("in", 10, 4);
+        using var handle = File.OpenHandle(file);
+        Assert.Equal(1, HandOver(ready.HandOver, ready.DataToken, handle));
+    }
+
+    [LinuxFact]
+    public async Task A_handed_over_file_shorter_than_announced_fails_the_put_and_stores_nothing()
+    {
+        var client = StartNode();
+        var probe = CreateTestProbe();
+        client.Node.Tell(new PutObject("photos", "short", 3_000_000), probe.Ref);
+        var ready = probe.ExpectMsg<UploadReady>();
+        var file = WriteRandomFile("in", 1_000_000, 5);
+        using var handle = File.OpenHandle(file);
+
+        Assert.Equal(1, HandOver(ready.HandOver, ready.DataToken, handle));
+        ready.Session.Tell(new UploadComplete(3_000_000, UploadComplete.ViaDataPort), probe.Ref);
+
+        var error = probe.FishForMessage<StoreError>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(StoreErrorCode.InvalidRequest, error.Code);
+        Assert.Contains("ended after 1000000 of the announced 3000000 bytes", error.Message);
+        Assert.Empty((await Within(client.ListAsync("photos", ""))).Objects);
+    }
+
+    [LinuxFact]
+    public async Task Bytes_appended_during_the_put_are_not_part_of_it()
+    {
+        var client = StartNode();
+        var probe = CreateTestProbe();
+        client.Node.Tell(new PutObject("photos", "grows", 300_000), probe.Ref);
+        var ready = probe.ExpectMsg<UploadReady>();
+        var file = WriteRandomFile("in", 300_000, 6);
+        var original = File.ReadAllBytes(file);
+        using (var appender = new FileStream(file, FileMode.Append)) appender.Write(new byte[50_000]);
+        using var handle = File.OpenHandle(file);
+
+        Assert.Equal(1, HandOver(ready.HandOver, ready.DataToken, handle));
+        ready.Session.Tell(new UploadComplete(300_000, UploadComplete.ViaDataPort), probe.Ref);
+        var done = probe.FishForMessage<PutCompleted>(_ => true, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(300_000, done.Object.Size);
+        await Within(client.GetFileAsync("photos", "grows", Path.Combine(WorkDirectory, "out")));
+        Assert.Equal(original, File.ReadAllBytes(Path.Combine(WorkDirectory, "out")));
+    }
+
+    private UploadReady Ready(Client.StoreClient client, string key, long size)
+    {
+        var probe = CreateTestProbe();
+        client.Node.Tell(new PutObject("photos", key, size), probe.Ref);
+        var ready = probe.ExpectMsg<UploadReady>();
+        Assert.NotEqual("", ready.HandOver);
+        return ready;
+    }
+
+    private static Socket Connect(string name)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
+        return socket;
+    }
+
+    /// <summary>Hands <paramref name="file"/> over with <paramref name="token"/>; the node's answer (1 taken, 0 refused).</summary>
+    private static int HandOver(string name, byte[] token, SafeFileHandle file)
+    {
+        using var socket = Connect(name);
+        FileHandOver.Send(socket, token, file, TimeSpan.FromSeconds(10));
+        socket.ReceiveTimeout = 10_000;
+        var answer = new byte[1];
+        return socket.Receive(answer) == 1 ? answer[0] : -1;
+    }
+
+    private sealed class SynchronousProgress(List<long> reports) : IProgress<long>
+    {
+        public void Report(long value)
+        {
+            lock (reports) reports.Add(value);
+        }
+    }
+}
+
+/// <summary>Runs only on Linux, where the hand-over exists.</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux()) Skip = "the local file hand-over is Linux only";
+    }
+}
