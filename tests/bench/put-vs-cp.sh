@@ -4,6 +4,7 @@
 # Also reports the node's peak RSS (VmHWM). Each round starts a fresh node on an empty data
 # directory (warmed up with a 64 MiB put), so every put writes all of its chunks.
 # Usage: tests/bench/put-vs-cp.sh [SIZE_MIB] [ROUNDS]     (defaults: 1024, 3)
+#        NODE_CONFIG=FILE tests/bench/put-vs-cp.sh ...     (a HOCON file layered on the node's settings, for A/B runs)
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${2:-3}
@@ -31,7 +32,7 @@ start_node() {
   # right before the measured put made ext4 skip every recently freed inode when allocating new ones
   # (recently_deleted/find_inode_bit: 0.5 s of the node's CPU in that put), a cost of the cleanup, not of the put.
   data="$work/data.$1"
-  dotnet "$bin" node --data "$data" --port 0 > "$work/node.log" 2>&1 &
+  dotnet "$bin" node --data "$data" --port 0 ${NODE_CONFIG:+--config "$NODE_CONFIG"} > "$work/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node.log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$work/node.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')

@@ -160,20 +160,27 @@ public sealed class DataPlane : IDisposable
             {
                 return;
             }
-            _ = Task.Run(() => ReceiveHandOver(client));
+            _ = ReceiveHandOverAsync(client);
         }
     }
 
     /// <summary>Token and file in; one byte back: 1 when a session took the file, 0 when not (the client then sends bytes instead).</summary>
-    private void ReceiveHandOver(Socket client)
+    private async Task ReceiveHandOverAsync(Socket client)
     {
         using (client)
         {
             var accepted = false;
             try
             {
+                // Wait for the message without holding a thread (a client that connects and sends
+                // nothing must not tie up the thread pool), then take token and file in one call.
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+                {
+                    timeout.CancelAfter(HandOverTimeout);
+                    await client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token);
+                }
                 var token = new byte[TokenSize];
-                var file = FileHandOver.Receive(client, token, HandOverTimeout);
+                var file = FileHandOver.Receive(client, token, TimeSpan.FromSeconds(1));
                 if (file is null)
                     _log.Warning("a local hand-over came without a file or with a short token; refused");
                 else if (!FileHandOver.IsSeekable(file))
@@ -194,7 +201,7 @@ public sealed class DataPlane : IDisposable
                 }
                 client.Send([accepted ? (byte)1 : (byte)0]);
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
                 _log.Info("local hand-over failed: {0}", e.Message);
             }

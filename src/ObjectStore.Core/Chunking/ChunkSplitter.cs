@@ -3,10 +3,14 @@ namespace ObjectStore.Core.Chunking;
 /// <summary>
 /// Splits a byte stream that arrives in pieces (network frames, file reads) into chunks. It holds
 /// only the chunk being built (at most <see cref="IChunker.MaxSize"/> bytes); input is copied
-/// straight into that chunk's buffer, so bytes are copied once and never shifted.
+/// straight into that chunk's buffer. Input is taken in steps of <see cref="ScanStep"/> with a cut
+/// search after each, so the bytes past a cut, which move to the next chunk's buffer, are at most one
+/// step: taking a 1 MiB read whole moved half a MiB per chunk on average (a third of the copying).
 /// </summary>
 public sealed class ChunkSplitter : IDisposable
 {
+    private const int ScanStep = 128 * 1024;
+
     private readonly IChunker _chunker;
     private ChunkBuffer? _current;
     private CutScanState _scan = CutScanState.Start;
@@ -22,7 +26,7 @@ public sealed class ChunkSplitter : IDisposable
         while (!input.IsEmpty)
         {
             _current ??= ChunkBuffer.Rent(_chunker.MaxSize);
-            var take = Math.Min(input.Length, _chunker.MaxSize - _current.Length);
+            var take = Math.Min(Math.Min(input.Length, ScanStep), _chunker.MaxSize - _current.Length);
             input[..take].CopyTo(_current.Free);
             _current.Length += take;
             input = input[take..];

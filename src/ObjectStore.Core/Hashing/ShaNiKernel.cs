@@ -132,6 +132,8 @@ public sealed unsafe partial class ShaNiKernel
         var loop = asm.CreateLabel();
         var done = asm.CreateLabel();
 
+        // A valid target of an indirect call where the CPU enforces indirect-branch tracking (CET); a no-op elsewhere.
+        asm.endbr64();
         asm.movdqu(s0A, __xmmword_ptr[rdi]);
         asm.movdqu(s1A, __xmmword_ptr[rdi + 16]);
         asm.movdqu(s0B, __xmmword_ptr[rsi]);
