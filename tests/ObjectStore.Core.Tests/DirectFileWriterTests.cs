@@ -35,6 +35,51 @@ public class DirectFileWriterTests : IDisposable
         Assert.Equal(data, File.ReadAllBytes(path));
     }
 
+    [DirectIoTheory]
+    [InlineData(128 * 1024)]
+    [InlineData(128 * 1024 + 1)]
+    [InlineData(1024 * 1024 + 3)]
+    [InlineData(4 * 1024 * 1024 - 1)]
+    [InlineData(5 * 1024 * 1024 + 17)]
+    public void A_chunk_buffer_is_written_without_a_staging_copy_and_reads_back_exactly(int size)
+    {
+        var data = Random(size, size + 1);
+        using var chunk = Chunking.ChunkBuffer.Rent(size);
+        chunk.Append(data);
+        var padded = chunk.AlignedPadded();
+        Assert.Equal(0, padded.Length % Chunking.ChunkBuffer.Alignment);
+        var path = Path.Combine(_dir.Path, $"c{size}");
+        var before = DirectFileWriter.StagedWritesOnThisThread;
+
+        var store = new ChunkStore(Path.Combine(_dir.Path, "store"), fsync: false);
+        var id = ContentHash.Compute(data);
+        var pending = store.WriteTemp(id, chunk);
+        store.MakeDurable([pending!]);
+
+        Assert.Equal(before, DirectFileWriter.StagedWritesOnThisThread);
+        Assert.Equal(data, store.Read(id));
+        Assert.Equal(data, chunk.Span.ToArray()); // the holders' view of the bytes is untouched
+    }
+
+    [Fact]
+    public void Aligned_chunk_buffers_start_on_a_block_and_are_padded_with_zeros()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            using var chunk = Chunking.ChunkBuffer.Rent(300_000);
+            chunk.Append(Enumerable.Repeat((byte)0xAB, 300_000 - round).ToArray());
+            var padded = chunk.AlignedPadded();
+            unsafe
+            {
+                fixed (byte* start = padded) Assert.Equal(0, (long)start % Chunking.ChunkBuffer.Alignment);
+            }
+            Assert.Equal((300_000 - round + 4095) / 4096 * 4096, padded.Length);
+            Assert.All(padded[(300_000 - round)..].ToArray(), b => Assert.Equal(0, b));
+        }
+        using var small = Chunking.ChunkBuffer.Rent(1000);
+        Assert.Equal(0, small.AlignedPadded().Length); // small chunks are written through the page cache
+    }
+
     [DirectIoFact]
     public void An_existing_file_is_an_error_and_stays_as_it_was()
     {

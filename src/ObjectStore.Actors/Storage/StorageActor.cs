@@ -149,7 +149,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
             {
                 try
                 {
-                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, store.WriteTemp(m.Id, m.Data.Span)));
+                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, store.WriteTemp(m.Id, m.Data)));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

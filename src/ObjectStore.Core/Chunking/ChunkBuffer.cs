@@ -8,18 +8,42 @@ namespace ObjectStore.Core.Chunking;
 /// holders at once (the local disk and each replica's transfer): every holder takes a reference with
 /// <see cref="Retain"/> and disposes it once; the array goes back to the pool with the last one.
 /// </summary>
+/// <remarks>
+/// Buffers of <see cref="AlignedMinimum"/> and more start on a 4 KiB boundary of a pinned array
+/// (<see cref="PinnedBufferPool"/>), so a chunk file can be written with O_DIRECT straight from the
+/// buffer (<see cref="AlignedPadded"/>) instead of through a staging copy, which was a sixth of the
+/// node's copying during a large put. Smaller ones are written through the page cache and come from
+/// the shared array pool.
+/// </remarks>
 public sealed class ChunkBuffer : IDisposable
 {
+    public const int Alignment = 4096;
+    /// <summary>From this capacity on, buffers are aligned for O_DIRECT (the store writes smaller chunks buffered).</summary>
+    public const int AlignedMinimum = 128 * 1024;
+
     private byte[]? _array;
+    private readonly int _offset;
+    private readonly bool _pinned;
     private int _references = 1;
 
-    private ChunkBuffer(byte[] array, int length)
+    private ChunkBuffer(byte[] array, int offset, int capacity, bool pinned)
     {
         _array = array;
-        Length = length;
+        _offset = offset;
+        Capacity = capacity;
+        _pinned = pinned;
     }
 
-    public static ChunkBuffer Rent(int capacity) => new(ArrayPool<byte>.Shared.Rent(capacity), 0);
+    public static ChunkBuffer Rent(int capacity)
+    {
+        if (capacity < AlignedMinimum)
+        {
+            var array = ArrayPool<byte>.Shared.Rent(capacity);
+            return new ChunkBuffer(array, 0, array.Length, pinned: false);
+        }
+        var (pinned, offset, size) = PinnedBufferPool.Rent(capacity);
+        return new ChunkBuffer(pinned, offset, size, pinned: true);
+    }
 
     /// <summary>Another holder of the same bytes; it disposes its reference when done.</summary>
     public ChunkBuffer Retain()
@@ -35,22 +59,39 @@ public sealed class ChunkBuffer : IDisposable
         Length += data.Length;
     }
 
-    public int Capacity => Array.Length;
+    public int Capacity { get; }
 
     public int Length { get; internal set; }
 
-    internal byte[] Array => _array ?? throw new ObjectDisposedException(nameof(ChunkBuffer));
+    private byte[] Array => _array ?? throw new ObjectDisposedException(nameof(ChunkBuffer));
 
-    public ReadOnlySpan<byte> Span => Array.AsSpan(0, Length);
+    public ReadOnlySpan<byte> Span => Array.AsSpan(_offset, Length);
 
-    public ReadOnlyMemory<byte> Memory => Array.AsMemory(0, Length);
+    public ReadOnlyMemory<byte> Memory => Array.AsMemory(_offset, Length);
 
-    internal Span<byte> Free => Array.AsSpan(Length);
+    internal Span<byte> Free => Array.AsSpan(_offset + Length, Capacity - Length);
+
+    /// <summary>
+    /// The chunk's bytes followed by zeros up to a whole number of 4 KiB blocks, starting on a 4 KiB
+    /// boundary of pinned memory: what an O_DIRECT write takes. Empty when this buffer is not aligned.
+    /// Only the padding is written to; readers of <see cref="Span"/> are not disturbed.
+    /// </summary>
+    public Span<byte> AlignedPadded()
+    {
+        if (!_pinned) return default;
+        var padded = (Length + Alignment - 1) / Alignment * Alignment;
+        if (padded > Capacity) return default;
+        var array = Array;
+        array.AsSpan(_offset + Length, padded - Length).Clear();
+        return array.AsSpan(_offset, padded);
+    }
 
     public void Dispose()
     {
         if (Interlocked.Decrement(ref _references) > 0) return;
         var array = Interlocked.Exchange(ref _array, null);
-        if (array is not null) ArrayPool<byte>.Shared.Return(array);
+        if (array is null) return;
+        if (_pinned) PinnedBufferPool.Return(array);
+        else ArrayPool<byte>.Shared.Return(array);
     }
 }

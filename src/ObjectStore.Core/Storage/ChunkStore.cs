@@ -97,7 +97,13 @@ public sealed class ChunkStore
     /// Writes a chunk to a temp file (no fsync yet). Returns null, writing nothing, when the chunk is
     /// already present. <see cref="MakeDurable"/> then makes a whole batch of these durable and visible.
     /// </summary>
-    public PendingChunk? WriteTemp(ContentHash id, ReadOnlySpan<byte> data)
+    public PendingChunk? WriteTemp(ContentHash id, ReadOnlySpan<byte> data) => WriteTemp(id, data, default);
+
+    /// <summary>As <see cref="WriteTemp(ContentHash, ReadOnlySpan{byte})"/>, from a chunk buffer that O_DIRECT can write without a copy.</summary>
+    public PendingChunk? WriteTemp(ContentHash id, Chunking.ChunkBuffer chunk) =>
+        WriteTemp(id, chunk.Span, _directIo && chunk.Length >= DirectWriteMinimum ? chunk.AlignedPadded() : default);
+
+    private PendingChunk? WriteTemp(ContentHash id, ReadOnlySpan<byte> data, Span<byte> alignedPadded)
     {
         var final = PathOf(id);
         if (File.Exists(final)) return null;
@@ -107,7 +113,7 @@ public sealed class ChunkStore
         {
             if (_directIo && data.Length >= DirectWriteMinimum)
             {
-                if (DirectFileWriter.TryWriteNew(temp, data)) return new PendingChunk(id, temp, final);
+                if (DirectFileWriter.TryWriteNew(temp, data, alignedPadded)) return new PendingChunk(id, temp, final);
                 _directIo = false; // refused by this file system: buffered writes from now on
             }
             using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);

@@ -61,7 +61,14 @@ public static partial class DirectFileWriter
     /// Throws <see cref="IOException"/> (with the system's message, e.g. "No space left on device") on
     /// any other failure; a partly written file is removed.
     /// </summary>
-    public static unsafe bool TryWriteNew(string path, ReadOnlySpan<byte> data)
+    public static bool TryWriteNew(string path, ReadOnlySpan<byte> data) => TryWriteNew(path, data, default);
+
+    /// <summary>
+    /// As <see cref="TryWriteNew(string, ReadOnlySpan{byte})"/>; when <paramref name="alignedPadded"/> holds
+    /// <paramref name="data"/> padded with zeros to whole blocks, starting on a block boundary (see
+    /// <see cref="Chunking.ChunkBuffer.AlignedPadded"/>), it is written as it is, without the staging copy.
+    /// </summary>
+    public static unsafe bool TryWriteNew(string path, ReadOnlySpan<byte> data, Span<byte> alignedPadded)
     {
         if (!Available) return false;
         var fd = Open(path, CreateDirectFlags!.Value, FileMode644);
@@ -75,12 +82,26 @@ public static partial class DirectFileWriter
             return false;
         }
         var padded = (data.Length + Alignment - 1) / Alignment * Alignment;
-        var staging = padded <= StagingSize ? RentStaging() : (IntPtr)NativeMemory.AlignedAlloc((nuint)padded, Alignment);
+        fixed (byte* given = alignedPadded)
+        {
+            var direct = alignedPadded.Length == padded && (long)given % Alignment == 0 && alignedPadded[..data.Length].Overlaps(data, out var offset) && offset == 0;
+            return WritePadded(path, fd, data, padded, direct ? given : null);
+        }
+    }
+
+    /// <summary>Writes <paramref name="padded"/> bytes: from <paramref name="ready"/> when given, else from a staging copy of <paramref name="data"/>.</summary>
+    private static unsafe bool WritePadded(string path, int fd, ReadOnlySpan<byte> data, int padded, byte* ready)
+    {
+        if (ready is null) StagedWritesOnThisThread++;
+        var staging = ready is not null ? IntPtr.Zero : padded <= StagingSize ? RentStaging() : (IntPtr)NativeMemory.AlignedAlloc((nuint)padded, Alignment);
         try
         {
-            var buffer = (byte*)staging;
-            data.CopyTo(new Span<byte>(buffer, data.Length));
-            new Span<byte>(buffer + data.Length, padded - data.Length).Clear();
+            var buffer = ready is not null ? ready : (byte*)staging;
+            if (ready is null)
+            {
+                data.CopyTo(new Span<byte>(buffer, data.Length));
+                new Span<byte>(buffer + data.Length, padded - data.Length).Clear();
+            }
             long offset = 0;
             while (offset < padded)
             {
@@ -112,10 +133,16 @@ public static partial class DirectFileWriter
         }
         finally
         {
-            if (padded <= StagingSize) ReturnStaging(staging);
-            else NativeMemory.AlignedFree((void*)staging);
+            if (staging != IntPtr.Zero)
+            {
+                if (padded <= StagingSize) ReturnStaging(staging);
+                else NativeMemory.AlignedFree((void*)staging);
+            }
         }
     }
+
+    /// <summary>Writes on this thread that went through a staging copy (for tests: per thread, so parallel tests do not mix).</summary>
+    [ThreadStatic] internal static int StagedWritesOnThisThread;
 
     private static IOException Failure(int errno, string path) =>
         new($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
