@@ -20,6 +20,8 @@ public sealed class ObjectHasher : IDisposable
     private readonly ShaNiKernel? _kernel;
     private readonly IncrementalHash? _fallback;
     private readonly uint[] _objectState = (uint[])InitialState.Clone();
+    private readonly uint[] _chunkState = new uint[8];
+    private readonly uint[] _scratch = new uint[8];
     private readonly byte[] _objectPending = new byte[Block];
     private int _objectPendingLength;
     private long _objectLength;
@@ -55,11 +57,11 @@ public sealed class ObjectHasher : IDisposable
             chunk[..objectStart].CopyTo(_objectPending.AsSpan(_objectPendingLength));
             _objectPendingLength += objectStart;
             if (_objectPendingLength < Block) return HashWhole(chunk);
-            _kernel.Compress(_objectState, _objectPending, 1);
+            CompressOne(_objectState, _objectPending, 1);
             _objectPendingLength = 0;
         }
 
-        Span<uint> chunkState = stackalloc uint[8];
+        var chunkState = _chunkState.AsSpan();
         InitialState.CopyTo(chunkState);
         var objectBytes = chunk[objectStart..];
         var chunkBlocks = chunk.Length / Block;
@@ -67,8 +69,8 @@ public sealed class ObjectHasher : IDisposable
         var paired = Math.Min(chunkBlocks, objectBlocks);
         _kernel.CompressPair(chunkState, _objectState, chunk, objectBytes, paired);
         // The two streams are at most one block apart.
-        _kernel.Compress(chunkState, chunk[(paired * Block)..], chunkBlocks - paired);
-        _kernel.Compress(_objectState, objectBytes[(paired * Block)..], objectBlocks - paired);
+        CompressOne(chunkState, chunk[(paired * Block)..], chunkBlocks - paired);
+        CompressOne(_objectState, objectBytes[(paired * Block)..], objectBlocks - paired);
 
         var objectRest = objectBytes[(objectBlocks * Block)..];
         objectRest.CopyTo(_objectPending);
@@ -88,12 +90,16 @@ public sealed class ObjectHasher : IDisposable
     /// <summary>A chunk too short to finish the object's pending block: its own hash alone.</summary>
     private ContentHash HashWhole(ReadOnlySpan<byte> chunk)
     {
-        Span<uint> state = stackalloc uint[8];
+        var state = _chunkState.AsSpan();
         InitialState.CopyTo(state);
         var blocks = chunk.Length / Block;
-        _kernel!.Compress(state, chunk, blocks);
+        CompressOne(state, chunk, blocks);
         return Finish(state, chunk[(blocks * Block)..], chunk.Length);
     }
+
+    /// <summary>One stream's blocks; the kernel's second lane hashes the same bytes into the scratch state (free: it fills the same gaps).</summary>
+    private void CompressOne(Span<uint> state, ReadOnlySpan<byte> data, int blocks) =>
+        _kernel!.CompressPair(state, _scratch, data, data, blocks);
 
     /// <summary>SHA-256 padding after the last full block: 0x80, zeros, the length in bits (big-endian).</summary>
     private ContentHash Finish(Span<uint> state, ReadOnlySpan<byte> tail, long totalLength)
@@ -104,7 +110,7 @@ public sealed class ObjectHasher : IDisposable
         last[tail.Length] = 0x80;
         var blocks = tail.Length + 1 + 8 <= Block ? 1 : 2;
         BinaryPrimitives.WriteUInt64BigEndian(last[(blocks * Block - 8)..], (ulong)totalLength * 8);
-        _kernel!.Compress(state, last, blocks);
+        CompressOne(state, last, blocks);
 
         // Back from the kernel's word order (f,e,b,a,h,g,d,c) to a..h.
         Span<byte> digest = stackalloc byte[ContentHash.Size];
