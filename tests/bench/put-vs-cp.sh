@@ -49,17 +49,21 @@ start_node() {
 stop_node() { kill "$node_pid" 2>/dev/null; wait "$node_pid" 2>/dev/null || true; node_pid=""; }
 
 now() { date +%s.%N; }
-printf "%-6s %10s %10s %8s %14s\n" round "cp+sync s" "put s" ratio "node peak RSS"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # user + system, in clock ticks
+hz=$(getconf CLK_TCK)
+printf "%-6s %10s %10s %8s %14s %14s\n" round "cp+sync s" "put s" ratio "node peak RSS" "node CPU s"
 for round in $(seq 1 "$rounds"); do
   # Each round: a fresh node on an empty data directory, and an empty target for cp.
   start_node "$round"
   rm -rf "$work/cp" && mkdir "$work/cp" && sync
   t0=$(now); cp "$work/input.bin" "$work/cp/" && sync; t1=$(now)
   sync
+  c0=$(cpu_ticks "$node_pid")
   t2=$(now); dotnet "$bin" shell --node "127.0.0.1:$port" -c "put $work/input.bin bench/big" > "$work/put.out"; t3=$(now)
+  c1=$(cpu_ticks "$node_pid")
   rss=$(grep VmHWM /proc/$node_pid/status | awk '{printf "%.0f MiB", $2/1024}')
   cp_s=$(echo "$t1 - $t0" | bc -l); put_s=$(echo "$t3 - $t2" | bc -l)
-  printf "%-6s %10.2f %10.2f %8.2f %14s\n" "$round" "$cp_s" "$put_s" "$(echo "$put_s / $cp_s" | bc -l)" "$rss"
+  printf "%-6s %10.2f %10.2f %8.2f %14s %14.2f\n" "$round" "$cp_s" "$put_s" "$(echo "$put_s / $cp_s" | bc -l)" "$rss" "$(echo "($c1 - $c0) / $hz" | bc -l)"
   [ "$round" = "$rounds" ] || stop_node
 done
 # The get back (no target, for information): against `cp` of the stored file out of the page cache.
