@@ -9,10 +9,10 @@ namespace ObjectStore.Actors.Chunking;
 
 /// <summary>
 /// Splits one upload's byte stream into chunks and has each stored. Cut-point search runs on this
-/// actor while the chunks already cut are hashed on pool threads: with the SHA-NI kernel, one chain of
-/// tasks takes the chunks in order and computes each chunk's id and the object's hash in one pass;
-/// without it, each chunk's SHA-256 runs on its own pool thread and the object's SHA-256 follows the
-/// chunks in order on a chain of tasks. A chunk goes to storage once both hashes have read it. Back-pressure: a piece of input is taken only while fewer than <c>chunksInMemory</c>
+/// actor while the chunks already cut are hashed elsewhere: with the SHA-NI kernel, a thread of the
+/// put's own (<see cref="ChunkHashingThread"/>) takes the chunks in order and computes each chunk's id
+/// and the object's hash in one pass; without it, each chunk's SHA-256 runs on its own pool thread and
+/// the object's SHA-256 follows the chunks in order on a chain of tasks. A chunk goes to storage once both hashes have read it. Back-pressure: a piece of input is taken only while fewer than <c>chunksInMemory</c>
 /// chunks are held in memory (cut, not yet written to a temp file) and fewer than
 /// <c>chunksNotDurable</c> wait for the storage's group commit; the rest wait in the stash, so the
 /// sender stops. Two bounds because they guard different things: memory, and how much page cache
@@ -46,7 +46,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     private int _inMemory;
     private readonly ChunkSplitter _splitter;
     private readonly List<ChunkRef?> _chunks = [];
-    private readonly ObjectHasher? _onePass;
+    private readonly ChunkHashingThread? _onePass;
     private readonly IncrementalHash? _objectHash;
     private Task _hashTail = Task.CompletedTask;
     private readonly Dictionary<ContentHash, int> _waitingForStore = new();
@@ -60,7 +60,11 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     public ChunkerActor(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable, bool shaNi)
     {
         var hasher = new ObjectHasher(shaNi ? ShaNiKernel.Instance : null);
-        if (hasher.OnePass) _onePass = hasher;
+        var self = Self;
+        if (hasher.OnePass)
+            _onePass = new ChunkHashingThread(hasher,
+                (index, id, chunk) => self.Tell(new Hashed(index, id, chunk)),
+                e => self.Tell(new Status.Failure(e)));
         else
         {
             hasher.Dispose();
@@ -93,12 +97,9 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     {
         _splitter.Dispose();
         // The hash tasks may still be reading chunks; dispose the hashers after them.
-        var (onePass, objectHash) = (_onePass, _objectHash);
-        _hashTail.ContinueWith(_ =>
-        {
-            onePass?.Dispose();
-            objectHash?.Dispose();
-        });
+        _onePass?.Dispose();
+        var objectHash = _objectHash;
+        _hashTail.ContinueWith(_ => objectHash?.Dispose());
     }
 
     private void HandleBytes(Bytes m)
@@ -122,9 +123,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         // Chunks join the object hash strictly in order: each step waits for the one before.
         if (_onePass is { } onePass)
         {
-            var step = _hashTail.ContinueWith(_ => new Hashed(index, onePass.AppendChunk(chunk.Span), chunk), TaskScheduler.Default);
-            _hashTail = step;
-            step.PipeTo(Self);
+            onePass.Add(index, chunk);
             return;
         }
         var objectHash = _objectHash!;

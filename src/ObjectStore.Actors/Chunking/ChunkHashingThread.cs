@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using ObjectStore.Core.Chunking;
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Actors.Chunking;
+
+/// <summary>
+/// Hashes one put's chunks, in order, on a thread of its own: each chunk's id and the object's hash in
+/// one pass (<see cref="ObjectHasher"/>), reported through <c>hashed</c>.
+/// </summary>
+/// <remarks>
+/// Why a thread rather than a chain of pool tasks: the hash chain is the one sequential stage of a
+/// put, and as pool tasks each step waited for a pool thread behind the chunker, the storage's I/O
+/// tasks and the actors (traced on a 1 GiB put: 518 ms of waiting against 693 ms of hashing). A
+/// thread that sleeps on its queue is woken by the scheduler as soon as a chunk arrives.
+/// </remarks>
+internal sealed class ChunkHashingThread : IDisposable
+{
+    private readonly BlockingCollection<(int Index, ChunkBuffer Chunk)> _queue = new();
+    private readonly ObjectHasher _hasher;
+    private readonly Action<int, ContentHash, ChunkBuffer> _hashed;
+    private readonly Action<Exception> _failed;
+
+    public ChunkHashingThread(ObjectHasher hasher, Action<int, ContentHash, ChunkBuffer> hashed, Action<Exception> failed)
+    {
+        (_hasher, _hashed, _failed) = (hasher, hashed, failed);
+        new Thread(Run) { IsBackground = true, Name = "chunk hashing" }.Start();
+    }
+
+    /// <summary>The next chunk of the object; the thread owns the reference until it reports it.</summary>
+    public void Add(int index, ChunkBuffer chunk) => _queue.Add((index, chunk));
+
+    /// <summary>The object's hash. Only once every added chunk has been reported.</summary>
+    public ContentHash Complete() => _hasher.Complete();
+
+    /// <summary>Stops the thread; chunks not hashed yet are released, not reported.</summary>
+    public void Dispose() => _queue.CompleteAdding();
+
+    private void Run()
+    {
+        var failed = false;
+        foreach (var (index, chunk) in _queue.GetConsumingEnumerable())
+        {
+            if (failed || _queue.IsAddingCompleted)
+            {
+                chunk.Dispose();
+                continue;
+            }
+            try
+            {
+                _hashed(index, _hasher.AppendChunk(chunk.Span), chunk);
+            }
+            catch (Exception e)
+            {
+                failed = true;
+                chunk.Dispose();
+                _failed(e);
+            }
+        }
+        _hasher.Dispose();
+        _queue.Dispose();
+    }
+}
