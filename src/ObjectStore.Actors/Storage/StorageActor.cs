@@ -43,6 +43,8 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, HashSet<ContentHash>> _pinsByUpload = new();
     private readonly Queue<Func<Task<object>>> _pendingIo = new();
     private int _ioRunning;
+    // Writes and reads (at most io-parallelism at once) and the group commit: one thread each.
+    private readonly BlockingIoScheduler _io;
 
     private readonly List<(IActorRef ReplyTo, ChunkStored Stored)> _awaitingCommit = [];
     private readonly List<ChunkStore.PendingChunk> _toCommit = [];
@@ -54,6 +56,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
     {
         _nodeStartedUtc = nodeStartedUtc;
         _settings = settings;
+        _io = new BlockingIoScheduler(settings.IoParallelism + 1, "storage I/O");
         _nodeId = nodeId;
         _faults = faults;
 
@@ -100,7 +103,11 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(nameof(ExpireDeleteMarkers), ExpireDeleteMarkers.Instance, DeleteMarkerSweep);
     }
 
-    protected override void PostStop() => _index?.Dispose();
+    protected override void PostStop()
+    {
+        _index?.Dispose();
+        _io.Dispose();
+    }
 
     /// <summary>
     /// Deletes chunk files that no object references and that predate the node's start: what a killed
@@ -143,7 +150,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
         Pin(m.Id, m.UploadId);
         var replyTo = Sender;
         var store = _chunks;
-        EnqueueIo(() => Task.Run<object>(() =>
+        EnqueueIo(() => _io.Run<object>(() =>
         {
             using (m.Data)
             {
@@ -162,7 +169,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
     private Func<Task<object>> ReadTask(ContentHash id, IActorRef replyTo)
     {
         var store = _chunks;
-        return () => Task.Run<object>(() =>
+        return () => _io.Run<object>(() =>
         {
             try
             {
@@ -245,7 +252,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
         _awaitingCommit.Clear();
         _toCommit.Clear();
         var store = _chunks;
-        Task.Run<object>(() =>
+        _io.Run<object>(() =>
         {
             try
             {
