@@ -12,8 +12,9 @@ namespace ObjectStore.Actors.Chunking;
 /// actor while the chunks already cut are hashed elsewhere: with the SHA-NI kernel, a thread of the
 /// put's own (<see cref="ChunkHashingThread"/>) takes the chunks in order and computes each chunk's id
 /// and the object's hash in one pass; without it, each chunk's SHA-256 runs on its own pool thread and
-/// the object's SHA-256 follows the chunks in order on a chain of tasks. A chunk goes to storage once both hashes have read it. Back-pressure: a piece of input is taken only while fewer than <c>chunksInMemory</c>
-/// chunks are held in memory (cut, not yet written to a temp file) and fewer than
+/// the object's SHA-256 follows the chunks in order on a chain of tasks. A chunk goes to storage once
+/// both hashes have read it. Back-pressure: a piece of input is taken only while fewer than
+/// <c>chunksInMemory</c> chunks are held in memory (cut, not yet written to a temp file) and fewer than
 /// <c>chunksNotDurable</c> wait for the storage's group commit; the rest wait in the stash, so the
 /// sender stops. Two bounds because they guard different things: memory, and how much page cache
 /// one put may have waiting on a single flush (a deep window lets the disk write in large batches,

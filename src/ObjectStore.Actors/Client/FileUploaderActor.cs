@@ -64,7 +64,7 @@ public sealed class FileUploaderActor : ReceiveActor
         Receive<UploadProgress>(m => _progress?.Report(m.Bytes));
         Receive<HandedOver>(_ =>
         {
-            _bytesSent = _file!.Length;
+            _bytesSent = _announcedSize;
             _completeSent = true;
             _session!.Tell(new UploadComplete(_announcedSize, UploadComplete.ViaDataPort));
         });
