@@ -44,7 +44,7 @@ public sealed class DataPlane : IDisposable
         _listener.Start();
         Host = host;
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _ = AcceptLoopAsync();
+        _ = AcceptLoopAsync(_listener.AcceptTcpClientAsync, PassToSessionAsync);
         if (localHandOver && FileHandOver.Supported) _handOverListener = ListenForHandOvers();
     }
 
@@ -80,24 +80,25 @@ public sealed class DataPlane : IDisposable
         await connection.GetStream().WriteAsync(token);
     }
 
-    private async Task AcceptLoopAsync()
+    /// <summary>Accepts connections until the plane is disposed; each goes to <paramref name="handle"/>, which runs on its own.</summary>
+    private async Task AcceptLoopAsync<T>(Func<CancellationToken, ValueTask<T>> accept, Func<T, Task> handle)
     {
         while (!_stop.IsCancellationRequested)
         {
-            TcpClient client;
+            T client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                client = await accept(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
                 return;
             }
-            _ = HandOverAsync(client);
+            _ = handle(client);
         }
     }
 
-    private async Task HandOverAsync(TcpClient client)
+    private async Task PassToSessionAsync(TcpClient client)
     {
         try
         {
@@ -143,25 +144,8 @@ public sealed class DataPlane : IDisposable
             return null;
         }
         HandOverName = name;
-        _ = HandOverAcceptLoopAsync(socket);
+        _ = AcceptLoopAsync(socket.AcceptAsync, ReceiveHandOverAsync);
         return socket;
-    }
-
-    private async Task HandOverAcceptLoopAsync(Socket listener)
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-            _ = ReceiveHandOverAsync(client);
-        }
     }
 
     /// <summary>Token and file in; one byte back: 1 when a session took the file, 0 when not (the client then sends bytes instead).</summary>
