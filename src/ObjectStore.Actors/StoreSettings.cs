@@ -21,11 +21,11 @@ public sealed record StoreSettings
     /// <summary>Clients on this machine hand over the open file instead of sending its bytes (Linux).</summary>
     public bool LocalHandOver { get; init; } = true;
     /// <summary>Chunks of one upload held in memory (cut, not yet in a temp file); the chunker stops taking bytes beyond it.</summary>
-    public int ChunksInFlight { get; init; } = 8;
+    public int ChunksInFlight { get; init; } = 16;
     /// <summary>Chunks of one upload written but not yet made durable by a group commit; a second bound on the chunker.</summary>
     public int ChunksAwaitingCommit { get; init; } = 128;
     /// <summary>Chunk files written (or read) at once by the storage actor's I/O tasks.</summary>
-    public int IoParallelism { get; init; } = 4;
+    public int IoParallelism { get; init; } = 8;
     /// <summary>Write chunk files with O_DIRECT (Linux), past the page cache; falls back where the file system refuses it.</summary>
     public bool DirectIo { get; init; } = true;
     /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
@@ -68,9 +68,9 @@ public sealed record StoreSettings
             LocalHandOver = c.GetBoolean("transfer.local-hand-over", true),
             IdleTimeout = c.GetTimeSpan("transfer.idle-timeout", TimeSpan.FromSeconds(30)),
             RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30)),
-            ChunksInFlight = c.GetInt("storage.chunks-in-flight", 8),
+            ChunksInFlight = c.GetInt("storage.chunks-in-flight", 16),
             ChunksAwaitingCommit = c.GetInt("storage.chunks-awaiting-commit", 128),
-            IoParallelism = c.GetInt("storage.io-parallelism", 4),
+            IoParallelism = c.GetInt("storage.io-parallelism", 8),
             DirectIo = c.GetBoolean("storage.direct-io", true),
             StorageRestartMinBackoff = c.GetTimeSpan("storage.restart-backoff.min", TimeSpan.FromSeconds(1)),
             StorageRestartMaxBackoff = c.GetTimeSpan("storage.restart-backoff.max", TimeSpan.FromSeconds(30)),
