@@ -25,6 +25,40 @@ public class ChunkerTests
         return chunks;
     }
 
+    [Property(MaxTest = 30)]
+    public Property Reading_straight_into_reserved_space_cuts_as_writing_does(PositiveInt seed)
+    {
+        var chunker = new FastCdcChunker(16 * 1024, 64 * 1024, 256 * 1024);
+        var data = RandomBytes(3 * 1024 * 1024 + 17, seed.Get);
+        var random = new System.Random(seed.Get);
+        var read = new List<byte[]>();
+        using var splitter = new ChunkSplitter(chunker);
+        var offset = 0;
+        while (offset < data.Length)
+        {
+            // Reads shorter than the space they were given, as a file or socket may return.
+            var space = splitter.Reserve(random.Next(1, 300_000));
+            var count = Math.Min(random.Next(1, space.Length + 1), data.Length - offset);
+            data.AsSpan(offset, count).CopyTo(space.Span);
+            splitter.Commit(count, c => { read.Add(c.Span.ToArray()); c.Dispose(); });
+            offset += count;
+        }
+        var last = splitter.Complete();
+        if (last is not null) { read.Add(last.Span.ToArray()); last.Dispose(); }
+
+        var written = SplitInPieces(data, chunker, 65536);
+        return (read.Count == written.Count && read.Zip(written).All(p => p.First.AsSpan().SequenceEqual(p.Second))).ToProperty();
+    }
+
+    [Fact]
+    public void Committing_more_than_was_reserved_is_refused()
+    {
+        using var splitter = new ChunkSplitter(new FixedSizeChunker(1000));
+        var space = splitter.Reserve(10_000);
+        Assert.Equal(1000, space.Length);
+        Assert.Throws<InvalidOperationException>(() => splitter.Commit(1001, _ => { }));
+    }
+
     [Fact]
     public void FastCdc_chunk_sizes_stay_within_bounds_and_average_near_target()
     {

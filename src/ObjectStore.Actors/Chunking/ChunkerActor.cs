@@ -35,9 +35,26 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         public static readonly EndOfData Instance = new();
     }
     public sealed record ChunkingDone(IReadOnlyList<ChunkRef> Chunks, long Size, ContentHash Sha256, long NewChunkBytes) : ILocalMessage;
+    /// <summary>
+    /// Read the object from this file, <paramref name="Length"/> bytes from its start, straight into the
+    /// chunk buffers (no copy). Answered with <see cref="FileProgress"/> as it goes and one <see cref="FileEnded"/>.
+    /// </summary>
+    public sealed record ReadFile(Microsoft.Win32.SafeHandles.SafeFileHandle File, long Length) : ILocalMessage;
+    public sealed record FileProgress(long Bytes) : ILocalMessage;
+    /// <summary>Reading stopped after <paramref name="Bytes"/>: all of it, or fewer (the file ended), or an error.</summary>
+    public sealed record FileEnded(long Bytes, string? Error) : ILocalMessage;
     public sealed record ChunkingFailed(string Reason, Protocol.StoreErrorCode Code) : ILocalMessage;
 
     private sealed record Hashed(int Index, ContentHash Id, ChunkBuffer Data) : ILocalMessage;
+    private sealed record FileBytesRead(int Count, string? Error) : ILocalMessage;
+
+    // A file being read into the chunk buffers (ReadFile): one read at a time, while not Full.
+    // 256 KiB per read: the bytes past a cut move to the next chunk's buffer, so reads stay short.
+    private const int FileReadSize = 256 * 1024;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _file;
+    private long _fileLength, _fileOffset;
+    private bool _fileReadPending;
+    private IActorRef _fileReader = ActorRefs.Nobody;
 
     private readonly IActorRef _storage;
     private readonly string _uploadId;
@@ -82,8 +99,16 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         Receive<Hashed>(HandleHashed);
         Receive<ChunkBufferReleased>(m =>
         {
-            if (Release(m.Id)) Stash.UnstashAll();
+            if (!Release(m.Id)) return;
+            Stash.UnstashAll();
+            ReadFileMore();
         });
+        Receive<ReadFile>(m =>
+        {
+            (_file, _fileLength, _fileOffset, _fileReader) = (m.File, m.Length, 0, Sender);
+            ReadFileMore();
+        });
+        Receive<FileBytesRead>(HandleFileBytesRead);
         Receive<ChunkStored>(HandleStored);
         Receive<ChunkStoreFailed>(m => Fail(m.Reason, m.Code));
         Receive<Status.Failure>(m => Fail($"hashing a chunk failed: {m.Cause.GetBaseException().Message}", Protocol.StoreErrorCode.StorageFailure));
@@ -96,6 +121,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
 
     protected override void PostStop()
     {
+        if (_fileReadPending) _splitter.Abandon();
         _splitter.Dispose();
         // The hash tasks may still be reading chunks; dispose the hashers after them.
         _onePass?.Dispose();
@@ -156,6 +182,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         Release(m.Id); // a storage that skips the release message still frees the slot
         // Everything waiting goes back to the mailbox in order; what still does not fit is stashed again.
         Stash.UnstashAll();
+        ReadFileMore();
         TryFinish();
     }
 
@@ -173,6 +200,45 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
         if (count == 1) counts.Remove(id);
         else counts[id] = count - 1;
         return true;
+    }
+
+    private void ReadFileMore()
+    {
+        if (_file is null || _fileReadPending || _failed || Full) return;
+        if (_fileOffset == _fileLength)
+        {
+            _file = null;
+            _fileReader.Tell(new FileEnded(_fileOffset, null));
+            return;
+        }
+        var space = _splitter.Reserve((int)Math.Min(FileReadSize, _fileLength - _fileOffset));
+        _fileReadPending = true;
+        Task<int> read;
+        try
+        {
+            read = RandomAccess.ReadAsync(_file, space, _fileOffset).AsTask();
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            read = Task.FromException<int>(e);
+        }
+        read.PipeTo(Self, success: count => new FileBytesRead(count, null), failure: e => new FileBytesRead(0, e.GetBaseException().Message));
+    }
+
+    private void HandleFileBytesRead(FileBytesRead m)
+    {
+        _fileReadPending = false;
+        if (_file is null || _failed) return;
+        if (m.Error is not null || m.Count == 0)
+        {
+            _file = null;
+            _fileReader.Tell(new FileEnded(_fileOffset, m.Error));
+            return;
+        }
+        _splitter.Commit(m.Count, EmitChunk);
+        _fileOffset += m.Count;
+        _fileReader.Tell(new FileProgress(_fileOffset));
+        ReadFileMore();
     }
 
     private void HandleEnd()

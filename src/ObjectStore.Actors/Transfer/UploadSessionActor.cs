@@ -17,7 +17,7 @@ namespace ObjectStore.Actors.Transfer;
 /// The node's side of one put. The bytes arrive on the node's data port (read here, a window of reads
 /// ahead of the chunker at most, so TCP's flow control is the back-pressure), as frames (acknowledged
 /// once the chunker has taken them, so the client's window is the back-pressure), or, from a client on
-/// this machine, as the open file itself, read here just like the data connection. They
+/// this machine, as the open file itself, which the chunker reads straight into its chunk buffers. They
 /// go in order to a <see cref="ChunkerActor"/>, and the object is committed only after every chunk is
 /// durable. The object is invisible until that commit; any failure before it leaves the store as it was.
 /// </summary>
@@ -138,13 +138,32 @@ public sealed class UploadSessionActor : ReceiveActor
             }
             _handedOver = m.File;
             _log.Debug("put of {0}: reading the handed-over file", Name);
-            if (_request.ExpectedSize == 0)
+            // The chunker reads it straight into its chunk buffers, up to the announced size.
+            _chunker.Tell(new ChunkerActor.ReadFile(m.File, _request.ExpectedSize));
+        });
+        Receive<ChunkerActor.FileProgress>(m =>
+        {
+            _bytesReceived = m.Bytes;
+            if (_bytesReceived - _progressReported < ProgressEvery && _bytesReceived != _request.ExpectedSize) return;
+            _progressReported = _bytesReceived;
+            _client.Tell(new UploadProgress(_bytesReceived));
+        });
+        Receive<ChunkerActor.FileEnded>(m =>
+        {
+            if (m.Error is not null)
             {
-                _dataEnded = true;
-                FinishDataIfComplete();
+                Fail(StoreErrorCode.Unavailable, $"put of {Name}: the node cannot read the handed-over file: {m.Error}; nothing was stored");
                 return;
             }
-            ReadMore();
+            if (m.Bytes != _request.ExpectedSize)
+            {
+                Fail(StoreErrorCode.InvalidRequest,
+                    $"put of {Name}: the file ended after {m.Bytes} of the announced {_request.ExpectedSize} bytes (it changed during the put); nothing was stored");
+                return;
+            }
+            _bytesReceived = m.Bytes;
+            _dataEnded = true;
+            FinishDataIfComplete();
         });
         Receive<DataRead>(HandleDataRead);
         Receive<DataFrame>(m =>
@@ -176,7 +195,7 @@ public sealed class UploadSessionActor : ReceiveActor
         Receive<ChunkerActor.Accepted>(m =>
         {
             if (_inline is not null) return;
-            if (_connection is null && _handedOver is null)
+            if (_connection is null)
             {
                 _client.Tell(new FrameAck(m.Sequence));
                 return;
@@ -262,25 +281,12 @@ public sealed class UploadSessionActor : ReceiveActor
 
     private void ReadMore()
     {
-        if ((_connection is null && _handedOver is null) || _readPending || _dataEnded || _readsUnaccepted.Count >= DataReadsAhead) return;
+        if (_connection is null || _readPending || _dataEnded || _readsUnaccepted.Count >= DataReadsAhead) return;
         _readPending = true;
         // Pooled 1 MiB buffers: a sixteenth of the messages that 64 KiB reads would take, and no large
         // object heap allocation per read. A buffer goes back to the pool once the chunker has copied it.
         var buffer = ArrayPool<byte>.Shared.Rent(DataReadSize);
-        Task<int> read;
-        try
-        {
-            // A handed-over file is read up to the size the client announced, and not beyond: bytes
-            // appended meanwhile are not part of this put.
-            read = _handedOver is not null
-                ? RandomAccess.ReadAsync(_handedOver, buffer.AsMemory(0, (int)Math.Min(DataReadSize, _request.ExpectedSize - _bytesReceived)), _bytesReceived).AsTask()
-                : _connection!.GetStream().ReadAsync(buffer).AsTask();
-        }
-        catch (Exception e) when (e is IOException or NotSupportedException or UnauthorizedAccessException or ObjectDisposedException)
-        {
-            read = Task.FromException<int>(e);
-        }
-        read.PipeTo(Self,
+        _connection.GetStream().ReadAsync(buffer).AsTask().PipeTo(Self,
             success: count => new DataRead(buffer, count, null),
             failure: e => new DataRead(buffer, 0, e.GetBaseException().Message));
     }
@@ -290,20 +296,12 @@ public sealed class UploadSessionActor : ReceiveActor
         _readPending = false;
         if (m.Error is not null)
         {
-            Fail(StoreErrorCode.Unavailable, _handedOver is null
-                ? $"put of {Name}: the data connection failed: {m.Error}; nothing was stored"
-                : $"put of {Name}: the node cannot read the handed-over file: {m.Error}; nothing was stored");
+            Fail(StoreErrorCode.Unavailable, $"put of {Name}: the data connection failed: {m.Error}; nothing was stored");
             return;
         }
         if (m.Count == 0)
         {
             ArrayPool<byte>.Shared.Return(m.Buffer);
-            if (_handedOver is not null)
-            {
-                Fail(StoreErrorCode.InvalidRequest,
-                    $"put of {Name}: the file ended after {_bytesReceived} of the announced {_request.ExpectedSize} bytes (it changed during the put); nothing was stored");
-                return;
-            }
             _dataEnded = true;
             FinishDataIfComplete();
             return;
@@ -316,20 +314,6 @@ public sealed class UploadSessionActor : ReceiveActor
         }
         _readsUnaccepted[_nextSequence] = m.Buffer;
         _chunker.Tell(new ChunkerActor.Bytes(_nextSequence++, m.Buffer.AsMemory(0, m.Count)));
-        if (_handedOver is not null)
-        {
-            if (_bytesReceived - _progressReported >= ProgressEvery || _bytesReceived == _request.ExpectedSize)
-            {
-                _progressReported = _bytesReceived;
-                _client.Tell(new UploadProgress(_bytesReceived));
-            }
-            if (_bytesReceived == _request.ExpectedSize)
-            {
-                _dataEnded = true;
-                FinishDataIfComplete();
-                return;
-            }
-        }
         ReadMore();
     }
 

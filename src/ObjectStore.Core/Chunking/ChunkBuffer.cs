@@ -71,6 +71,8 @@ public sealed class ChunkBuffer : IDisposable
 
     internal Span<byte> Free => Array.AsSpan(_offset + Length, Capacity - Length);
 
+    internal Memory<byte> FreeMemory => Array.AsMemory(_offset + Length, Capacity - Length);
+
     /// <summary>
     /// The chunk's bytes followed by zeros up to a whole number of 4 KiB blocks, starting on a 4 KiB
     /// boundary of pinned memory: what an O_DIRECT write takes. Empty when this buffer is not aligned.
