@@ -11,7 +11,9 @@ public class CrashRecoveryTests : IDisposable
     {
         var data = _files.PathOf("data");
         var tree = _files.PathOf("tree");
-        for (var i = 0; i < 40; i++) _files.RandomFile($"tree/f{i:D2}.bin", 2 * 1024 * 1024 + i, i);
+        // The fourth file is large, so the kill below lands inside a put whatever the machine's speed:
+        // with forty 2 MiB files a fast node had finished all of them before the kill arrived.
+        for (var i = 0; i < 40; i++) _files.RandomFile($"tree/f{i:D2}.bin", i == 3 ? 256 * 1024 * 1024 : 2 * 1024 * 1024 + i, i);
 
         using (var node = await ObjectStoreProcess.NodeProcess.StartAsync(data))
         {
