@@ -11,25 +11,20 @@ public class CrashRecoveryTests : IDisposable
     {
         var data = _files.PathOf("data");
         var tree = _files.PathOf("tree");
-        // The fourth file is large, so the kill below lands inside a put whatever the machine's speed:
-        // with forty 2 MiB files a fast node had finished all of them before the kill arrived.
-        for (var i = 0; i < 40; i++) _files.RandomFile($"tree/f{i:D2}.bin", i == 3 ? 256 * 1024 * 1024 : 2 * 1024 * 1024 + i, i);
+        // The fourth file is large and goes alone; the first three are 2 MiB (at most 8 chunks each).
+        for (var i = 0; i < 40; i++) _files.RandomFile($"tree/f{i:D2}.bin", i == 3 ? 64 * 1024 * 1024 : 2 * 1024 * 1024 + i, i);
 
-        using (var node = await ObjectStoreProcess.NodeProcess.StartAsync(data))
+        // The node kills itself with SIGKILL (kill -9: no shutdown hooks, no flushing) when it has
+        // written its 40th chunk file: after the first three objects, inside the fourth. Killing it from
+        // here when the shell reported the third commit was a race the node won on a fast machine.
+        var failpoint = new Dictionary<string, string> { [ObjectStoreProcess.KillAfterChunkWrites] = "40" };
+        using (var node = await ObjectStoreProcess.NodeProcess.StartAsync(data, failpoint))
         {
-            // The shell prints a line as each file is committed: kill the node right after the third,
-            // while the fourth is on its way.
-            var committed = 0;
-            var thirdCommitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var put = ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(2), null, line =>
-            {
-                if (line.StartsWith("put crash/tree/") && Interlocked.Increment(ref committed) == 3) thirdCommitted.TrySetResult();
-            }, "shell", "--node", $"127.0.0.1:{node.Port}", "-c", $"put -r '{tree}' crash/tree");
-            await thirdCommitted.Task.WaitAsync(TimeSpan.FromSeconds(90));
-            node.KillHard();
-            var interrupted = await put;
+            var interrupted = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(2), null,
+                "shell", "--node", $"127.0.0.1:{node.Port}", "-c", $"put -r '{tree}' crash/tree");
             Assert.NotEqual(0, interrupted.ExitCode);
             Assert.StartsWith("error: ", interrupted.Stderr);
+            Assert.True(node.WaitForExit(TimeSpan.FromSeconds(10)), "the node should have killed itself");
         }
 
         using (var restarted = await ObjectStoreProcess.NodeProcess.StartAsync(data))

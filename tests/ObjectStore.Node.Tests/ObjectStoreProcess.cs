@@ -12,6 +12,9 @@ public static partial class ObjectStoreProcess
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "objectstore.dll");
 
+    /// <summary>The node's failpoint (see StorageActor): kill itself after writing this many chunk files.</summary>
+    public const string KillAfterChunkWrites = "OBJECTSTORE_FAILPOINT_KILL_AFTER_CHUNK_WRITES";
+
     public static ProcessStartInfo StartInfo(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
@@ -87,11 +90,17 @@ public static partial class ObjectStoreProcess
             get { lock (_log) return _log.ToString(); }
         }
 
-        public static async Task<NodeProcess> StartAsync(string dataDirectory, int port = 0, params string[] seeds)
+        public static Task<NodeProcess> StartAsync(string dataDirectory, int port = 0, params string[] seeds) =>
+            StartAsync(dataDirectory, new Dictionary<string, string>(), port, seeds);
+
+        /// <param name="environment">Extra environment variables for the node (e.g. a failpoint).</param>
+        public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, int port = 0, params string[] seeds)
         {
             var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString() };
             foreach (var seed in seeds) args.AddRange(["--seed", seed]);
-            var process = Process.Start(StartInfo([.. args]))!;
+            var info = StartInfo([.. args]);
+            foreach (var (name, value) in environment) info.Environment[name] = value;
+            var process = Process.Start(info)!;
             var node = new NodeProcess(process);
             var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
             process.OutputDataReceived += (_, e) =>
@@ -120,6 +129,9 @@ public static partial class ObjectStoreProcess
             }
             return node;
         }
+
+        /// <summary>True when the process has ended (by itself) within <paramref name="timeout"/>.</summary>
+        public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
         /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
         public void KillHard()

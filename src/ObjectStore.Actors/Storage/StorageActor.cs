@@ -156,7 +156,9 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
             {
                 try
                 {
-                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, store.WriteTemp(m.Id, m.Data)));
+                    var written = store.WriteTemp(m.Id, m.Data);
+                    if (written is not null) CrashFailpoint.ChunkWritten();
+                    return new IoDone(replyTo, new ChunkWritten(m.Id, m.Data.Length, written));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
