@@ -77,17 +77,13 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
 
     public ChunkerActor(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable, bool shaNi)
     {
-        var hasher = new ObjectHasher(shaNi ? ShaNiKernel.Instance : null);
         var self = Self;
-        if (hasher.OnePass)
-            _onePass = new ChunkHashingThread(hasher,
+        if (shaNi && ShaNiKernel.Instance is { } kernel)
+            _onePass = new ChunkHashingThread(new ObjectHasher(kernel),
                 (index, id, chunk) => self.Tell(new Hashed(index, id, chunk)),
                 e => self.Tell(new Status.Failure(e)));
         else
-        {
-            hasher.Dispose();
             _objectHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        }
         _storage = storage;
         _uploadId = uploadId;
         _chunksInMemory = chunksInMemory;

@@ -48,9 +48,6 @@ public sealed record ChunkerOptions
                 $"chunking.avg-size must be between {FastCdcChunker.SmallestAverage} and {FastCdcChunker.LargestAverage} bytes, got {AverageSize}");
     }
 
-    /// <summary>The hasher of one put's chunk ids and object hash.</summary>
-    public Hashing.ObjectHasher CreateHasher() => new(ShaNi ? Hashing.ShaNiKernel.Instance : null);
-
     public IChunker CreateChunker()
     {
         Validate();
