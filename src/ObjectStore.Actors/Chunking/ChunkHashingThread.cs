@@ -57,7 +57,6 @@ internal sealed class ChunkHashingThread : IDisposable
                 _failed(e);
             }
         }
-        _hasher.Dispose();
         _queue.Dispose();
     }
 }

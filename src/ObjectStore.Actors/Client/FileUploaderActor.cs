@@ -34,7 +34,7 @@ public sealed class FileUploaderActor : ReceiveActor
 
     private sealed record DataProgress(long Bytes);
     private sealed record HandedOver;
-    private sealed record HandOverRefused(string Reason, UploadReady Ready);
+    private sealed record HandOverRefused(UploadReady Ready);
     private sealed record DataSent(long Bytes);
     /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole file.</summary>
     private sealed record DataFailed(string Reason, bool BeforeAnyByte);
@@ -157,11 +157,11 @@ public sealed class FileUploaderActor : ReceiveActor
                 var answer = new byte[1];
                 return socket.Receive(answer) == 1 && answer[0] == 1
                     ? new HandedOver()
-                    : new HandOverRefused("the node refused the file", ready);
+                    : new HandOverRefused(ready);
             }
             catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
             {
-                return new HandOverRefused(e.Message, ready);
+                return new HandOverRefused(ready);
             }
         }).PipeTo(self);
     }

@@ -1,15 +1,15 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace ObjectStore.Core.Hashing;
 
 /// <summary>
 /// The two hashes of a put, fed chunk by chunk in order: each chunk's SHA-256 (its id) and the
-/// SHA-256 of the whole object. With <see cref="ShaNiKernel"/> both are computed in one pass over the
-/// bytes, each 64-byte step of the chunk's hash interleaved with one of the object's; without it,
-/// the runtime's SHA-256 runs twice. Not thread-safe: one caller at a time, chunks in object order.
+/// SHA-256 of the whole object, both in one pass over the bytes with <see cref="ShaNiKernel"/>, each
+/// 64-byte step of the chunk's hash interleaved with one of the object's. (Without the kernel the
+/// chunker runs the runtime's SHA-256 twice, on several threads.) Not thread-safe: one caller at a
+/// time, chunks in object order.
 /// </summary>
-public sealed class ObjectHasher : IDisposable
+public sealed class ObjectHasher
 {
     private const int Block = 64;
 
@@ -17,8 +17,7 @@ public sealed class ObjectHasher : IDisposable
     private static readonly uint[] InitialState =
         [0x9b05688c, 0x510e527f, 0xbb67ae85, 0x6a09e667, 0x5be0cd19, 0x1f83d9ab, 0xa54ff53a, 0x3c6ef372];
 
-    private readonly ShaNiKernel? _kernel;
-    private readonly IncrementalHash? _fallback;
+    private readonly ShaNiKernel _kernel;
     private readonly uint[] _objectState = (uint[])InitialState.Clone();
     private readonly uint[] _chunkState = new uint[8];
     private readonly uint[] _scratch = new uint[8];
@@ -26,28 +25,13 @@ public sealed class ObjectHasher : IDisposable
     private int _objectPendingLength;
     private long _objectLength;
 
-    /// <summary>Uses the SHA-NI kernel where this machine has it.</summary>
-    public ObjectHasher() : this(ShaNiKernel.Instance) { }
-
-    /// <summary>With a null kernel: the runtime's SHA-256 (the portable path, also for tests of it).</summary>
-    public ObjectHasher(ShaNiKernel? kernel)
-    {
-        _kernel = kernel;
-        if (kernel is null) _fallback = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    }
-
-    /// <summary>True when both hashes come from one pass (the kernel), so one thread does the work of two.</summary>
-    public bool OnePass => _kernel is not null;
+    /// <param name="kernel"><see cref="ShaNiKernel.Instance"/>, where this machine has it.</param>
+    public ObjectHasher(ShaNiKernel kernel) => _kernel = kernel;
 
     /// <summary>Adds <paramref name="chunk"/> to the object's hash and returns the chunk's own SHA-256.</summary>
     public ContentHash AppendChunk(ReadOnlySpan<byte> chunk)
     {
         _objectLength += chunk.Length;
-        if (_kernel is null)
-        {
-            _fallback!.AppendData(chunk);
-            return ContentHash.Compute(chunk);
-        }
 
         // The object's stream first completes the block a previous chunk left partly filled.
         var objectStart = 0;
@@ -79,13 +63,7 @@ public sealed class ObjectHasher : IDisposable
     }
 
     /// <summary>The object's SHA-256 over every chunk appended so far. The hasher is done after this.</summary>
-    public ContentHash Complete()
-    {
-        if (_kernel is null) return ContentHash.FromBytes(_fallback!.GetHashAndReset());
-        return Finish(_objectState, _objectPending.AsSpan(0, _objectPendingLength), _objectLength);
-    }
-
-    public void Dispose() => _fallback?.Dispose();
+    public ContentHash Complete() => Finish(_objectState, _objectPending.AsSpan(0, _objectPendingLength), _objectLength);
 
     /// <summary>A chunk too short to finish the object's pending block: its own hash alone.</summary>
     private ContentHash HashWhole(ReadOnlySpan<byte> chunk)
@@ -99,7 +77,7 @@ public sealed class ObjectHasher : IDisposable
 
     /// <summary>One stream's blocks; the kernel's second lane hashes the same bytes into the scratch state (free: it fills the same gaps).</summary>
     private void CompressOne(Span<uint> state, ReadOnlySpan<byte> data, int blocks) =>
-        _kernel!.CompressPair(state, _scratch, data, data, blocks);
+        _kernel.CompressPair(state, _scratch, data, data, blocks);
 
     /// <summary>SHA-256 padding after the last full block: 0x80, zeros, the length in bits (big-endian).</summary>
     private ContentHash Finish(Span<uint> state, ReadOnlySpan<byte> tail, long totalLength)
