@@ -2,52 +2,49 @@ using Akka.Configuration;
 
 namespace ObjectStore.Actors;
 
-/// <summary>The <c>objectstore.replication</c> section of akka.hocon.</summary>
+/// <summary>The <c>objectstore.replication</c> section of the configuration (defaults and reasons: akka.hocon).</summary>
 public sealed record ReplicationSettings
 {
-    /// <summary>Copies of every chunk and every object's metadata; with fewer nodes, every node holds one.</summary>
-    public int Factor { get; init; } = 3;
-    /// <summary>Durable copies a put needs before it is acknowledged (capped at the cluster's size).</summary>
-    public int WriteQuorum { get; init; } = 2;
-    /// <summary>Chunk parts (each at most a frame) in flight per chunk transfer before the sender waits for acks.</summary>
-    public int Window { get; init; } = 16;
-    /// <summary>A transfer that hears nothing from its peer for this long fails (and is retried).</summary>
-    public TimeSpan TransferTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan RetryMinBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
-    public TimeSpan RetryMaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
-    /// <summary>Retries of a failed transfer to one node before it is handed off to the next node in the owner list.</summary>
-    public int MaxRetries { get; init; } = 3;
-    /// <summary>How long a get, stat or ls waits for the other nodes' answers before going on without the slow ones.</summary>
-    public TimeSpan LookupTimeout { get; init; } = TimeSpan.FromSeconds(3);
-    /// <summary>Chunk transfers a node receives at once; more are refused (the sender retries later).</summary>
-    public int MaxIncomingTransfers { get; init; } = 64;
-    /// <summary>Chunks received for a put whose node went silent are kept this long before they are collected.</summary>
-    public TimeSpan PinLease { get; init; } = TimeSpan.FromMinutes(10);
-    /// <summary>Chunk references per message when a manifest moves between nodes (36 bytes each; Akka.Remote frames are 128000 bytes).</summary>
-    public int ManifestPage { get; init; } = 2000;
-    /// <summary>How long a node keeps the marker of a deleted key; an older copy that turns up later than this can come back.</summary>
-    public TimeSpan DeleteMarkerTtl { get; init; } = TimeSpan.FromDays(30);
+    private ReplicationSettings() { }
 
-    public static ReplicationSettings FromConfig(Config? c)
+    /// <summary>Copies of every chunk and every object's metadata; with fewer nodes, every node holds one.</summary>
+    public int Factor { get; init; }
+    /// <summary>Durable copies a put needs before it is acknowledged (capped at the cluster's size).</summary>
+    public int WriteQuorum { get; init; }
+    /// <summary>Chunk parts (each at most a frame) in flight per chunk transfer before the sender waits for acks.</summary>
+    public int Window { get; init; }
+    /// <summary>A transfer that hears nothing from its peer for this long fails (and is retried).</summary>
+    public TimeSpan TransferTimeout { get; init; }
+    public TimeSpan RetryMinBackoff { get; init; }
+    public TimeSpan RetryMaxBackoff { get; init; }
+    /// <summary>Retries of a failed transfer to one node before it is handed off to the next node in the owner list.</summary>
+    public int MaxRetries { get; init; }
+    /// <summary>How long a get, stat or ls waits for the other nodes' answers before going on without the slow ones.</summary>
+    public TimeSpan LookupTimeout { get; init; }
+    /// <summary>Chunk transfers a node receives at once; more are refused (the sender retries later).</summary>
+    public int MaxIncomingTransfers { get; init; }
+    /// <summary>Chunks kept for a put that went silent are collected this long after its last news.</summary>
+    public TimeSpan PinLease { get; init; }
+    /// <summary>Chunk references per message when a manifest moves between nodes.</summary>
+    public int ManifestPage { get; init; }
+    /// <summary>How long a node keeps the marker of a deleted key; an older copy that turns up later than this can come back.</summary>
+    public TimeSpan DeleteMarkerTtl { get; init; }
+
+    internal static ReplicationSettings Read(SettingsReader c) => new()
     {
-        var d = new ReplicationSettings();
-        if (c is null) return d;
-        return new ReplicationSettings
-        {
-            Factor = c.GetInt("factor", d.Factor),
-            WriteQuorum = c.GetInt("write-quorum", d.WriteQuorum),
-            Window = c.GetInt("window", d.Window),
-            TransferTimeout = c.GetTimeSpan("transfer-timeout", d.TransferTimeout),
-            RetryMinBackoff = c.GetTimeSpan("retry.min-backoff", d.RetryMinBackoff),
-            RetryMaxBackoff = c.GetTimeSpan("retry.max-backoff", d.RetryMaxBackoff),
-            MaxRetries = c.GetInt("retry.max-retries", d.MaxRetries),
-            LookupTimeout = c.GetTimeSpan("lookup-timeout", d.LookupTimeout),
-            MaxIncomingTransfers = c.GetInt("max-incoming-transfers", d.MaxIncomingTransfers),
-            PinLease = c.GetTimeSpan("pin-lease", d.PinLease),
-            ManifestPage = c.GetInt("manifest-page", d.ManifestPage),
-            DeleteMarkerTtl = c.GetTimeSpan("delete-marker-ttl", d.DeleteMarkerTtl),
-        };
-    }
+        Factor = c.Int("objectstore.replication.factor"),
+        WriteQuorum = c.Int("objectstore.replication.write-quorum"),
+        Window = c.Int("objectstore.replication.window"),
+        TransferTimeout = c.Duration("objectstore.replication.transfer-timeout"),
+        RetryMinBackoff = c.Duration("objectstore.replication.retry.min-backoff"),
+        RetryMaxBackoff = c.Duration("objectstore.replication.retry.max-backoff"),
+        MaxRetries = c.Int("objectstore.replication.retry.max-retries"),
+        LookupTimeout = c.Duration("objectstore.replication.lookup-timeout"),
+        MaxIncomingTransfers = c.Int("objectstore.replication.max-incoming-transfers"),
+        PinLease = c.Duration("objectstore.replication.pin-lease"),
+        ManifestPage = c.Int("objectstore.replication.manifest-page"),
+        DeleteMarkerTtl = c.Duration("objectstore.replication.delete-marker-ttl"),
+    };
 
     public void Validate()
     {
@@ -57,6 +54,7 @@ public sealed record ReplicationSettings
         if (Window < 1) throw new ConfigurationException($"objectstore.replication.window must be at least 1, got {Window}");
         if (MaxRetries < 0) throw new ConfigurationException($"objectstore.replication.retry.max-retries must be 0 or more, got {MaxRetries}");
         if (MaxIncomingTransfers < 1) throw new ConfigurationException("objectstore.replication.max-incoming-transfers must be at least 1");
+        if (PinLease <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.replication.pin-lease must be positive, got {PinLease}");
         if (DeleteMarkerTtl <= TimeSpan.Zero)
             throw new ConfigurationException($"objectstore.replication.delete-marker-ttl must be positive, got {DeleteMarkerTtl}");
         if (ManifestPage is < 1 or > 3000)

@@ -3,46 +3,54 @@ using ObjectStore.Core.Chunking;
 
 namespace ObjectStore.Actors;
 
-/// <summary>The <c>objectstore</c> section of akka.hocon, read once at start.</summary>
+/// <summary>
+/// The <c>objectstore</c> section of the configuration, read once at start. Every default and its reason
+/// live in akka.hocon (embedded, <see cref="StoreConfig"/>); this class only names and checks them.
+/// </summary>
 public sealed record StoreSettings
 {
-    public string DataDirectory { get; init; } = "./data";
-    /// <summary>fsync every chunk and index commit. On by default; off only for throwaway test data.</summary>
-    public bool Fsync { get; init; } = true;
-    public ChunkerOptions Chunking { get; init; } = new();
+    private StoreSettings() { }
+
+    public string DataDirectory { get; init; } = "";
+    /// <summary>fsync every chunk and index commit before acknowledging a put.</summary>
+    public bool Fsync { get; init; }
+    public ChunkerOptions Chunking { get; init; } = null!;
     /// <summary>Bytes of file data per network message; Akka.Remote's frame is 128000 bytes.</summary>
-    public int FrameSize { get; init; } = 64 * 1024;
+    public int FrameSize { get; init; }
     /// <summary>Frames sent and not yet acknowledged, per transfer.</summary>
-    public int Window { get; init; } = 32;
+    public int Window { get; init; }
     /// <summary>Take put data on a separate TCP port (the data plane) rather than as Akka.Remote frames.</summary>
-    public bool DataPlane { get; init; } = true;
+    public bool DataPlane { get; init; }
     /// <summary>The data plane's port; 0 picks a free one (it is announced to each client).</summary>
     public int DataPort { get; init; }
     /// <summary>Clients on this machine hand over the open file instead of sending its bytes (Linux).</summary>
-    public bool LocalHandOver { get; init; } = true;
+    public bool LocalHandOver { get; init; }
     /// <summary>Chunks of one upload held in memory (cut, not yet in a temp file); the chunker stops taking bytes beyond it.</summary>
-    public int ChunksInFlight { get; init; } = 16;
+    public int ChunksInFlight { get; init; }
     /// <summary>Chunks of one upload written but not yet made durable by a group commit; a second bound on the chunker.</summary>
-    public int ChunksAwaitingCommit { get; init; } = 128;
-    /// <summary>Chunk files written (or read) at once by the storage actor's I/O tasks.</summary>
-    public int IoParallelism { get; init; } = 8;
+    public int ChunksAwaitingCommit { get; init; }
+    /// <summary>Chunk files written (or read) at once on the storage threads.</summary>
+    public int IoParallelism { get; init; }
     /// <summary>Write chunk files with O_DIRECT (Linux), past the page cache; falls back where the file system refuses it.</summary>
-    public bool DirectIo { get; init; } = true;
+    public bool DirectIo { get; init; }
     /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IdleTimeout { get; init; }
     /// <summary>How long a short request (ls, stat, rm) may take.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
-    public TimeSpan StorageRestartMinBackoff { get; init; } = TimeSpan.FromSeconds(1);
-    public TimeSpan StorageRestartMaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
-    public ReplicationSettings Replication { get; init; } = new();
+    public TimeSpan RequestTimeout { get; init; }
+    public TimeSpan StorageRestartMinBackoff { get; init; }
+    public TimeSpan StorageRestartMaxBackoff { get; init; }
+    public ReplicationSettings Replication { get; init; } = null!;
 
     public const int MaxFrameSize = 120 * 1024;
 
+    /// <summary>The settings akka.hocon gives, with nothing layered on top.</summary>
+    public static StoreSettings Default { get; } = FromConfig(ConfigurationFactory.Empty);
+
+    /// <summary>Reads the <c>objectstore</c> keys of <paramref name="root"/> (over the embedded defaults) and checks them.</summary>
     public static StoreSettings FromConfig(Config root)
     {
-        var c = root.GetConfig("objectstore") ?? throw new ConfigurationException("akka.hocon has no 'objectstore' section");
-        var chunking = c.GetConfig("chunking");
-        var algorithm = chunking.GetString("algorithm", "fastcdc").ToLowerInvariant() switch
+        var c = new SettingsReader(root);
+        var algorithm = c.String("objectstore.chunking.algorithm").ToLowerInvariant() switch
         {
             "fastcdc" => ChunkingAlgorithm.FastCdc,
             "fixed" => ChunkingAlgorithm.Fixed,
@@ -50,31 +58,31 @@ public sealed record StoreSettings
         };
         var settings = new StoreSettings
         {
-            DataDirectory = c.GetString("data-dir", "./data"),
-            Fsync = c.GetBoolean("fsync", true),
+            DataDirectory = c.String("objectstore.data-dir"),
+            Fsync = c.Bool("objectstore.fsync"),
             Chunking = new ChunkerOptions
             {
                 Algorithm = algorithm,
-                MinSize = Bytes(chunking, "min-size", 256 * 1024),
-                AverageSize = Bytes(chunking, "avg-size", 1024 * 1024),
-                MaxSize = Bytes(chunking, "max-size", 4 * 1024 * 1024),
-                FixedSize = Bytes(chunking, "fixed-size", 1024 * 1024),
-                ShaNi = chunking.GetBoolean("sha-ni", true),
+                MinSize = c.Bytes("objectstore.chunking.min-size"),
+                AverageSize = c.Bytes("objectstore.chunking.avg-size"),
+                MaxSize = c.Bytes("objectstore.chunking.max-size"),
+                FixedSize = c.Bytes("objectstore.chunking.fixed-size"),
+                ShaNi = c.Bool("objectstore.chunking.sha-ni"),
             },
-            FrameSize = Bytes(c, "transfer.frame-size", 64 * 1024),
-            Window = c.GetInt("transfer.window", 32),
-            DataPlane = c.GetBoolean("transfer.data-plane", true),
-            DataPort = c.GetInt("transfer.data-port", 0),
-            LocalHandOver = c.GetBoolean("transfer.local-hand-over", true),
-            IdleTimeout = c.GetTimeSpan("transfer.idle-timeout", TimeSpan.FromSeconds(30)),
-            RequestTimeout = c.GetTimeSpan("request-timeout", TimeSpan.FromSeconds(30)),
-            ChunksInFlight = c.GetInt("storage.chunks-in-flight", 16),
-            ChunksAwaitingCommit = c.GetInt("storage.chunks-awaiting-commit", 128),
-            IoParallelism = c.GetInt("storage.io-parallelism", 8),
-            DirectIo = c.GetBoolean("storage.direct-io", true),
-            StorageRestartMinBackoff = c.GetTimeSpan("storage.restart-backoff.min", TimeSpan.FromSeconds(1)),
-            StorageRestartMaxBackoff = c.GetTimeSpan("storage.restart-backoff.max", TimeSpan.FromSeconds(30)),
-            Replication = ReplicationSettings.FromConfig(c.GetConfig("replication")),
+            FrameSize = c.Bytes("objectstore.transfer.frame-size"),
+            Window = c.Int("objectstore.transfer.window"),
+            DataPlane = c.Bool("objectstore.transfer.data-plane"),
+            DataPort = c.Int("objectstore.transfer.data-port"),
+            LocalHandOver = c.Bool("objectstore.transfer.local-hand-over"),
+            IdleTimeout = c.Duration("objectstore.transfer.idle-timeout"),
+            RequestTimeout = c.Duration("objectstore.request-timeout"),
+            ChunksInFlight = c.Int("objectstore.storage.chunks-in-flight"),
+            ChunksAwaitingCommit = c.Int("objectstore.storage.chunks-awaiting-commit"),
+            IoParallelism = c.Int("objectstore.storage.io-parallelism"),
+            DirectIo = c.Bool("objectstore.storage.direct-io"),
+            StorageRestartMinBackoff = c.Duration("objectstore.storage.restart-backoff.min"),
+            StorageRestartMaxBackoff = c.Duration("objectstore.storage.restart-backoff.max"),
+            Replication = ReplicationSettings.Read(c),
         };
         settings.Validate();
         return settings;
@@ -82,18 +90,22 @@ public sealed record StoreSettings
 
     public void Validate()
     {
-        Chunking.Validate();
+        try
+        {
+            Chunking.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException($"objectstore.{e.Message}");
+        }
+        if (DataDirectory.Length == 0) throw new ConfigurationException("objectstore.data-dir must not be empty");
         if (FrameSize is < 1024 or > MaxFrameSize)
             throw new ConfigurationException($"objectstore.transfer.frame-size must be 1 KiB..120 KiB (Akka.Remote frames are 128000 bytes), got {FrameSize}");
         if (Window < 1) throw new ConfigurationException($"objectstore.transfer.window must be at least 1, got {Window}");
         if (ChunksInFlight < 1) throw new ConfigurationException($"objectstore.storage.chunks-in-flight must be at least 1, got {ChunksInFlight}");
         if (IoParallelism < 1) throw new ConfigurationException($"objectstore.storage.io-parallelism must be at least 1, got {IoParallelism}");
+        if (IdleTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.transfer.idle-timeout must be positive, got {IdleTimeout}");
+        if (RequestTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.request-timeout must be positive, got {RequestTimeout}");
         Replication.Validate();
-    }
-
-    private static int Bytes(Config c, string path, int fallback)
-    {
-        var value = c.GetByteSize(path);
-        return value is null ? fallback : checked((int)value.Value);
     }
 }

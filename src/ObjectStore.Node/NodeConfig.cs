@@ -1,10 +1,12 @@
 using Akka.Configuration;
+using ObjectStore.Actors;
 
 namespace ObjectStore.Node;
 
 /// <summary>
 /// Builds a process's configuration: command-line overrides, then an optional --config file, then
-/// akka.hocon from beside the executable. Every setting has its documented home in akka.hocon.
+/// akka.hocon from beside the executable (an operator may edit that copy), then the same file as
+/// embedded in the build (<see cref="StoreConfig.Defaults"/>), where every setting has its one default.
 /// </summary>
 public static class NodeConfig
 {
@@ -12,9 +14,8 @@ public static class NodeConfig
 
     public static Config Load(string? configFile, IEnumerable<string> overrides)
     {
-        if (!File.Exists(DefaultHoconPath))
-            throw new FileNotFoundException($"akka.hocon not found beside the executable ({DefaultHoconPath})");
-        var config = ConfigurationFactory.ParseString(File.ReadAllText(DefaultHoconPath));
+        var config = StoreConfig.Defaults;
+        if (File.Exists(DefaultHoconPath)) config = ConfigurationFactory.ParseString(File.ReadAllText(DefaultHoconPath)).WithFallback(config);
         if (configFile is not null)
         {
             if (!File.Exists(configFile)) throw new FileNotFoundException($"config file {configFile} does not exist");

@@ -82,7 +82,7 @@ public class PutGetTests : StoreTestKit
     public async Task Dedup_stores_under_a_tenth_of_a_file_edited_near_its_start()
     {
         // The real default chunk sizes (256 KiB / 1 MiB / 4 MiB) on a 32 MiB file.
-        Settings = Settings with { Chunking = new Core.Chunking.ChunkerOptions() };
+        Settings = Settings with { Chunking = StoreSettings.Default.Chunking };
         var client = StartNode();
         var original = new byte[32 * 1024 * 1024];
         new Random(5).NextBytes(original);

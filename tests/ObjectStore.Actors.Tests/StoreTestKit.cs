@@ -20,7 +20,7 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.coordinated-shutdown.run-by-default-clr-shutdown-hook = off
-        """).WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "akka.hocon"))));
+        """).WithFallback(StoreConfig.Defaults);
 
     protected StoreTestKit() : base(TestConfig, "objectstore")
     {
@@ -34,9 +34,13 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
             RequestTimeout = TimeSpan.FromSeconds(10),
             StorageRestartMinBackoff = TimeSpan.FromMilliseconds(100),
             StorageRestartMaxBackoff = TimeSpan.FromMilliseconds(500),
-            Chunking = new ChunkerOptions { MinSize = 16 * 1024, AverageSize = 64 * 1024, MaxSize = 256 * 1024 },
+            Chunking = SmallChunks,
         };
     }
+
+    /// <summary>FastCDC at a sixteenth of the real sizes, so a test file of a few hundred KiB makes several chunks.</summary>
+    public static ChunkerOptions SmallChunks { get; } =
+        StoreSettings.Default.Chunking with { MinSize = 16 * 1024, AverageSize = 64 * 1024, MaxSize = 256 * 1024 };
 
     protected string DataDirectory { get; }
     protected string WorkDirectory { get; }

@@ -50,8 +50,8 @@ public sealed class TestCluster : IAsyncDisposable
             RequestTimeout = TimeSpan.FromSeconds(10),
             StorageRestartMinBackoff = TimeSpan.FromMilliseconds(100),
             StorageRestartMaxBackoff = TimeSpan.FromMilliseconds(500),
-            Chunking = new ChunkerOptions { MinSize = 16 * 1024, AverageSize = 64 * 1024, MaxSize = 256 * 1024 },
-            Replication = new ReplicationSettings
+            Chunking = StoreTestKit.SmallChunks,
+            Replication = StoreSettings.Default.Replication with
             {
                 Factor = factor,
                 WriteQuorum = quorum,

@@ -21,7 +21,11 @@ public class ChunkingBenchmarks
     {
         _data = new byte[BufferSize];
         new Random(42).NextBytes(_data);
-        _chunker = (FastCdcChunker)new ChunkerOptions().CreateChunker();
+        _chunker = (FastCdcChunker)new ChunkerOptions
+        {
+            Algorithm = ChunkingAlgorithm.FastCdc, MinSize = 256 * ChunkerOptions.KiB, AverageSize = ChunkerOptions.MiB,
+            MaxSize = 4 * ChunkerOptions.MiB, FixedSize = ChunkerOptions.MiB, ShaNi = true,
+        }.CreateChunker();
     }
 
     [Benchmark(Baseline = true, Description = "SHA-256 alone")]

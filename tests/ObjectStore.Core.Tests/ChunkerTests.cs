@@ -7,6 +7,13 @@ namespace ObjectStore.Core.Tests;
 
 public class ChunkerTests
 {
+    /// <summary>The sizes the product ships with (akka.hocon): 256 KiB / 1 MiB / 4 MiB.</summary>
+    private static readonly ChunkerOptions Shipped = new()
+    {
+        Algorithm = ChunkingAlgorithm.FastCdc, MinSize = 256 * ChunkerOptions.KiB, AverageSize = ChunkerOptions.MiB,
+        MaxSize = 4 * ChunkerOptions.MiB, FixedSize = ChunkerOptions.MiB, ShaNi = true,
+    };
+
     private static byte[] RandomBytes(int length, int seed)
     {
         var data = new byte[length];
@@ -102,7 +109,7 @@ public class ChunkerTests
     [Fact]
     public void An_insertion_near_the_start_changes_only_the_first_chunks()
     {
-        var chunker = new ChunkerOptions().CreateChunker();
+        var chunker = Shipped.CreateChunker();
         var original = RandomBytes(32 * 1024 * 1024, 3);
         var edited = original[..1000].Concat(RandomBytes(100, 4)).Concat(original[1000..]).ToArray();
 
@@ -200,5 +207,5 @@ public class ChunkerTests
     [InlineData(4096, 4096, 16384)]
     [InlineData(1024, 4096, 2048)]
     public void Invalid_sizes_are_rejected(int min, int avg, int max) =>
-        Assert.Throws<ArgumentException>(() => new ChunkerOptions { MinSize = min, AverageSize = avg, MaxSize = max }.Validate());
+        Assert.Throws<ArgumentException>(() => (Shipped with { MinSize = min, AverageSize = avg, MaxSize = max }).Validate());
 }

@@ -8,20 +8,23 @@ public enum ChunkingAlgorithm
     Fixed,
 }
 
-/// <summary>How files are split. Bound from the <c>objectstore.chunking</c> section of akka.hocon.</summary>
+/// <summary>
+/// How files are split. Bound from the <c>objectstore.chunking</c> section of akka.hocon, which holds
+/// the defaults; nothing here restates them.
+/// </summary>
 public sealed record ChunkerOptions
 {
     public const int KiB = 1024;
     public const int MiB = 1024 * KiB;
 
-    public ChunkingAlgorithm Algorithm { get; init; } = ChunkingAlgorithm.FastCdc;
-    public int MinSize { get; init; } = 256 * KiB;
-    public int AverageSize { get; init; } = 1 * MiB;
-    public int MaxSize { get; init; } = 4 * MiB;
+    public required ChunkingAlgorithm Algorithm { get; init; }
+    public required int MinSize { get; init; }
+    public required int AverageSize { get; init; }
+    public required int MaxSize { get; init; }
     /// <summary>Block size of the fixed-size chunker.</summary>
-    public int FixedSize { get; init; } = 1 * MiB;
+    public required int FixedSize { get; init; }
     /// <summary>Hash chunk ids and the object in one pass with the SHA-NI kernel where the CPU has it.</summary>
-    public bool ShaNi { get; init; } = true;
+    public required bool ShaNi { get; init; }
 
     /// <summary>The largest chunk this configuration can produce.</summary>
     public int LargestChunk => Algorithm == ChunkingAlgorithm.Fixed ? FixedSize : MaxSize;
