@@ -173,7 +173,7 @@ public sealed class ReplicationTests : IAsyncLifetime
         foreach (var node in new[] { a, b })
         {
             var replicator = Replication.ClusterRing.ReplicatorOf(a.System, Akka.Cluster.Cluster.Get(node.System).SelfAddress);
-            Assert.IsType<ObjectDeleted>(await Within(replicator.Ask<object>(new ReplicationProtocol.DeleteLocal(marker), TimeSpan.FromSeconds(10))));
+            Assert.IsType<ObjectDeleted>(await Within(replicator.Ask<object>(new ReplicaProtocol.DeleteLocal(marker), TimeSpan.FromSeconds(10))));
         }
 
         // Through c itself, which still has the object: not listed, not found.
@@ -186,8 +186,8 @@ public sealed class ReplicationTests : IAsyncLifetime
 
         // A late replica of the deleted version is refused where the delete landed.
         var late = await Within(Replication.ClusterRing.ReplicatorOf(a.System, Akka.Cluster.Cluster.Get(a.System).SelfAddress)
-            .Ask<object>(new ReplicationProtocol.CommitReplica(old, "late-upload"), TimeSpan.FromSeconds(10)));
-        Assert.False(Assert.IsType<ReplicationProtocol.ReplicaCommitted>(late).Current);
+            .Ask<object>(new ReplicaProtocol.CommitReplica(old, "late-upload"), TimeSpan.FromSeconds(10)));
+        Assert.False(Assert.IsType<ReplicaProtocol.ReplicaCommitted>(late).Current);
         Assert.Empty((await Within(a.Client.ListAsync("photos", ""))).Objects);
 
         // A new put of the key is newer than the delete: back everywhere.

@@ -1,6 +1,6 @@
 using ObjectStore.Actors.Replication;
 using ObjectStore.Core.Hashing;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
 
 namespace ObjectStore.Actors.Tests;

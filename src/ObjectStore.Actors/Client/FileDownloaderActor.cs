@@ -15,7 +15,7 @@ namespace ObjectStore.Actors.Client;
 /// size and SHA-256 of the whole object, and only then renames the temp file into place. A failed get
 /// leaves no half file, and a file that does not match the object's hash is never presented as the object.
 /// </summary>
-public sealed class FileDownloaderActor : ReceiveActor, IWithTimers
+public sealed class FileDownloaderActor : WireActor, IWithTimers
 {
     private readonly IActorRef _node;
     private readonly string _bucket, _key, _target;

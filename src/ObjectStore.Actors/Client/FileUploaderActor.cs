@@ -15,7 +15,7 @@ namespace ObjectStore.Actors.Client;
 /// cannot be reached, the file goes frame by frame over Akka.Remote with at most the node's window of
 /// frames unacknowledged.
 /// </summary>
-public sealed class FileUploaderActor : ReceiveActor
+public sealed class FileUploaderActor : WireActor
 {
     private readonly IActorRef _node;
     private readonly string _path;

@@ -4,7 +4,8 @@ using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Coordination;

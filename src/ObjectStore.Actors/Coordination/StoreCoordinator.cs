@@ -15,7 +15,7 @@ namespace ObjectStore.Actors.Coordination;
 /// put and get, and answers metadata requests from the whole cluster (<see cref="ClusterQueries"/>),
 /// so any node serves any object.
 /// </summary>
-public sealed class StoreCoordinator : ReceiveActor
+public sealed class StoreCoordinator : WireActor
 {
     public const string Name = "store";
 

@@ -6,7 +6,7 @@ namespace ObjectStore.Actors.Protocol;
 /// <summary>Marks the messages that cross the network between a shell and a node; all have a binary serializer.</summary>
 public interface IStoreMessage;
 
-public enum StoreErrorCode : byte
+public enum StoreErrorCode
 {
     InvalidRequest = 1,
     NotFound = 2,
@@ -15,6 +15,8 @@ public enum StoreErrorCode : byte
     Timeout = 5,
     Cancelled = 6,
     Unavailable = 7,
+    /// <summary>The receiver does not know this kind of message (it runs an older version).</summary>
+    Unsupported = 8,
 }
 
 /// <summary>An object as the shell sees it.</summary>

@@ -4,7 +4,8 @@ using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
 

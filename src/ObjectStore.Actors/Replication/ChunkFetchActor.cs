@@ -1,7 +1,8 @@
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 
 namespace ObjectStore.Actors.Replication;
 
@@ -10,9 +11,9 @@ namespace ObjectStore.Actors.Replication;
 /// acknowledges them, and verifies the whole against the chunk's id. Tells its parent
 /// <see cref="Fetched"/> with the bytes, or with the reason it has none.
 /// </summary>
-internal sealed class ChunkFetchActor : ReceiveActor
+internal sealed class ChunkFetchActor : WireActor
 {
-    public sealed record Fetched(long RequestId, RingMember Source, byte[]? Data, string? Failure) : Storage.StorageProtocol.ILocalMessage;
+    public sealed record Fetched(long RequestId, RingMember Source, byte[]? Data, StoreProtocol.StoreError? Failure) : Storage.StorageProtocol.ILocalMessage;
 
     private readonly long _requestId;
     private readonly RingMember _source;
@@ -32,16 +33,16 @@ internal sealed class ChunkFetchActor : ReceiveActor
         {
             if (_assembly.Add(m.Offset, m.Data.Span) is { } refused)
             {
-                Report(null, refused);
+                Report(null, new StoreProtocol.StoreError(StoreErrorCode.InvalidRequest, refused));
                 return;
             }
             Sender.Tell(new ChunkPartAck(_transferId, _assembly.Received));
             if (!_assembly.Complete) return;
             using var verified = _assembly.TakeVerified();
-            Report(verified?.Span.ToArray(), verified is null ? "the bytes it sent do not hash to the chunk's id" : null);
+            Report(verified?.Span.ToArray(), verified is null ? new StoreProtocol.StoreError(StoreErrorCode.Corrupt, "the bytes it sent do not hash to the chunk's id") : null);
         });
-        Receive<TransferFailed>(m => m.TransferId == _transferId, m => Report(null, m.Reason));
-        Receive<ReceiveTimeout>(_ => Report(null, $"no answer for {_timeout.TotalSeconds:0.#}s"));
+        Receive<TransferFailed>(m => m.TransferId == _transferId, m => Report(null, new StoreProtocol.StoreError(m.Code, m.Reason)));
+        Receive<ReceiveTimeout>(_ => Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"no answer for {_timeout.TotalSeconds:0.#}s")));
     }
 
     public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout) =>
@@ -60,7 +61,7 @@ internal sealed class ChunkFetchActor : ReceiveActor
 
     protected override void PostStop() => _assembly.Dispose();
 
-    private void Report(byte[]? data, string? failure)
+    private void Report(byte[]? data, StoreProtocol.StoreError? failure)
     {
         if (_reported) return;
         _reported = true;

@@ -2,7 +2,8 @@ using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 
 namespace ObjectStore.Actors.Replication;
 
@@ -17,7 +18,7 @@ public sealed record PushDone(long RequestId, bool Durable, bool AlreadyThere, s
 /// the receiver says it is durable. Any failure — no answer, the peer gone, the receiver's refusal or
 /// disk error — throws, and the backoff supervisor above starts a fresh attempt later.
 /// </summary>
-internal sealed class ChunkPushActor : ReceiveActor
+internal sealed class ChunkPushActor : WireActor
 {
     public sealed class TransferFailedException(string message) : Exception(message);
 

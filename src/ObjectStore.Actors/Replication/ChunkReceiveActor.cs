@@ -1,7 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
 
 namespace ObjectStore.Actors.Replication;
@@ -11,7 +12,7 @@ namespace ObjectStore.Actors.Replication;
 /// is the flow control), verifies the whole against its id, has the storage actor make it durable
 /// (kept for the sender's upload), and only then tells the sender it is durable.
 /// </summary>
-internal sealed class ChunkReceiveActor : ReceiveActor
+internal sealed class ChunkReceiveActor : WireActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly OfferChunk _offer;
@@ -35,7 +36,7 @@ internal sealed class ChunkReceiveActor : ReceiveActor
             _sender.Tell(new ChunkDurable(_offer.TransferId));
             Context.Stop(Self);
         });
-        Receive<ChunkStoreFailed>(m => Fail(m.Reason));
+        Receive<ChunkStoreFailed>(m => Fail(m.Code, m.Reason));
         Receive<Terminated>(_ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ =>
         {
@@ -60,23 +61,23 @@ internal sealed class ChunkReceiveActor : ReceiveActor
     {
         if (_assembly.Add(m.Offset, m.Data.Span) is { } refused)
         {
-            Fail($"chunk {_offer.Id.ToShortString()}: {refused}");
+            Fail(StoreErrorCode.InvalidRequest, $"chunk {_offer.Id.ToShortString()}: {refused}");
             return;
         }
         Sender.Tell(new ChunkPartAck(_offer.TransferId, _assembly.Received));
         if (!_assembly.Complete) return;
         if (_assembly.TakeVerified() is not { } verified)
         {
-            Fail($"chunk {_offer.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored");
+            Fail(StoreErrorCode.Corrupt, $"chunk {_offer.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored");
             return;
         }
         _storage.Tell(new StoreChunk(_offer.Id, verified, _offer.UploadId));
     }
 
-    private void Fail(string reason)
+    private void Fail(StoreErrorCode code, string reason)
     {
         _log.Warning("refusing chunk from {0}: {1}", _sender.Path.Address, reason);
-        _sender.Tell(new TransferFailed(_offer.TransferId, reason));
+        _sender.Tell(new TransferFailed(_offer.TransferId, code, reason));
         Context.Stop(Self);
     }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
 
@@ -10,7 +11,7 @@ namespace ObjectStore.Actors.Replication;
 /// Serves one chunk another node asked for: reads it through the storage actor (which verifies it,
 /// and quarantines it if it is corrupt) and sends it as parts within a window of unacknowledged bytes.
 /// </summary>
-internal sealed class ChunkSendActor : ReceiveActor
+internal sealed class ChunkSendActor : WireActor
 {
     private readonly FetchChunk _fetch;
     private readonly IActorRef _storage;
@@ -32,7 +33,7 @@ internal sealed class ChunkSendActor : ReceiveActor
         });
         Receive<StoreError>(m =>
         {
-            _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, $"{m.Code}: {m.Message}"));
+            _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, m.Code, m.Message));
             Context.Stop(Self);
         });
         Receive<ChunkPartAck>(m => m.TransferId == _fetch.TransferId, m =>

@@ -57,7 +57,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         {
             if (!_reads.TryGetValue(m.RequestId, out var r)) return;
             if (m.Data is not null) Done(m.RequestId, new ChunkRead(r.Id, m.Data));
-            else Failed(m.RequestId, m.Source, new StoreError(Classify(m.Failure!), m.Failure!));
+            else Failed(m.RequestId, m.Source, m.Failure!);
         });
     }
 
@@ -105,9 +105,4 @@ public sealed class ReplicatedChunkReader : ReceiveActor
             : StoreErrorCode.Unavailable;
         return new StoreError(code, $"chunk {r.Id.ToShortString()}: no healthy replica ({string.Join("; ", r.Failures.Select(f => $"{f.Node.NodeId}: {f.Error.Message}"))})");
     }
-
-    private static StoreErrorCode Classify(string reason) =>
-        reason.StartsWith(nameof(StoreErrorCode.Corrupt), StringComparison.Ordinal) ? StoreErrorCode.Corrupt
-        : reason.StartsWith(nameof(StoreErrorCode.NotFound), StringComparison.Ordinal) ? StoreErrorCode.NotFound
-        : StoreErrorCode.Unavailable;
 }

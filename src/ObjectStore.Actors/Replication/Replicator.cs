@@ -4,7 +4,8 @@ using Akka.Pattern;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Validation;
-using static ObjectStore.Actors.Protocol.ReplicationProtocol;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.StorageProtocol;
 
@@ -22,7 +23,7 @@ namespace ObjectStore.Actors.Replication;
 /// actor (no state left over from a broken attempt), the delays grow with jitter, and a crashing
 /// transfer is contained by its own supervisor: it never restarts this actor or the node.
 /// </remarks>
-public sealed class Replicator : ReceiveActor, IWithTimers
+public sealed class Replicator : WireActor, IWithTimers
 {
     public const string Name = "replicator";
 
@@ -160,17 +161,17 @@ public sealed class Replicator : ReceiveActor, IWithTimers
     {
         if (m.Length < 1 || m.Length > _settings.Chunking.LargestChunk)
         {
-            Sender.Tell(new TransferFailed(m.TransferId, $"chunk of {m.Length} bytes is outside 1..{_settings.Chunking.LargestChunk} (objectstore.chunking)"));
+            Sender.Tell(new TransferFailed(m.TransferId, StoreErrorCode.InvalidRequest, $"chunk of {m.Length} bytes is outside 1..{_settings.Chunking.LargestChunk} (objectstore.chunking)"));
             return;
         }
         if (m.UploadId.Length is 0 or > 64)
         {
-            Sender.Tell(new TransferFailed(m.TransferId, "bad upload id"));
+            Sender.Tell(new TransferFailed(m.TransferId, StoreErrorCode.InvalidRequest, "bad upload id"));
             return;
         }
         if (_incoming >= _settings.Replication.MaxIncomingTransfers)
         {
-            Sender.Tell(new TransferFailed(m.TransferId, $"busy: {_incoming} transfers in progress"));
+            Sender.Tell(new TransferFailed(m.TransferId, StoreErrorCode.Unavailable, $"busy: {_incoming} transfers in progress"));
             return;
         }
         _uploadsSeen[m.UploadId] = DateTime.UtcNow;

@@ -73,11 +73,11 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
         Receive<ListBuckets>(_ => Sender.Tell(new BucketListing(
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
         Receive<DeleteMarker>(HandleDelete);
-        Receive<ReplicationProtocol.ListLocalObjects>(HandleListLocal);
+        Receive<ReplicaProtocol.ListLocalObjects>(HandleListLocal);
         Receive<FindVersion>(m => Sender.Tell(new VersionFound(_index.TryGet(m.Bucket, m.Key), _index.TryGetDeleteMarker(m.Bucket, m.Key))));
         Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_nodeId, _index.ObjectCount(), _chunkCount)));
         Receive<ClaimChunk>(HandleClaim);
-        Receive<ReplicationProtocol.WhichChunks>(m => Sender.Tell(new ReplicationProtocol.ChunksHeld(_nodeId,
+        Receive<ChunkTransferProtocol.WhichChunks>(m => Sender.Tell(new ChunkTransferProtocol.ChunksHeld(_nodeId,
             m.Ids.Distinct().Where(id => _chunks.Contains(id) && !_uncommitted.Contains(id)).ToList())));
         Receive<DropVersion>(HandleDropVersion);
         Receive<ExpireDeleteMarkers>(_ =>
@@ -363,7 +363,7 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
             Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot drop {m.Bucket}/{m.Key}: {e.Message}"));
             throw;
         }
-        Sender.Tell(new ReplicationProtocol.ReplicaDropped(m.VersionId));
+        Sender.Tell(new ReplicaProtocol.ReplicaDropped(m.VersionId));
         if (unreferenced is not null) CollectGarbage(unreferenced);
     }
 
@@ -389,14 +389,14 @@ public sealed class StorageActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A page of this node's objects and the delete markers in the same key range.</summary>
-    private void HandleListLocal(ReplicationProtocol.ListLocalObjects m)
+    private void HandleListLocal(ReplicaProtocol.ListLocalObjects m)
     {
         var limit = Math.Clamp(m.Limit, 1, 10_000);
         var rows = _index.List(m.Bucket, m.Prefix, limit + 1, m.StartAfter).Select(ToInfo).ToList();
         var (page, truncated) = ListingPage.Fit(rows, limit);
         var upTo = truncated && page.Count > 0 ? page[^1].Key : null;
         var markers = _index.ListDeleteMarkers(m.Bucket, m.Prefix, m.StartAfter, upTo);
-        Sender.Tell(new ReplicationProtocol.LocalListing(m.Bucket, page, markers, truncated));
+        Sender.Tell(new ReplicaProtocol.LocalListing(m.Bucket, page, markers, truncated));
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public static class StorageProtocol
     /// <param name="Current">False when this node already had a newer version of the key.</param>
     public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true) : ILocalMessage;
 
-    /// <summary>Removes a version while it is still current (a put that missed its quorum). Replies ReplicationProtocol.ReplicaDropped.</summary>
+    /// <summary>Removes a version while it is still current (a put that missed its quorum). Replies ReplicaProtocol.ReplicaDropped.</summary>
     public sealed record DropVersion(string Bucket, string Key, string VersionId) : ILocalMessage;
 
     /// <summary>

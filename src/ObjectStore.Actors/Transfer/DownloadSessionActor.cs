@@ -20,7 +20,7 @@ namespace ObjectStore.Actors.Transfer;
 /// Why the data port: measured here, a 1 GiB get as 64 KiB Akka.Remote frames took 5.4–5.8 s, about
 /// 4 s of CPU on each side in serialization and copies (the reason puts moved there first).
 /// </remarks>
-public sealed class DownloadSessionActor : ReceiveActor
+public sealed class DownloadSessionActor : WireActor
 {
     private const int ChunksAhead = 2;
 

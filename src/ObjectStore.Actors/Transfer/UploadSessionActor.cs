@@ -21,7 +21,7 @@ namespace ObjectStore.Actors.Transfer;
 /// go in order to a <see cref="ChunkerActor"/>, and the object is committed only after every chunk is
 /// durable. The object is invisible until that commit; any failure before it leaves the store as it was.
 /// </summary>
-public sealed class UploadSessionActor : ReceiveActor
+public sealed class UploadSessionActor : WireActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;

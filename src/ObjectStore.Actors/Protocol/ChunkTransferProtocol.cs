@@ -1,0 +1,35 @@
+using Akka.Actor;
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Actors.Protocol;
+
+/// <summary>Marks what nodes say to each other to move chunk bodies and to ask who holds a chunk (chunks.proto).</summary>
+public interface IChunkTransferMessage;
+
+/// <summary>
+/// Node to node, addressed to a node's chunk endpoint. A chunk moves as <see cref="ChunkPart"/>s of at
+/// most one frame-size each (Akka.Remote's frame is 128000 bytes, and a large frame would hold up the
+/// heartbeats on the same connection), with at most a window of them unacknowledged.
+/// </summary>
+public static class ChunkTransferProtocol
+{
+    // --- push (write path): OfferChunk → ChunkPresent (the receiver has it; nothing is sent)
+    //     | SendChunk(receiver) → ChunkPart* ⇄ ChunkPartAck* → ChunkDurable | TransferFailed
+    /// <param name="UploadId">The put this chunk belongs to: the receiver keeps the chunk until that put commits or its lease ends.</param>
+    public sealed record OfferChunk(long TransferId, string UploadId, ContentHash Id, int Length) : IChunkTransferMessage;
+    public sealed record ChunkPresent(long TransferId) : IChunkTransferMessage;
+    public sealed record SendChunk(long TransferId, IActorRef Receiver) : IChunkTransferMessage;
+    public sealed record ChunkPart(long TransferId, int Offset, ReadOnlyMemory<byte> Data) : IChunkTransferMessage;
+    /// <summary>Cumulative: every byte before <paramref name="Received"/> has arrived.</summary>
+    public sealed record ChunkPartAck(long TransferId, int Received) : IChunkTransferMessage;
+    /// <summary>The receiver verified the chunk's hash and it is durable on its disk.</summary>
+    public sealed record ChunkDurable(long TransferId) : IChunkTransferMessage;
+    public sealed record TransferFailed(long TransferId, StoreErrorCode Code, string Reason) : IChunkTransferMessage;
+
+    // --- fetch (read path): FetchChunk → ChunkPart* ⇄ ChunkPartAck* (to the receiver) | TransferFailed
+    public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver) : IChunkTransferMessage;
+
+    // --- which of these chunks does the node hold (durably)? Replies ChunksHeld.
+    public sealed record WhichChunks(IReadOnlyList<ContentHash> Ids) : IChunkTransferMessage;
+    public sealed record ChunksHeld(string NodeId, IReadOnlyList<ContentHash> Ids) : IChunkTransferMessage;
+}

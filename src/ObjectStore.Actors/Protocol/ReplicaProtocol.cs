@@ -1,0 +1,56 @@
+using ObjectStore.Core.Metadata;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+
+namespace ObjectStore.Actors.Protocol;
+
+/// <summary>Marks what nodes say to each other about object metadata (replicas.proto).</summary>
+public interface IReplicaMessage;
+
+/// <summary>Node to node, addressed to a node's replica endpoint: object versions, listings and deletes.</summary>
+public static class ReplicaProtocol
+{
+    /// <summary>
+    /// Makes the manifest current on the receiving node unless it has a newer version. Replies ReplicaCommitted
+    /// or StoreError. A manifest with more chunks than fit one message (replication.manifest-page) goes
+    /// ahead in <see cref="StageChunks"/> pages, and then this message carries it without its chunk list
+    /// (<paramref name="ChunksStaged"/>).
+    /// </summary>
+    public sealed record CommitReplica(ObjectManifest Manifest, string UploadId, bool ChunksStaged = false) : IReplicaMessage;
+    /// <summary>One page of a large manifest's chunk list, in order from <paramref name="Start"/>. Replies ChunksStaged or StoreError.</summary>
+    public sealed record StageChunks(string UploadId, string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicaMessage;
+    public sealed record ChunksStaged(string VersionId, int Next) : IReplicaMessage;
+    public sealed record ReplicaCommitted(string VersionId, bool Current) : IReplicaMessage;
+    /// <summary>Undo of a put that missed its quorum: removes that version where it is still current. Replies ReplicaDropped.</summary>
+    public sealed record DropReplica(string Bucket, string Key, string VersionId) : IReplicaMessage;
+    public sealed record ReplicaDropped(string VersionId) : IReplicaMessage;
+    /// <summary>The put ended (committed or not): chunks it sent that nothing references may be collected. No reply.</summary>
+    public sealed record ReleaseReplicaUpload(string UploadId) : IReplicaMessage;
+    public sealed record FindManifest(string Bucket, string Key) : IReplicaMessage;
+    /// <summary>
+    /// <paramref name="Manifest"/> is null when the node has no version of the key. A large manifest comes
+    /// with its first page of chunks only (<paramref name="TotalChunks"/> says how many there are); the
+    /// rest is asked for with <see cref="FindManifestChunks"/>.
+    /// </summary>
+    /// <param name="Deleted">The key's delete marker on that node, when it was deleted there (Manifest is then null).</param>
+    public sealed record ManifestReply(string NodeId, ObjectManifest? Manifest, int TotalChunks, DeleteMarker? Deleted = null) : IReplicaMessage
+    {
+        public bool Partial => Manifest is not null && TotalChunks > Manifest.Chunks.Count;
+    }
+    /// <summary>Replies ManifestChunks, or StoreError (NotFound) when the node no longer has that version.</summary>
+    public sealed record FindManifestChunks(string Bucket, string Key, string VersionId, int Start) : IReplicaMessage;
+    public sealed record ManifestChunks(string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicaMessage;
+    /// <summary>This node's own rows (a listing merges them from every node). Replies LocalListing.</summary>
+    public sealed record ListLocalObjects(string Bucket, string Prefix, string? StartAfter, int Limit) : IReplicaMessage;
+    /// <summary>A page of one node's objects, with the delete markers in the same key range (so a stale copy elsewhere is hidden).</summary>
+    public sealed record LocalListing(string Bucket, IReadOnlyList<ObjectInfo> Objects, IReadOnlyList<DeleteMarker> Deleted, bool Truncated) : IReplicaMessage;
+    /// <summary>Replies StoreProtocol.BucketListing.</summary>
+    public sealed record ListLocalBuckets : IReplicaMessage
+    {
+        public static readonly ListLocalBuckets Instance = new();
+    }
+    /// <summary>
+    /// Deletes the key on this node if its version is older than the marker, and keeps the marker.
+    /// Replies StoreProtocol.ObjectDeleted, or StoreError (NotFound) when there was nothing older to delete.
+    /// </summary>
+    public sealed record DeleteLocal(DeleteMarker Marker) : IReplicaMessage;
+}

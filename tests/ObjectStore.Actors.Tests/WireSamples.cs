@@ -1,0 +1,125 @@
+using System.Collections;
+using System.Reflection;
+using Akka.Actor;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>
+/// One or more sample values of every message that crosses a process boundary, named after its
+/// manifest. Their bytes are checked in under Golden/ (see WireGoldenTests): a change that alters what
+/// goes on the wire fails there, on purpose.
+/// </summary>
+public static class WireSamples
+{
+    public sealed record Sample(string Protocol, string Name, Func<Func<string, IActorRef>, object> Make)
+    {
+        public override string ToString() => $"{Protocol}/{Name}";
+    }
+
+    private static readonly ContentHash A = ContentHash.Compute([1]), B = ContentHash.Compute([2]);
+    private static readonly ObjectInfo Info = new("photos", "a/ü b.jpg", "0192abcd", 300, ContentHash.Compute([3]), 1_700_000_000_000, 2, "node-a");
+    private static readonly ObjectManifest Manifest = new("photos", "a/ü b.jpg", "0192abcd", 300, ContentHash.Compute([3]),
+        DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), [new ChunkRef(A, 100), new ChunkRef(B, 200)], "node-a");
+    private static readonly DeleteMarker Marker = new("photos", "k", "0192abce", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_999), "node-b");
+    private const string Session = "akka.tcp://objectstore@127.0.0.1:4053/user/store/put-7#1234";
+    private const string Receiver = "akka.tcp://objectstore@127.0.0.1:4054/user/replicator/receive-3#5678";
+
+    private static Sample S(string name, object message) => new("store", name, _ => message);
+    private static Sample C(string name, object message) => new("chunks", name, _ => message);
+    private static Sample R(string name, object message) => new("replicas", name, _ => message);
+
+    public static IReadOnlyList<Sample> All { get; } =
+    [
+        S("put", new PutObject("photos", "k", 42)),
+        S("putsmall", new PutSmallObject("photos", "k", new byte[] { 1, 2, 3, 250 })),
+        new("store", "upr", actor => new UploadReady(actor(Session), 32, 65536, "127.0.0.1", 4321, [1, 2, 3], "objectstore-ab12")),
+        S("upp", new UploadProgress(16_777_216)),
+        S("upc", new UploadComplete(10, 1)),
+        S("upc-data-port", new UploadComplete(1 << 30, UploadComplete.ViaDataPort)),
+        S("putok", new PutCompleted(Info, 99)),
+        S("get", new GetObject("photos", "k", 32)),
+        new("store", "dlr", actor => new DownloadReady(Info, actor(Session), "127.0.0.1", 4322, [4, 5])),
+        S("dlc", new DownloadComplete(12345)),
+        S("df", new DataFrame(12, new byte[] { 9, 8, 7 })),
+        S("ack", new FrameAck(7)),
+        S("ack-frames-please", new FrameAck(-1)),
+        S("cancel", new CancelTransfer("bye")),
+        S("ls", new ListObjects("photos", "a/", null, 100)),
+        S("ls-after", new ListObjects("photos", "", "a/b", 5)),
+        S("lsok", new ObjectListing("photos", [Info, Info with { Key = "other" }], true)),
+        S("lb", ListBuckets.Instance),
+        S("lbok", new BucketListing([new BucketInfo("photos", 3, 300)])),
+        S("stat", new StatObject("photos", "k", 2000)),
+        S("statok", new ObjectDetails(Info, [new ChunkLocation(A, 100, ["node-a", "node-b"])], 0)),
+        S("rm", new DeleteObject("photos", "k")),
+        S("rmok", new ObjectDeleted("photos", "k")),
+        S("err", new StoreError(StoreErrorCode.Corrupt, "chunk is bad")),
+        S("err-unsupported", new StoreError(StoreErrorCode.Unsupported, "too new")),
+        S("members", ListMembers.Instance),
+        S("membersok", new MemberListing([new Protocol.MemberInfo("akka.tcp://objectstore@127.0.0.1:4053", "Up", ["storage"], "node-1", 3, 40)])),
+        S("status", GetNodeStatus.Instance),
+        S("statusok", new NodeStatus("node-1", 3, 40)),
+
+        C("offer", new OfferChunk(42, "upload-1", A, 1000)),
+        C("present", new ChunkPresent(42)),
+        new("chunks", "send", actor => new SendChunk(42, actor(Receiver))),
+        C("part", new ChunkPart(42, 65536, new byte[] { 5, 6, 7 })),
+        C("partack", new ChunkPartAck(42, 65536)),
+        C("durable", new ChunkDurable(42)),
+        C("xfail", new TransferFailed(42, StoreErrorCode.StorageFailure, "disk full")),
+        new("chunks", "fetch", actor => new FetchChunk(43, B, actor(Receiver))),
+        C("which", new WhichChunks([A, B])),
+        C("held", new ChunksHeld("node-b", [B])),
+
+        R("commit", new CommitReplica(Manifest, "upload-1")),
+        R("commit-staged", new CommitReplica(Manifest with { Chunks = [] }, "upload-1", ChunksStaged: true)),
+        R("stage", new StageChunks("upload-1", "0192abcd", 2000, [new ChunkRef(A, 100), new ChunkRef(B, 200)])),
+        R("stageok", new ChunksStaged("0192abcd", 2002)),
+        R("commitok", new ReplicaCommitted("0192abcd", true)),
+        R("drop", new DropReplica("photos", "k", "0192abcd")),
+        R("dropok", new ReplicaDropped("0192abcd")),
+        R("release", new ReleaseReplicaUpload("upload-1")),
+        R("find", new FindManifest("photos", "k")),
+        R("findok", new ManifestReply("node-a", Manifest, 2)),
+        R("findok-first-page", new ManifestReply("node-a", Manifest with { Chunks = [new ChunkRef(A, 100)] }, 2)),
+        R("findok-none", new ManifestReply("node-a", null, 0)),
+        R("findok-deleted", new ManifestReply("node-a", null, 0, Marker)),
+        R("findpage", new FindManifestChunks("photos", "k", "0192abcd", 2000)),
+        R("findpageok", new ManifestChunks("0192abcd", 2000, [new ChunkRef(B, 200)])),
+        R("lsl", new ListLocalObjects("photos", "a/", "a/b", 10)),
+        R("lsl-from-start", new ListLocalObjects("photos", "", null, 10)),
+        R("lslok", new LocalListing("photos", [Info], [Marker with { Key = "b" }], true)),
+        R("lbl", ListLocalBuckets.Instance),
+        R("rml", new DeleteLocal(Marker)),
+    ];
+
+    /// <summary>A message's whole value as text (lists spelled out, actor refs by path), for comparing decoded messages.</summary>
+    public static string Describe(object? value) => value switch
+    {
+        null => "null",
+        string s => $"\"{s}\"",
+        IActorRef a => $"actor {a.Path.ToSerializationFormat()}",
+        ReadOnlyMemory<byte> m => Convert.ToHexString(m.Span),
+        byte[] b => Convert.ToHexString(b),
+        ContentHash h => h.ToString(),
+        DateTimeOffset d => d.ToUnixTimeMilliseconds().ToString(),
+        ChunkRef c => $"{c.Id}:{c.Length}",
+        Enum or bool or int or long => value.ToString()!,
+        IEnumerable e => "[" + string.Join(", ", e.Cast<object?>().Select(Describe)) + "]",
+        _ => value.GetType().Name + " { " + string.Join(", ", value.GetType()
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0)
+            .Select(p => $"{p.Name} = {Describe(p.GetValue(value))}")) + " }",
+    };
+
+    /// <summary>Every message type of the three wire protocols.</summary>
+    public static IEnumerable<Type> WireTypes() => typeof(IStoreMessage).Assembly.GetTypes()
+        .Where(t => !t.IsInterface && !t.IsAbstract
+            && (typeof(IStoreMessage).IsAssignableFrom(t) || typeof(IChunkTransferMessage).IsAssignableFrom(t) || typeof(IReplicaMessage).IsAssignableFrom(t)));
+}
