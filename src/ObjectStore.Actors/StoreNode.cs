@@ -9,10 +9,14 @@ using ObjectStore.Core.Storage;
 
 namespace ObjectStore.Actors;
 
-/// <summary>Starts one node's actors in an actor system: the supervised storage actor and the coordinator.</summary>
+/// <summary>Starts one node's actors in an actor system (docs/ARCHITECTURE.md names each and its job).</summary>
 public static class StoreNode
 {
-    public sealed record Handles(IActorRef Coordinator, IActorRef Storage, string NodeId, DataPlane? DataPlane = null);
+    /// <param name="Keeper">Chunk writes, claims, pins and collection (<c>/user/chunk-keeper</c>).</param>
+    /// <param name="Index">The object index (<c>/user/object-index</c>).</param>
+    /// <param name="Reader">Verified chunk reads (<c>/user/chunk-reader</c>).</param>
+    public sealed record Handles(IActorRef Coordinator, IActorRef Keeper, IActorRef Index, IActorRef Reader, string NodeId, ChunkStore Chunks,
+        DataPlane? DataPlane = null);
 
     /// <summary>
     /// The actor system's configuration for a node on <paramref name="dataDirectory"/>: its cluster roles
@@ -35,13 +39,11 @@ public static class StoreNode
             && ClusterRing.NodeIdOf(Akka.Cluster.Cluster.Get(system).SelfRoles) != nodeId)
             throw new ConfigurationException(
                 $"this node's cluster roles must include \"{ClusterRing.NodeRolePrefix}{nodeId}\" (build its configuration with StoreNode.WithNodeRole)");
-        // A storage failure (disk error, database error) stops the storage actor; the backoff
-        // supervisor starts a fresh one after 1 s, 2 s, 4 s ... so a failing disk is not hammered
-        // and the node itself stays up.
-        var storage = system.ActorOf(BackoffSupervisor.Props(
-            Backoff.OnFailure(StorageActor.Props(settings, nodeId, DateTime.UtcNow, faults), "storage",
-                    settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1)
-                .WithAutoReset(TimeSpan.FromSeconds(60))), "storage");
+        var chunks = new ChunkStore(settings.DataDirectory, settings.Fsync, faults, settings.DirectIo);
+        var started = DateTime.UtcNow;
+        var keeper = system.ActorOf(Supervised(settings, ChunkKeeperActor.Props(settings, chunks, nodeId, started), "keeper"), ChunkKeeperActor.Name);
+        var index = system.ActorOf(Supervised(settings, ObjectIndexActor.Props(settings, keeper, faults), "index"), ObjectIndexActor.Name);
+        var reader = system.ActorOf(ChunkReaderActor.Props(chunks, settings.IoParallelism), "chunk-reader");
         DataPlane? dataPlane = null;
         if (settings.DataPlane)
         {
@@ -49,8 +51,20 @@ public static class StoreNode
             dataPlane = new DataPlane(host, settings.DataPort, Akka.Event.Logging.GetLogger(system, "data-plane"), settings.LocalHandOver);
             system.RegisterOnTermination(dataPlane.Dispose);
         }
-        var replicator = system.ActorOf(Replicator.Props(settings, storage, nodeId), Replicator.Name);
-        var coordinator = system.ActorOf(StoreCoordinator.Props(settings, storage, replicator, nodeId, dataPlane), StoreCoordinator.Name);
-        return new Handles(coordinator, storage, nodeId, dataPlane);
+        var pushes = system.ActorOf(OutgoingPushes.Props(settings), OutgoingPushes.Name);
+        system.ActorOf(ChunkEndpoint.Props(settings, keeper, reader), ChunkEndpoint.Name);
+        system.ActorOf(ReplicaEndpoint.Props(settings, keeper, index, nodeId), ReplicaEndpoint.Name);
+        var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
+        var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);
+        return handles with { Coordinator = coordinator };
     }
+
+    /// <summary>
+    /// A storage failure (disk error, database error) stops the actor; its backoff supervisor starts a fresh
+    /// one after 1 s, 2 s, 4 s ... so a failing disk is not hammered and the node itself stays up.
+    /// </summary>
+    private static Props Supervised(StoreSettings settings, Props child, string name) =>
+        BackoffSupervisor.Props(Backoff.OnFailure(child, name, settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff,
+                randomFactor: 0.2, maxNrOfRetries: -1)
+            .WithAutoReset(TimeSpan.FromSeconds(60)));
 }

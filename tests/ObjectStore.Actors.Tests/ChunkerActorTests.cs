@@ -2,7 +2,7 @@ using Akka.Actor;
 using ObjectStore.Actors.Chunking;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
-using static ObjectStore.Actors.Storage.StorageProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
 namespace ObjectStore.Actors.Tests;
 
@@ -22,7 +22,10 @@ public class ChunkerActorTests : StoreTestKit
         storage.ExpectMsg<StoreChunk>();
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
+        // Durable, but its bytes still held by storage: the slot stays taken.
         storage.Reply(new ChunkStored(first.Id, 1024, Written: true));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        first.Data.Dispose();
         ExpectMsg<ChunkerActor.Accepted>(a => a.Sequence == 2);
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
@@ -41,7 +44,7 @@ public class ChunkerActorTests : StoreTestKit
             ExpectMsg<ChunkerActor.Accepted>(a => a.Sequence == expected);
             stores.Add(storage.ExpectMsg<StoreChunk>());
             ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // one chunk in memory at a time
-            storage.Reply(new ChunkBufferReleased(stores[^1].Id));
+            stores[^1].Data.Dispose(); // written to a temp file: storage lets go of the bytes
         }
         ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // three written, none durable: the commit window is full
 
@@ -66,7 +69,9 @@ public class ChunkerActorTests : StoreTestKit
         for (var i = 0; i < 3; i++)
         {
             var store = storage.ExpectMsg<StoreChunk>();
-            storage.Reply(new ChunkStored(store.Id, store.Data.Length, Written: true));
+            var length = store.Data.Length;
+            store.Data.Dispose();
+            storage.Reply(new ChunkStored(store.Id, length, Written: true));
         }
 
         var done = FishForMessage<ChunkerActor.ChunkingDone>(_ => true);

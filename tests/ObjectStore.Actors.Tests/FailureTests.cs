@@ -64,6 +64,8 @@ public class FailureTests : StoreTestKit
         Assert.Equal(StoreErrorCode.StorageFailure, error.Code);
         Assert.Contains("photos/big", error.Message);
         Assert.Empty((await Within(client.ListAsync("photos", ""))).Objects);
+        // The failed put gives back what it wrote at once (its pins end with it).
+        await AwaitAssertAsync(() => Assert.Empty(ChunkFiles()), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
 
         // Restart the node on the same data directory, as after a crash.
         await Sys.Terminate();

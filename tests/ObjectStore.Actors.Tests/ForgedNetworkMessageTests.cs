@@ -55,7 +55,7 @@ public class ForgedNetworkMessageTests : StoreTestKit
         var forger = ActorSystem.Create("forger", ForgerConfig(typeof(ForgingReplicaSerializer)));
         try
         {
-            var replicator = forger.ActorSelection(new RootActorPath(nodeAddress) / "user" / Replicator.Name);
+            var replicas = forger.ActorSelection(new RootActorPath(nodeAddress) / "user" / ReplicaEndpoint.Name);
             var random = new Random(7);
             // Manifests whose messages cannot be empty or random: each must fail to decode.
             var manifests = new[] { "commit", "findok", "stage", "lslok", "rml" };
@@ -67,12 +67,12 @@ public class ForgedNetworkMessageTests : StoreTestKit
                     random.NextBytes(garbage);
                     garbage[0] = 0x0A; // field 1, length-delimited...
                     garbage[1] = 0xFF; // ...claiming more bytes than follow
-                    replicator.Tell(new Forged(manifest, garbage));
+                    replicas.Tell(new Forged(manifest, garbage));
                 }
             }
 
             // The association and the node are still there: an Identify over the same association is answered.
-            var identity = await replicator.Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(10));
+            var identity = await replicas.Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(10));
             Assert.NotNull(identity.Subject);
             Assert.False(Sys.WhenTerminated.IsCompleted);
             // ... and each forged message reached the node's deserializer, which refused it without
@@ -108,8 +108,8 @@ public class ForgedNetworkMessageTests : StoreTestKit
         var (binding, path) = protocol switch
         {
             "store" => (typeof(ForgingStoreSerializer), StoreCoordinator.Name),
-            "chunks" => (typeof(ForgingChunkSerializer), Replicator.Name),
-            _ => (typeof(ForgingReplicaSerializer), Replicator.Name),
+            "chunks" => (typeof(ForgingChunkSerializer), ChunkEndpoint.Name),
+            _ => (typeof(ForgingReplicaSerializer), ReplicaEndpoint.Name),
         };
         var forger = ActorSystem.Create("forger", ForgerConfig(binding));
         try
@@ -120,8 +120,14 @@ public class ForgedNetworkMessageTests : StoreTestKit
             Assert.Equal(StoreErrorCode.Unsupported, error.Code);
             Assert.Contains("a-message-from-the-future", error.Message);
             // The same association still carries a real request.
-            var listing = await endpoint.Ask<object>(protocol == "store" ? ListBuckets.Instance : ReplicaProtocol.ListLocalBuckets.Instance, TimeSpan.FromSeconds(10));
-            Assert.IsType<BucketListing>(listing);
+            object request = protocol switch
+            {
+                "store" => ListBuckets.Instance,
+                "chunks" => new ChunkTransferProtocol.WhichChunks([]),
+                _ => ReplicaProtocol.ListLocalBuckets.Instance,
+            };
+            var answer = await endpoint.Ask<object>(request, TimeSpan.FromSeconds(10));
+            Assert.IsType(protocol == "chunks" ? typeof(ChunkTransferProtocol.ChunksHeld) : typeof(BucketListing), answer);
         }
         finally
         {

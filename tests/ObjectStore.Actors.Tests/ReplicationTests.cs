@@ -121,8 +121,8 @@ public sealed class ReplicationTests : IAsyncLifetime
             var target = OutPath($"out-{node.Index}");
             await Within(node.Client.GetFileAsync("photos", "many-chunks", target));
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
-            var reply = await Within(Akka.Actor.Futures.Ask<object>(node.Handles.Storage, new Storage.StorageProtocol.GetManifest("photos", "many-chunks"), TimeSpan.FromSeconds(10)));
-            Assert.Equal(put.Object.ChunkCount, Assert.IsType<Storage.StorageProtocol.ManifestFound>(reply).Manifest.Chunks.Count);
+            var reply = await Within(Akka.Actor.Futures.Ask<object>(node.Handles.Index, new Storage.IndexProtocol.GetManifest("photos", "many-chunks"), TimeSpan.FromSeconds(10)));
+            Assert.Equal(put.Object.ChunkCount, Assert.IsType<Storage.IndexProtocol.ManifestFound>(reply).Manifest.Chunks.Count);
         }
     }
 
@@ -164,15 +164,15 @@ public sealed class ReplicationTests : IAsyncLifetime
         var (a, b, c) = (_cluster.Nodes[0], _cluster.Nodes[1], _cluster.Nodes[2]);
         var file = WriteRandomFile("in", 300_000, 9);
         await Within(a.Client.PutFileAsync(file, "photos", "gone"));
-        var getManifest = new Storage.StorageProtocol.GetManifest("photos", "gone");
-        var old = Assert.IsType<Storage.StorageProtocol.ManifestFound>(
-            await Within(Akka.Actor.Futures.Ask<object>(c.Handles.Storage, getManifest, TimeSpan.FromSeconds(10)))).Manifest;
+        var getManifest = new Storage.IndexProtocol.GetManifest("photos", "gone");
+        var old = Assert.IsType<Storage.IndexProtocol.ManifestFound>(
+            await Within(Akka.Actor.Futures.Ask<object>(c.Handles.Index, getManifest, TimeSpan.FromSeconds(10)))).Manifest;
 
         // The delete reaches a and b only, as when c is down during `rm`.
         var marker = Core.Metadata.DeleteMarker.New("photos", "gone", a.Id);
         foreach (var node in new[] { a, b })
         {
-            var replicator = Replication.ClusterRing.ReplicatorOf(a.System, Akka.Cluster.Cluster.Get(node.System).SelfAddress);
+            var replicator = Replication.ClusterRing.ReplicasOf(a.System, Akka.Cluster.Cluster.Get(node.System).SelfAddress);
             Assert.IsType<ObjectDeleted>(await Within(replicator.Ask<object>(new ReplicaProtocol.DeleteLocal(marker), TimeSpan.FromSeconds(10))));
         }
 
@@ -181,11 +181,11 @@ public sealed class ReplicationTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<StoreException>(() => Within(c.Client.GetFileAsync("photos", "gone", OutPath("out"))));
         Assert.Equal(StoreErrorCode.NotFound, error.Code);
         // ... and c has been told of the delete.
-        await TestCluster.WaitUntil(() => Akka.Actor.Futures.Ask<object>(c.Handles.Storage, getManifest, TimeSpan.FromSeconds(10)).Result is StoreError,
+        await TestCluster.WaitUntil(() => Akka.Actor.Futures.Ask<object>(c.Handles.Index, getManifest, TimeSpan.FromSeconds(10)).Result is StoreError,
             "node c deletes its stale copy");
 
         // A late replica of the deleted version is refused where the delete landed.
-        var late = await Within(Replication.ClusterRing.ReplicatorOf(a.System, Akka.Cluster.Cluster.Get(a.System).SelfAddress)
+        var late = await Within(Replication.ClusterRing.ReplicasOf(a.System, Akka.Cluster.Cluster.Get(a.System).SelfAddress)
             .Ask<object>(new ReplicaProtocol.CommitReplica(old, "late-upload"), TimeSpan.FromSeconds(10)));
         Assert.False(Assert.IsType<ReplicaProtocol.ReplicaCommitted>(late).Current);
         Assert.Empty((await Within(a.Client.ListAsync("photos", ""))).Objects);
@@ -287,8 +287,8 @@ public sealed class ReplicationTests : IAsyncLifetime
         // Each node's own index holds the winner, whatever order the replicas arrived in.
         foreach (var node in _cluster.Nodes)
         {
-            var reply = await Within(Akka.Actor.Futures.Ask<object>(node.Handles.Storage, new Storage.StorageProtocol.GetManifest("photos", "same"), TimeSpan.FromSeconds(10)));
-            Assert.Equal(winner.VersionId, Assert.IsType<Storage.StorageProtocol.ManifestFound>(reply).Manifest.VersionId);
+            var reply = await Within(Akka.Actor.Futures.Ask<object>(node.Handles.Index, new Storage.IndexProtocol.GetManifest("photos", "same"), TimeSpan.FromSeconds(10)));
+            Assert.Equal(winner.VersionId, Assert.IsType<Storage.IndexProtocol.ManifestFound>(reply).Manifest.VersionId);
         }
     }
 }

@@ -41,7 +41,9 @@ public class ObjectIndexTests : IDisposable
         Assert.Equal([H(1)], index.Commit(Manifest("one", 4)).Unreferenced);
         Assert.Equal([H(4)], index.Delete("photos", "one"));
         Assert.Null(index.Delete("photos", "one"));
-        Assert.True(index.IsReferenced(H(2)));
+        using var ledger = new ChunkLedger(_dir.Path);
+        Assert.True(ledger.IsReferenced(H(2)));
+        Assert.False(ledger.IsReferenced(H(1)));
     }
 
     [Fact]

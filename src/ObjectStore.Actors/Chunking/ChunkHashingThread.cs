@@ -14,7 +14,7 @@ namespace ObjectStore.Actors.Chunking;
 /// tasks and the actors (traced on a 1 GiB put: 518 ms of waiting against 693 ms of hashing). A
 /// thread that sleeps on its queue is woken by the scheduler as soon as a chunk arrives.
 /// </remarks>
-internal sealed class ChunkHashingThread : IDisposable
+internal sealed class ChunkHashingThread : IChunkHashing
 {
     private readonly BlockingCollection<(int Index, ChunkBuffer Chunk)> _queue = new();
     private readonly ObjectHasher _hasher;

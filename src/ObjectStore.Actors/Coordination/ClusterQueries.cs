@@ -12,7 +12,7 @@ namespace ObjectStore.Actors.Coordination;
 
 /// <summary>
 /// Metadata requests answered from the whole cluster: each reachable storage node is asked (this one
-/// included, through its own replicator), the answers are merged last-writer-wins, and a node that
+/// included, through its own endpoints), the answers are merged last-writer-wins, and a node that
 /// does not answer within the lookup timeout is left out rather than waited for.
 /// </summary>
 internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeSpan timeout, int manifestPage)
@@ -21,9 +21,10 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
     {
         var asks = ring.Reachable.Select(async node =>
         {
+            var endpoint = request is IChunkTransferMessage ? ClusterRing.ChunksOf(system, node.Address) : ClusterRing.ReplicasOf(system, node.Address);
             try
             {
-                return (node, await ClusterRing.ReplicatorOf(system, node.Address).Ask<object>(request, timeout));
+                return (node, await endpoint.Ask<object>(request, timeout));
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException or ActorNotFoundException)
             {
@@ -54,7 +55,7 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         {
             foreach (var (node, reply) in replies)
                 if (reply is ManifestReply { Manifest: not null })
-                    ClusterRing.ReplicatorOf(system, node.Address).Tell(new DeleteLocal(deleted), ActorRefs.NoSender);
+                    ClusterRing.ReplicasOf(system, node.Address).Tell(new DeleteLocal(deleted), ActorRefs.NoSender);
             return new StoreError(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object (deleted)");
         }
         if (newest is not null) return newest.Partial ? await RestOfManifest(from!, newest) : newest.Manifest!;
@@ -71,13 +72,13 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         var manifest = first.Manifest!;
         var chunks = new List<ChunkRef>(first.TotalChunks);
         chunks.AddRange(manifest.Chunks);
-        var replicator = ClusterRing.ReplicatorOf(system, node.Address);
+        var replicas = ClusterRing.ReplicasOf(system, node.Address);
         while (chunks.Count < first.TotalChunks)
         {
             object reply;
             try
             {
-                reply = await replicator.Ask<object>(new FindManifestChunks(manifest.Bucket, manifest.Key, manifest.VersionId, chunks.Count), timeout);
+                reply = await replicas.Ask<object>(new FindManifestChunks(manifest.Bucket, manifest.Key, manifest.VersionId, chunks.Count), timeout);
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
@@ -160,7 +161,7 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         var chunks = pageChunks
             .Select(c => new ChunkLocation(c.Id, c.Length, holders.GetValueOrDefault(c.Id)?.Order(StringComparer.Ordinal).ToList() ?? []))
             .ToList();
-        return new ObjectDetails(Storage.StorageActor.ToInfo(manifest), chunks, Math.Max(0, firstChunk));
+        return new ObjectDetails(ObjectInfos.Of(manifest), chunks, Math.Max(0, firstChunk));
     }
 
     /// <summary>

@@ -6,7 +6,9 @@ using ObjectStore.Core.Metadata;
 using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Validation;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
-using static ObjectStore.Actors.Storage.StorageProtocol;
+using ObjectStore.Actors.Transfer.Download;
+using ObjectStore.Actors.Transfer.Upload;
+using static ObjectStore.Actors.Storage.IndexProtocol;
 
 namespace ObjectStore.Actors.Coordination;
 
@@ -20,26 +22,26 @@ public sealed class StoreCoordinator : WireActor
     public const string Name = "store";
 
     private readonly StoreSettings _settings;
-    private readonly IActorRef _storage;
-    private readonly IActorRef _replicator;
+    private readonly StoreNode.Handles _node;
+    private readonly UploadContext _uploads;
     private readonly string _nodeId;
     private readonly DataPlane? _dataPlane;
     private long _sessions;
 
     private sealed record ManifestLookup(GetObject Request, IActorRef Client, object Reply) : ILocalMessage;
 
-    public StoreCoordinator(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, DataPlane? dataPlane)
+    public StoreCoordinator(StoreSettings settings, StoreNode.Handles node, IActorRef pushes)
     {
         _settings = settings;
-        _storage = storage;
-        _replicator = replicator;
-        _nodeId = nodeId;
-        _dataPlane = dataPlane;
+        _node = node;
+        _nodeId = node.NodeId;
+        _dataPlane = node.DataPlane;
+        _uploads = new UploadContext(settings, node.NodeId, node.Keeper, pushes, node.DataPlane);
 
         Receive<PutObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;
-            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, _replicator, _nodeId, Sender, m, _dataPlane), $"put-{++_sessions}");
+            Context.ActorOf(UploadSessionActor.Props(_uploads, Sender, m), $"put-{++_sessions}");
         });
         Receive<PutSmallObject>(m =>
         {
@@ -49,8 +51,8 @@ public sealed class StoreCoordinator : WireActor
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"a small put carries at most {_settings.FrameSize} bytes, got {m.Data.Length}"));
                 return;
             }
-            Context.ActorOf(UploadSessionActor.Props(_settings, _storage, _replicator, _nodeId, Sender,
-                new PutObject(m.Bucket, m.Key, m.Data.Length), dataPlane: null, inline: m.Data), $"put-{++_sessions}");
+            Context.ActorOf(UploadSessionActor.Props(_uploads with { DataPlane = null }, Sender, new PutObject(m.Bucket, m.Key, m.Data.Length), m.Data),
+                $"put-{++_sessions}");
         });
         Receive<GetObject>(m =>
         {
@@ -62,7 +64,8 @@ public sealed class StoreCoordinator : WireActor
         Receive<ManifestLookup>(m =>
         {
             if (m.Reply is ObjectManifest manifest)
-                Context.ActorOf(DownloadSessionActor.Props(_settings, _storage, _nodeId, m.Client, manifest, m.Request.Window, _dataPlane), $"get-{++_sessions}");
+                Context.ActorOf(DownloadSessionActor.Props(_settings, _nodeId, _node.Reader, m.Client, manifest, m.Request.Window, _dataPlane),
+                    $"get-{++_sessions}");
             else
                 m.Client.Tell(m.Reply);
         });
@@ -85,7 +88,12 @@ public sealed class StoreCoordinator : WireActor
         {
             if (Check(m.Bucket, m.Key)) Queries().Delete(m.Bucket, m.Key).PipeTo(Sender, failure: Unavailable);
         });
-        Receive<GetNodeStatus>(AskStorage);
+        Receive<GetNodeStatus>(_ =>
+        {
+            var (nodeId, chunks) = (_nodeId, _node.Chunks);
+            _node.Index.Ask<object>(CountObjects.Instance, _settings.RequestTimeout)
+                .PipeTo(Sender, success: reply => reply is ObjectCount c ? new NodeStatus(nodeId, c.Objects, chunks.Count) : reply, failure: Unavailable);
+        });
         Receive<ListMembers>(_ => ListMembersTo(Sender));
     }
 
@@ -137,17 +145,11 @@ public sealed class StoreCoordinator : WireActor
         }
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, IActorRef replicator, string nodeId, DataPlane? dataPlane = null) =>
-        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, storage, replicator, nodeId, dataPlane));
+    public static Props Props(StoreSettings settings, StoreNode.Handles node, IActorRef pushes) =>
+        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, node, pushes));
 
     private ClusterQueries Queries() =>
         new(Context.System, ClusterRing.Current(Context.System, _nodeId), _settings.Replication.LookupTimeout, _settings.Replication.ManifestPage);
-
-    private void AskStorage(object request)
-    {
-        var client = Sender;
-        _storage.Ask<object>(request, _settings.RequestTimeout).PipeTo(client, failure: Unavailable);
-    }
 
     private static StoreError Unavailable(Exception e) =>
         new(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name}); it may be restarting after a disk error, try again");

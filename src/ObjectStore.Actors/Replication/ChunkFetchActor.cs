@@ -13,7 +13,7 @@ namespace ObjectStore.Actors.Replication;
 /// </summary>
 internal sealed class ChunkFetchActor : WireActor
 {
-    public sealed record Fetched(long RequestId, RingMember Source, byte[]? Data, StoreProtocol.StoreError? Failure) : Storage.StorageProtocol.ILocalMessage;
+    public sealed record Fetched(long RequestId, RingMember Source, byte[]? Data, StoreProtocol.StoreError? Failure) : ILocalMessage;
 
     private readonly long _requestId;
     private readonly RingMember _source;
@@ -56,7 +56,7 @@ internal sealed class ChunkFetchActor : WireActor
             return;
         }
         Context.SetReceiveTimeout(_timeout);
-        ClusterRing.ReplicatorOf(Context, _source.Address).Tell(new FetchChunk(_transferId, _assembly.Id, Self));
+        ClusterRing.ChunksOf(Context, _source.Address).Tell(new FetchChunk(_transferId, _assembly.Id, Self));
     }
 
     protected override void PostStop() => _assembly.Dispose();

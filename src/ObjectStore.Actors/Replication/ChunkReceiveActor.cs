@@ -3,34 +3,33 @@ using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
-using static ObjectStore.Actors.Storage.StorageProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// Receives one chunk pushed by another node: acknowledges each part as it arrives (the sender's window
-/// is the flow control), verifies the whole against its id, has the storage actor make it durable
-/// (kept for the sender's upload), and only then tells the sender it is durable.
+/// is the flow control), verifies the whole against its id, has the chunk keeper make it durable
+/// (kept for the sender's put), and only then tells the sender it is durable.
 /// </summary>
 internal sealed class ChunkReceiveActor : WireActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly OfferChunk _offer;
     private readonly IActorRef _sender;
-    private readonly IActorRef _storage;
+    private readonly IActorRef _keeper;
     private readonly TimeSpan _timeout;
     private readonly ChunkAssembly _assembly;
 
-    public ChunkReceiveActor(OfferChunk offer, IActorRef sender, IActorRef storage, TimeSpan timeout)
+    public ChunkReceiveActor(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout)
     {
         _offer = offer;
         _sender = sender;
-        _storage = storage;
+        _keeper = keeper;
         _timeout = timeout;
         _assembly = new ChunkAssembly(offer.Id, offer.Length);
 
         Receive<ChunkPart>(m => m.TransferId == _offer.TransferId, HandlePart);
-        Receive<ChunkBufferReleased>(_ => { });
         Receive<ChunkStored>(_ =>
         {
             _sender.Tell(new ChunkDurable(_offer.TransferId));
@@ -45,8 +44,8 @@ internal sealed class ChunkReceiveActor : WireActor
         });
     }
 
-    public static Props Props(OfferChunk offer, IActorRef sender, IActorRef storage, TimeSpan timeout) =>
-        Akka.Actor.Props.Create(() => new ChunkReceiveActor(offer, sender, storage, timeout));
+    public static Props Props(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout) =>
+        Akka.Actor.Props.Create(() => new ChunkReceiveActor(offer, sender, keeper, timeout));
 
     protected override void PreStart()
     {
@@ -71,7 +70,7 @@ internal sealed class ChunkReceiveActor : WireActor
             Fail(StoreErrorCode.Corrupt, $"chunk {_offer.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored");
             return;
         }
-        _storage.Tell(new StoreChunk(_offer.Id, verified, _offer.UploadId));
+        _keeper.Tell(new StoreChunk(_offer.Id, verified, _offer.UploadId));
     }
 
     private void Fail(StoreErrorCode code, string reason)

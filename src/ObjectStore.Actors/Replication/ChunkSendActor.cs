@@ -1,69 +1,59 @@
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Transfer;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
-using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
-using static ObjectStore.Actors.Storage.StorageProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// Serves one chunk another node asked for: reads it through the storage actor (which verifies it,
-/// and quarantines it if it is corrupt) and sends it as parts within a window of unacknowledged bytes.
+/// Serves one chunk another node asked for: reads it through the chunk reader (which verifies it, and
+/// quarantines it if it is corrupt) and sends it as parts through a <see cref="WindowedSender"/>.
 /// </summary>
 internal sealed class ChunkSendActor : WireActor
 {
     private readonly FetchChunk _fetch;
-    private readonly IActorRef _storage;
+    private readonly IActorRef _reader;
     private readonly StoreSettings _settings;
-    private byte[] _data = [];
-    private int _sent;
-    private int _acked;
+    private WindowedSender? _sender;
 
-    public ChunkSendActor(FetchChunk fetch, IActorRef storage, StoreSettings settings)
+    public ChunkSendActor(FetchChunk fetch, IActorRef reader, StoreSettings settings)
     {
         _fetch = fetch;
-        _storage = storage;
+        _reader = reader;
         _settings = settings;
 
         Receive<ChunkRead>(m =>
         {
-            _data = m.Data;
-            Pump();
+            _sender = new WindowedSender(new ArrayQueueSource(m.Data), _settings.FrameSize, _settings.Replication.Window,
+                (_, offset, data) => _fetch.Receiver.Tell(new ChunkPart(_fetch.TransferId, (int)offset, data)), _settings.Replication.TransferTimeout);
+            _sender.Pump();
         });
         Receive<StoreError>(m =>
         {
             _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, m.Code, m.Message));
             Context.Stop(Self);
         });
-        Receive<ChunkPartAck>(m => m.TransferId == _fetch.TransferId, m =>
+        Receive<ChunkPartAck>(m => m.TransferId == _fetch.TransferId && _sender is not null, m =>
         {
-            _acked = Math.Max(_acked, Math.Min(m.Received, _sent));
-            if (_acked == _data.Length) Context.Stop(Self);
-            else Pump();
+            _sender!.AcknowledgeBytes(m.Received);
+            if (_sender.Complete) Context.Stop(Self);
+            else _sender.Pump();
         });
         Receive<Terminated>(_ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ => Context.Stop(Self));
     }
 
-    public static Props Props(FetchChunk fetch, IActorRef storage, StoreSettings settings) =>
-        Akka.Actor.Props.Create(() => new ChunkSendActor(fetch, storage, settings));
+    public static Props Props(FetchChunk fetch, IActorRef reader, StoreSettings settings) =>
+        Akka.Actor.Props.Create(() => new ChunkSendActor(fetch, reader, settings));
 
     protected override void PreStart()
     {
         Context.Watch(_fetch.Receiver);
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
-        _storage.Tell(new ReadChunk(_fetch.Id));
+        _reader.Tell(new ReadChunk(_fetch.Id));
     }
 
-    private void Pump()
-    {
-        var window = _settings.Replication.Window * _settings.FrameSize;
-        while (_sent < _data.Length && _sent - _acked < window)
-        {
-            var length = Math.Min(_settings.FrameSize, _data.Length - _sent);
-            _fetch.Receiver.Tell(new ChunkPart(_fetch.TransferId, _sent, _data.AsMemory(_sent, length)));
-            _sent += length;
-        }
-    }
+    protected override void PostStop() => _sender?.Close();
 }

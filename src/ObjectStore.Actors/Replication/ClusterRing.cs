@@ -64,10 +64,17 @@ public sealed class ClusterRing
     public static string? NodeIdOf(IEnumerable<string> roles) =>
         roles.FirstOrDefault(r => r.StartsWith(NodeRolePrefix, StringComparison.Ordinal))?[NodeRolePrefix.Length..];
 
-    /// <summary>The replicator of a node; every node runs one at this path.</summary>
-    public static ActorSelection ReplicatorOf(IActorContext context, Address address) =>
-        context.ActorSelection(new RootActorPath(address) / "user" / Replicator.Name);
+    /// <summary>A node's chunk endpoint (chunk transfers, who holds what); every node runs one at this path.</summary>
+    public static ActorSelection ChunksOf(IActorContext context, Address address) =>
+        context.ActorSelection(new RootActorPath(address) / "user" / ChunkEndpoint.Name);
 
-    public static ActorSelection ReplicatorOf(ActorSystem system, Address address) =>
-        system.ActorSelection(new RootActorPath(address) / "user" / Replicator.Name);
+    public static ActorSelection ChunksOf(ActorSystem system, Address address) =>
+        system.ActorSelection(new RootActorPath(address) / "user" / ChunkEndpoint.Name);
+
+    /// <summary>A node's replica endpoint (object metadata); every node runs one at this path.</summary>
+    public static ActorSelection ReplicasOf(IActorContext context, Address address) =>
+        context.ActorSelection(new RootActorPath(address) / "user" / ReplicaEndpoint.Name);
+
+    public static ActorSelection ReplicasOf(ActorSystem system, Address address) =>
+        system.ActorSelection(new RootActorPath(address) / "user" / ReplicaEndpoint.Name);
 }

@@ -2,12 +2,12 @@ using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
-using static ObjectStore.Actors.Storage.StorageProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// The read path of one get: answers ReadChunk like the storage actor does (ChunkRead or StoreError),
+/// The read path of one get: answers ReadChunk like the chunk reader does (ChunkRead or StoreError),
 /// from this node's disk when it has the chunk and it verifies, else from the chunk's other holders in
 /// placement order (owners first, then hand-off nodes). A replica that is down, missing the chunk or
 /// corrupt (the holder quarantines it) is skipped and the next one tried.
@@ -15,7 +15,7 @@ namespace ObjectStore.Actors.Replication;
 public sealed class ReplicatedChunkReader : ReceiveActor
 {
     private readonly StoreSettings _settings;
-    private readonly IActorRef _storage;
+    private readonly IActorRef _reader;
     private readonly ClusterRing _ring;
     private readonly IReadOnlyDictionary<ContentHash, int> _lengths;
 
@@ -29,13 +29,14 @@ public sealed class ReplicatedChunkReader : ReceiveActor
 
     private sealed record LocalRead(long RequestId, object Reply) : ILocalMessage;
 
+
     private readonly Dictionary<long, Read> _reads = new();
     private long _nextRequest;
 
-    public ReplicatedChunkReader(StoreSettings settings, IActorRef storage, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths)
+    public ReplicatedChunkReader(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths)
     {
         _settings = settings;
-        _storage = storage;
+        _reader = reader;
         _ring = ring;
         _lengths = lengths;
 
@@ -61,8 +62,8 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         });
     }
 
-    public static Props Props(StoreSettings settings, IActorRef storage, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths) =>
-        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, storage, ring, lengths));
+    public static Props Props(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths) =>
+        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, reader, ring, lengths));
 
     private void TryNext(long requestId)
     {
@@ -75,7 +76,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         }
         if (node.NodeId == _ring.SelfId)
         {
-            _storage.Ask<object>(new ReadChunk(r.Id), _settings.RequestTimeout)
+            _reader.Ask<object>(new ReadChunk(r.Id), _settings.RequestTimeout)
                 .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
             return;
         }

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
-using ObjectStore.Actors.Storage;
+
 
 namespace ObjectStore.Actors.Transfer;
 
@@ -201,7 +201,7 @@ public sealed class DataPlane : IDisposable
 }
 
 /// <summary>A local client handed over its open file with this session's token; the session owns the handle now.</summary>
-public sealed record LocalFileOpened(Microsoft.Win32.SafeHandles.SafeFileHandle File) : StorageProtocol.ILocalMessage;
+public sealed record LocalFileOpened(Microsoft.Win32.SafeHandles.SafeFileHandle File) : ILocalMessage;
 
 /// <summary>A client connected to the data plane with this session's token; the session owns the connection now.</summary>
-public sealed record DataConnectionOpened(TcpClient Client) : StorageProtocol.ILocalMessage;
+public sealed record DataConnectionOpened(TcpClient Client) : ILocalMessage;

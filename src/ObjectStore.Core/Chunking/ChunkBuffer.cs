@@ -6,7 +6,9 @@ namespace ObjectStore.Core.Chunking;
 /// The bytes of one chunk in a pooled array (chunks are up to several MiB; pooling keeps the large
 /// object heap from growing with every put). Reference counted, because one chunk goes to several
 /// holders at once (the local disk and each replica's transfer): every holder takes a reference with
-/// <see cref="Retain"/> and disposes it once; the array goes back to the pool with the last one.
+/// <see cref="Retain"/> and disposes it once; the array goes back to the pool with the last one. The
+/// count is the one record of who still needs the bytes: whoever must know when they are free (the
+/// chunker, to take more input) asks to be told with <see cref="WhenReleased"/>.
 /// </summary>
 /// <remarks>
 /// Buffers of <see cref="AlignedMinimum"/> and more start on a 4 KiB boundary of a pinned array
@@ -25,6 +27,8 @@ public sealed class ChunkBuffer : IDisposable
     private readonly int _offset;
     private readonly bool _pinned;
     private int _references = 1;
+    private volatile bool _abandoned;
+    private Action? _released;
 
     private ChunkBuffer(byte[] array, int offset, int capacity, bool pinned)
     {
@@ -50,6 +54,23 @@ public sealed class ChunkBuffer : IDisposable
     {
         if (Interlocked.Increment(ref _references) <= 1) throw new ObjectDisposedException(nameof(ChunkBuffer));
         return this;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="released"/> (on whichever thread drops the last reference) when the last
+    /// holder is done with the bytes. Set once, by the holder that creates the buffer, before sharing it.
+    /// </summary>
+    public void WhenReleased(Action released) => _released = released;
+
+    /// <summary>
+    /// Drops this holder's reference, but keeps the array from ever going back to the pool: for a holder
+    /// that may have let the bytes escape into messages still queued for the network (a transfer abandoned
+    /// mid-way), where a reused array would send another chunk's bytes. The garbage collector takes it.
+    /// </summary>
+    public void Abandon()
+    {
+        _abandoned = true;
+        Dispose();
     }
 
     /// <summary>Appends bytes (a chunk arriving in parts); fails when they do not fit the rented capacity.</summary>
@@ -93,7 +114,11 @@ public sealed class ChunkBuffer : IDisposable
         if (Interlocked.Decrement(ref _references) > 0) return;
         var array = Interlocked.Exchange(ref _array, null);
         if (array is null) return;
-        if (_pinned) PinnedBufferPool.Return(array);
-        else ArrayPool<byte>.Shared.Return(array);
+        if (!_abandoned)
+        {
+            if (_pinned) PinnedBufferPool.Return(array);
+            else ArrayPool<byte>.Shared.Return(array);
+        }
+        _released?.Invoke();
     }
 }

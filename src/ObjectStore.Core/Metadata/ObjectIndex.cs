@@ -9,55 +9,14 @@ namespace ObjectStore.Core.Metadata;
 /// written in one transaction. Keys live only in the database, never in a file path.
 /// </summary>
 /// <remarks>Not thread-safe: one owner (the storage actor) uses it.</remarks>
-public sealed class ObjectIndex : IDisposable
+public sealed partial class ObjectIndex : IDisposable
 {
     private readonly SqliteConnection _db;
 
     public ObjectIndex(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
-        FilePath = System.IO.Path.Combine(System.IO.Path.GetFullPath(dataDirectory), "index.db");
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = FilePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        }.ToString());
-        _db.Open();
-        Execute("PRAGMA journal_mode=WAL;");
-        Execute("PRAGMA synchronous=FULL;");
-        Execute("PRAGMA foreign_keys=ON;");
-        Execute("""
-            CREATE TABLE IF NOT EXISTS objects(
-                bucket TEXT NOT NULL,
-                key TEXT NOT NULL,
-                version_id TEXT NOT NULL UNIQUE,
-                size INTEGER NOT NULL,
-                sha256 BLOB NOT NULL,
-                created_ms INTEGER NOT NULL,
-                chunk_count INTEGER NOT NULL,
-                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS object_chunks(
-                version_id TEXT NOT NULL REFERENCES objects(version_id) ON DELETE CASCADE,
-                seq INTEGER NOT NULL,
-                chunk BLOB NOT NULL,
-                length INTEGER NOT NULL,
-                PRIMARY KEY(version_id, seq)) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS object_chunks_by_chunk ON object_chunks(chunk);
-            """);
-        // A deleted key keeps a marker, so an older version arriving later (a replica from a node that
-        // was down during the delete) is refused instead of bringing the object back.
-        Execute("""
-            CREATE TABLE IF NOT EXISTS delete_markers(
-                bucket TEXT NOT NULL,
-                key TEXT NOT NULL,
-                version_id TEXT NOT NULL,
-                created_ms INTEGER NOT NULL,
-                writer TEXT NOT NULL,
-                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
-            """);
-        // Indexes created before replication lack the writer column (the node that took the put).
-        if (!HasColumn("objects", "writer")) Execute("ALTER TABLE objects ADD COLUMN writer TEXT NOT NULL DEFAULT ''");
+        FilePath = IndexDatabase.PathIn(dataDirectory);
+        _db = IndexDatabase.Open(dataDirectory, synchronousFull: true);
     }
 
     /// <summary>What a commit did: whether the manifest is now the key's current version, and chunks nothing references any more.</summary>
@@ -161,92 +120,6 @@ public sealed class ObjectIndex : IDisposable
         return unreferenced;
     }
 
-    /// <summary>Removes a key. Returns null when it did not exist, else the chunks nothing references any more.</summary>
-    public IReadOnlyList<ContentHash>? Delete(string bucket, string key) =>
-        Delete(DeleteMarker.New(bucket, key, ""));
-
-    /// <summary>
-    /// Deletes the key's version if the marker is newer, and keeps the marker in its place so that
-    /// older versions arriving later are refused. Returns null, changing nothing, when there was no
-    /// older version to delete; else the chunks nothing references any more.
-    /// </summary>
-    public IReadOnlyList<ContentHash>? Delete(DeleteMarker marker)
-    {
-        using var tx = _db.BeginTransaction();
-        var existing = TryGet(marker.Bucket, marker.Key, tx);
-        if (existing is null || !marker.IsNewerThan(existing))
-        {
-            tx.Rollback();
-            return null;
-        }
-        if (TryGetDeleteMarker(marker.Bucket, marker.Key, tx) is not { } kept || marker.IsNewerThan(kept))
-        {
-            using var upsert = Command("""
-                INSERT INTO delete_markers(bucket, key, version_id, created_ms, writer) VALUES ($b, $k, $v, $c, $w)
-                ON CONFLICT(bucket, key) DO UPDATE SET version_id = excluded.version_id, created_ms = excluded.created_ms, writer = excluded.writer
-                """, tx);
-            upsert.Parameters.AddWithValue("$b", marker.Bucket);
-            upsert.Parameters.AddWithValue("$k", marker.Key);
-            upsert.Parameters.AddWithValue("$v", marker.VersionId);
-            upsert.Parameters.AddWithValue("$c", marker.Created.ToUnixTimeMilliseconds());
-            upsert.Parameters.AddWithValue("$w", marker.Writer);
-            upsert.ExecuteNonQuery();
-        }
-        DeleteKey(marker.Bucket, marker.Key, tx);
-        var unreferenced = Unreferenced(existing.Chunks.Select(c => c.Id), tx);
-        tx.Commit();
-        return unreferenced;
-    }
-
-    /// <summary>The key's delete marker, if it was deleted (and not put again since).</summary>
-    public DeleteMarker? TryGetDeleteMarker(string bucket, string key) => TryGetDeleteMarker(bucket, key, null);
-
-    private DeleteMarker? TryGetDeleteMarker(string bucket, string key, SqliteTransaction? tx)
-    {
-        using var cmd = Command("SELECT version_id, created_ms, writer FROM delete_markers WHERE bucket=$b AND key=$k", tx);
-        cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$k", key);
-        using var reader = cmd.ExecuteReader();
-        return reader.Read()
-            ? new DeleteMarker(bucket, key, reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2))
-            : null;
-    }
-
-    /// <summary>Delete markers of a bucket whose keys start with the prefix, in (after, upTo] (upTo null: no upper bound).</summary>
-    public IReadOnlyList<DeleteMarker> ListDeleteMarkers(string bucket, string prefix, string? startAfter, string? upTo)
-    {
-        using var cmd = Command("""
-            SELECT key, version_id, created_ms, writer FROM delete_markers
-            WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a) AND ($u IS NULL OR key <= $u)
-            ORDER BY key
-            """);
-        cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$p", prefix);
-        cmd.Parameters.AddWithValue("$a", (object?)startAfter ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$u", (object?)upTo ?? DBNull.Value);
-        var result = new List<DeleteMarker>();
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-            result.Add(new DeleteMarker(bucket, reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), reader.GetString(3)));
-        return result;
-    }
-
-    /// <summary>Drops the delete markers created before <paramref name="cutoff"/>; returns how many.</summary>
-    public int ExpireDeleteMarkers(DateTimeOffset cutoff)
-    {
-        using var cmd = Command("DELETE FROM delete_markers WHERE created_ms < $c", null);
-        cmd.Parameters.AddWithValue("$c", cutoff.ToUnixTimeMilliseconds());
-        return cmd.ExecuteNonQuery();
-    }
-
-    private void RemoveDeleteMarker(string bucket, string key, SqliteTransaction tx)
-    {
-        using var cmd = Command("DELETE FROM delete_markers WHERE bucket=$b AND key=$k", tx);
-        cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$k", key);
-        cmd.ExecuteNonQuery();
-    }
-
     public ObjectManifest? TryGet(string bucket, string key) => TryGet(bucket, key, null);
 
     private ObjectManifest? TryGet(string bucket, string key, SqliteTransaction? tx)
@@ -277,67 +150,7 @@ public sealed class ObjectIndex : IDisposable
         return new ObjectManifest(bucket, key, versionId, size, sha, created, list, writer);
     }
 
-    /// <summary>Objects of a bucket whose key starts with <paramref name="prefix"/>, in key order, after <paramref name="startAfter"/>.</summary>
-    public IReadOnlyList<ObjectSummary> List(string bucket, string prefix, int limit, string? startAfter = null)
-    {
-        // The range test lets SQLite seek on the primary key; substr keeps the prefix test exact.
-        using var cmd = Command("""
-            SELECT key, version_id, size, sha256, created_ms, chunk_count, writer FROM objects
-            WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a)
-            ORDER BY key LIMIT $n
-            """);
-        cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$p", prefix);
-        cmd.Parameters.AddWithValue("$a", (object?)startAfter ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$n", limit);
-        var result = new List<ObjectSummary>();
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-            result.Add(new ObjectSummary(bucket, reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
-                ContentHash.FromBytes((byte[])reader[3]), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetInt32(5),
-                reader.GetString(6)));
-        return result;
-    }
-
-    public IReadOnlyList<BucketSummary> ListBuckets()
-    {
-        using var cmd = Command("SELECT bucket, count(*), sum(size) FROM objects GROUP BY bucket ORDER BY bucket");
-        var result = new List<BucketSummary>();
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read()) result.Add(new BucketSummary(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
-        return result;
-    }
-
-    public bool IsReferenced(ContentHash chunk)
-    {
-        using var cmd = Command("SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)");
-        cmd.Parameters.AddWithValue("$c", chunk.ToArray());
-        return Convert.ToInt64(cmd.ExecuteScalar()) != 0;
-    }
-
-    public HashSet<ContentHash> ReferencedChunks()
-    {
-        using var cmd = Command("SELECT DISTINCT chunk FROM object_chunks");
-        var result = new HashSet<ContentHash>();
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read()) result.Add(ContentHash.FromBytes((byte[])reader[0]));
-        return result;
-    }
-
-    public long ObjectCount()
-    {
-        using var cmd = Command("SELECT count(*) FROM objects");
-        return Convert.ToInt64(cmd.ExecuteScalar());
-    }
-
     public void Dispose() => _db.Dispose();
-
-    private bool HasColumn(string table, string column)
-    {
-        using var cmd = Command($"SELECT EXISTS(SELECT 1 FROM pragma_table_info('{table}') WHERE name=$c)");
-        cmd.Parameters.AddWithValue("$c", column);
-        return Convert.ToInt64(cmd.ExecuteScalar()) != 0;
-    }
 
     private int DeleteKey(string bucket, string key, SqliteTransaction tx)
     {
@@ -360,17 +173,5 @@ public sealed class ObjectIndex : IDisposable
         return result;
     }
 
-    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
-    {
-        var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        return cmd;
-    }
-
-    private void Execute(string sql)
-    {
-        using var cmd = Command(sql);
-        cmd.ExecuteNonQuery();
-    }
+    private SqliteCommand Command(string sql, SqliteTransaction? tx = null) => IndexDatabase.Command(_db, sql, tx);
 }

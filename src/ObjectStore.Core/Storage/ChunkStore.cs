@@ -24,6 +24,7 @@ public sealed class ChunkStore
     private readonly bool _fsync;
     private readonly IStorageFaults? _faults;
     private volatile bool _directIo;
+    private long _count;
 
     /// <summary>
     /// Smaller chunks (small files) are written through the page cache: their copy costs little, while an
@@ -53,6 +54,17 @@ public sealed class ChunkStore
     }
 
     public string Root { get; }
+
+    /// <summary>Chunk files in the store: counted once at start (<see cref="Recount"/>), then kept up to date by every commit, delete and quarantine.</summary>
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Counts the chunk files on disk (at start, after the sweep).</summary>
+    public long Recount()
+    {
+        var count = EnumerateChunks().LongCount();
+        Interlocked.Exchange(ref _count, count);
+        return count;
+    }
 
     /// <summary>Whether chunk files are written with O_DIRECT (false when off, or once the file system refused it).</summary>
     public bool DirectIo => _directIo;
@@ -145,9 +157,12 @@ public sealed class ChunkStore
             foreach (var chunk in batch)
             {
                 _faults?.BeforeRename(chunk.Id);
-                if (!File.Exists(chunk.FinalPath)) added++;
+                var isNew = !File.Exists(chunk.FinalPath);
                 File.Move(chunk.TempPath, chunk.FinalPath, overwrite: true);
                 renamed++;
+                if (!isNew) continue;
+                added++;
+                Interlocked.Increment(ref _count);
             }
             if (_fsync && !DurableFiles.TrySyncFileSystem(Root))
                 foreach (var directory in batch.Select(c => Path.GetDirectoryName(c.FinalPath)!).Distinct())
@@ -188,11 +203,12 @@ public sealed class ChunkStore
         return data;
     }
 
-    /// <summary>Moves a bad chunk file out of the store so that it is never served and can be re-fetched.</summary>
+    /// <summary>Moves a bad chunk file out of the store so that it is never served again; the file stays in quarantine/ for inspection.</summary>
     public string Quarantine(ContentHash id)
     {
         var target = Path.Combine(_quarantine, $"{id}.{DateTime.UtcNow:yyyyMMddTHHmmssfff}");
         File.Move(PathOf(id), target, overwrite: true);
+        Interlocked.Decrement(ref _count);
         return target;
     }
 
@@ -201,6 +217,7 @@ public sealed class ChunkStore
         var path = PathOf(id);
         if (!File.Exists(path)) return false;
         File.Delete(path);
+        Interlocked.Decrement(ref _count);
         return true;
     }
 

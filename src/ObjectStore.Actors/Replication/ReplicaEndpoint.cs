@@ -1,0 +1,171 @@
+using Akka.Actor;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Validation;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
+using static ObjectStore.Actors.Storage.IndexProtocol;
+
+namespace ObjectStore.Actors.Replication;
+
+/// <summary>
+/// Where other nodes (and this one) send object metadata (<c>/user/replicas</c>, the replica protocol):
+/// commits of a put's manifest (a large chunk list staged page by page first), undoing a put that missed
+/// its quorum, lookups, listings and deletes, answered from this node's object index. A commit first
+/// checks with the chunk keeper that the chunks the put left here are still on disk, and ends the put's
+/// pins here once its manifest references them.
+/// </summary>
+public sealed class ReplicaEndpoint : WireActor, IWithTimers
+{
+    public const string Name = "replicas";
+
+    private readonly StoreSettings _settings;
+    private readonly IActorRef _keeper;
+    private readonly IActorRef _index;
+    private readonly string _nodeId;
+    private readonly StagedChunkLists _staged = new();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record DropIdleStaging : ILocalMessage
+    {
+        public static readonly DropIdleStaging Instance = new();
+    }
+
+    public ReplicaEndpoint(StoreSettings settings, IActorRef keeper, IActorRef index, string nodeId)
+    {
+        _settings = settings;
+        _keeper = keeper;
+        _index = index;
+        _nodeId = nodeId;
+
+        Receive<StageChunks>(HandleStage);
+        Receive<CommitReplica>(HandleCommit);
+        Receive<DropReplica>(m =>
+        {
+            if (Valid(m.Bucket, m.Key)) _index.Forward(new DropVersion(m.Bucket, m.Key, m.VersionId));
+        });
+        Receive<ReleaseReplicaUpload>(m =>
+        {
+            _staged.Drop(m.UploadId);
+            _keeper.Tell(new ReleaseUpload(m.UploadId));
+        });
+        Receive<FindManifest>(HandleFind);
+        Receive<FindManifestChunks>(HandleFindChunks);
+        Receive<ListLocalObjects>(m =>
+        {
+            if (Valid(m.Bucket, null)) _index.Forward(m);
+        });
+        Receive<ListLocalBuckets>(m => _index.Forward(m));
+        Receive<DeleteLocal>(m =>
+        {
+            if (Valid(m.Marker.Bucket, m.Marker.Key)) _index.Forward(new ApplyDelete(m.Marker));
+        });
+        Receive<DropIdleStaging>(_ => _staged.DropIdle(DateTime.UtcNow - _settings.Replication.PinLease));
+    }
+
+    public static Props Props(StoreSettings settings, IActorRef keeper, IActorRef index, string nodeId) =>
+        Akka.Actor.Props.Create(() => new ReplicaEndpoint(settings, keeper, index, nodeId));
+
+    protected override void PreStart()
+    {
+        var every = TimeSpan.FromTicks(Math.Clamp(_settings.Replication.PinLease.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
+        Timers.StartPeriodicTimer(nameof(DropIdleStaging), DropIdleStaging.Instance, every);
+    }
+
+    private void HandleStage(StageChunks m)
+    {
+        if (m.UploadId.Length is 0 or > 64 || m.VersionId.Length is 0 or > 64)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "bad upload or version id"));
+            return;
+        }
+        var (next, error) = _staged.Add(m.UploadId, m.VersionId, m.Start, m.Chunks, DateTime.UtcNow);
+        if (error is not null)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, error));
+            return;
+        }
+        _keeper.Tell(new ExtendUpload(m.UploadId));
+        Sender.Tell(new ChunksStaged(m.VersionId, next));
+    }
+
+    private void HandleCommit(CommitReplica m)
+    {
+        if (!Valid(m.Manifest.Bucket, m.Manifest.Key)) return;
+        if (m.ChunksStaged)
+        {
+            if (_staged.Take(m.UploadId, m.Manifest.VersionId) is not { } staged || staged.Sum(c => (long)c.Length) != m.Manifest.Size)
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
+                    $"commit of {m.Manifest.Bucket}/{m.Manifest.Key}: the staged chunk list is missing or does not add up to the object's size"));
+                return;
+            }
+            m = m with { Manifest = m.Manifest with { Chunks = staged }, ChunksStaged = false };
+        }
+        Commit(m).PipeTo(Sender, failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    /// <summary>
+    /// Checks that the put's chunks here are still on disk, commits its manifest, and then ends the put's
+    /// pins: the manifest references the chunks now. A put whose commit fails elsewhere drops the version
+    /// (DropReplica) and its chunks go with it.
+    /// </summary>
+    private async Task<object> Commit(CommitReplica m)
+    {
+        var timeout = _settings.RequestTimeout;
+        var check = await _keeper.Ask<object>(new CheckUpload(m.UploadId), timeout);
+        if (check is not UploadIntact)
+            return check is StoreError e ? e with { Message = $"cannot commit {m.Manifest.Bucket}/{m.Manifest.Key}: {e.Message}" } : check;
+        try
+        {
+            var reply = await _index.Ask<object>(new CommitObject(m.Manifest, m.UploadId), timeout);
+            return reply is ObjectCommitted c ? new ReplicaCommitted(c.Manifest.VersionId, c.Current) : reply;
+        }
+        finally
+        {
+            _keeper.Tell(new ReleaseUpload(m.UploadId));
+        }
+    }
+
+    private void HandleFind(FindManifest m)
+    {
+        if (!Valid(m.Bucket, m.Key)) return;
+        var nodeId = _nodeId;
+        var page = _settings.Replication.ManifestPage;
+        _index.Ask<object>(new FindVersion(m.Bucket, m.Key), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply switch
+                {
+                    // A large manifest goes out with its first page; the asker fetches the rest.
+                    VersionFound { Manifest: { } found } v => new ManifestReply(nodeId, found with { Chunks = found.Chunks.Take(page).ToList() },
+                        found.Chunks.Count, v.Deleted),
+                    VersionFound v => new ManifestReply(nodeId, null, 0, v.Deleted),
+                    _ => reply,
+                },
+                failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    private void HandleFindChunks(FindManifestChunks m)
+    {
+        if (!Valid(m.Bucket, m.Key)) return;
+        var page = _settings.Replication.ManifestPage;
+        _index.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply switch
+                {
+                    ManifestFound found when found.Manifest.VersionId == m.VersionId =>
+                        new ManifestChunks(m.VersionId, m.Start, found.Manifest.Chunks.Skip(m.Start).Take(page).ToList()),
+                    ManifestFound or StoreError { Code: StoreErrorCode.NotFound } =>
+                        new StoreError(StoreErrorCode.NotFound, $"{m.Bucket}/{m.Key}: version {m.VersionId} is no longer current on this node"),
+                    _ => reply,
+                },
+                failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    /// <summary>Requests from the network are checked like the shell's: a forged name never reaches the index.</summary>
+    private bool Valid(string bucket, string? key)
+    {
+        if (BucketName.IsValid(bucket) && (key is null || ObjectKey.IsValid(key))) return true;
+        Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"invalid bucket or key '{bucket}/{key}'"));
+        return false;
+    }
+}

@@ -1,0 +1,184 @@
+using Akka.Actor;
+using Akka.Event;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
+using ObjectStore.Core.Storage;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
+
+namespace ObjectStore.Actors.Storage;
+
+/// <summary>
+/// Decides which chunk files a node keeps (<c>/user/chunk-keeper</c>): it pins each chunk a put stores or
+/// claims here for that put (persisted in index.db through <see cref="ChunkLedger"/>, with the put's lease),
+/// lets go when the put ends or its lease runs out, and deletes a chunk only when no object version
+/// references it and no put has it pinned. At start it sweeps what a crash left: temp files, and chunks
+/// nothing references or pins. It is the door to its child <see cref="ChunkWriterActor"/>, so that a
+/// chunk is always pinned before it is written or claimed and a delete can never race a write.
+/// </summary>
+/// <remarks>Runs under a backoff supervisor: a failure of index.db restarts it (reopening the ledger).</remarks>
+public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
+{
+    public const string Name = "chunk-keeper";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StoreSettings _settings;
+    private readonly ChunkStore _store;
+    private readonly string _nodeId;
+    private readonly DateTime _nodeStartedUtc;
+    private ChunkLedger _ledger = null!;
+    private IActorRef _writer = ActorRefs.Nobody;
+    private bool _flushQueued;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private sealed record FlushLedger : ILocalMessage
+    {
+        public static readonly FlushLedger Instance = new();
+    }
+
+    private sealed record ExpireLeases : ILocalMessage
+    {
+        public static readonly ExpireLeases Instance = new();
+    }
+
+    public ChunkKeeperActor(StoreSettings settings, ChunkStore store, string nodeId, DateTime nodeStartedUtc)
+    {
+        _settings = settings;
+        _store = store;
+        _nodeId = nodeId;
+        _nodeStartedUtc = nodeStartedUtc;
+
+        Receive<StoreChunk>(m =>
+        {
+            Pin(m.UploadId, m.Id);
+            _writer.Forward(m);
+        });
+        Receive<ClaimChunk>(m =>
+        {
+            Pin(m.UploadId, m.Id);
+            _writer.Forward(m);
+        });
+        Receive<WhichChunks>(m => _writer.Forward(m));
+        Receive<ExtendUpload>(m =>
+        {
+            _ledger.Extend(m.UploadId, LeaseEnd);
+            QueueFlush();
+        });
+        Receive<ReleaseUpload>(m => Release(m.UploadId));
+        Receive<CollectChunks>(m => Collect(m.Ids));
+        Receive<CheckUpload>(HandleCheck);
+        Receive<FlushLedger>(_ =>
+        {
+            _flushQueued = false;
+            _ledger.Flush();
+        });
+        Receive<ExpireLeases>(_ =>
+        {
+            foreach (var upload in _ledger.Expired(DateTimeOffset.UtcNow))
+            {
+                _log.Info("put {0} sent no news for {1}; the chunks kept for it are let go", upload, _settings.Replication.PinLease);
+                Release(upload);
+            }
+        });
+    }
+
+    public static Props Props(StoreSettings settings, ChunkStore store, string nodeId, DateTime nodeStartedUtc) =>
+        Akka.Actor.Props.Create(() => new ChunkKeeperActor(settings, store, nodeId, nodeStartedUtc));
+
+    private DateTimeOffset LeaseEnd => DateTimeOffset.UtcNow + _settings.Replication.PinLease;
+
+    protected override void PreStart()
+    {
+        _ledger = new ChunkLedger(_settings.DataDirectory);
+        var temps = _store.RemoveLeftoverTempFiles();
+        var orphans = RemoveOrphans();
+        var chunks = _store.Recount();
+        _log.Info("chunk store ready at {0}: {1} chunks, {2} puts in progress; removed {3} leftover temp files and {4} unreferenced chunks",
+            _store.Root, chunks, _ledger.UploadCount, temps, orphans);
+        _writer = Context.ActorOf(ChunkWriterActor.Props(_store, _nodeId, _settings.IoParallelism), "writer");
+        var lease = _settings.Replication.PinLease;
+        var every = TimeSpan.FromTicks(Math.Clamp(lease.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
+        Self.Tell(ExpireLeases.Instance);
+        Timers.StartPeriodicTimer(nameof(ExpireLeases), ExpireLeases.Instance, every);
+    }
+
+    protected override void PostStop()
+    {
+        try
+        {
+            _ledger?.Flush();
+        }
+        catch (Exception e)
+        {
+            _log.Warning("could not save the pins of puts in progress: {0}", e.Message);
+        }
+        _ledger?.Dispose();
+    }
+
+    /// <summary>
+    /// Deletes chunk files that no object references and no put pins, and that predate the node's start:
+    /// what a killed put left behind. Newer ones may belong to a put in progress when this actor is
+    /// restarted after a failure; pinned ones belong to a put whose lease has not ended.
+    /// </summary>
+    private int RemoveOrphans()
+    {
+        var referenced = _ledger.ReferencedChunks();
+        var removed = 0;
+        foreach (var id in _store.EnumerateChunks().ToList())
+        {
+            if (referenced.Contains(id) || _ledger.IsPinned(id) || File.GetLastWriteTimeUtc(_store.PathOf(id)) >= _nodeStartedUtc) continue;
+            _store.Delete(id);
+            removed++;
+        }
+        return removed;
+    }
+
+    private void Pin(string upload, ContentHash id)
+    {
+        _ledger.Pin(upload, id, LeaseEnd);
+        QueueFlush();
+    }
+
+    /// <summary>Changes reach index.db in one transaction after the messages already in the mailbox.</summary>
+    private void QueueFlush()
+    {
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Self.Tell(FlushLedger.Instance);
+    }
+
+    private void Release(string upload)
+    {
+        Collect(_ledger.Release(upload));
+        QueueFlush();
+    }
+
+    /// <summary>Deletes each chunk that nothing references and no put pins; asks index.db afresh, since a commit may have landed since.</summary>
+    private void Collect(IReadOnlyCollection<ContentHash> candidates)
+    {
+        foreach (var id in candidates)
+        {
+            if (_ledger.IsPinned(id) || _ledger.IsReferenced(id)) continue;
+            try
+            {
+                _store.Delete(id);
+            }
+            catch (IOException e)
+            {
+                _log.Warning("could not delete unreferenced chunk {0}: {1}", id, e.Message);
+            }
+        }
+    }
+
+    private void HandleCheck(CheckUpload m)
+    {
+        var missing = _ledger.PinsOf(m.UploadId).Where(id => !_store.Contains(id)).ToList();
+        Sender.Tell(missing.Count == 0
+            ? new UploadIntact(m.UploadId)
+            : new StoreError(StoreErrorCode.StorageFailure,
+                $"chunk {missing[0].ToShortString()} of the put is no longer on this node's disk{(missing.Count > 1 ? $" (nor {missing.Count - 1} more)" : "")}; run the put again"));
+    }
+}

@@ -1,0 +1,39 @@
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Chunking;
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Actors.Storage;
+
+/// <summary>What a node's actors ask of its chunk files: the keeper (writes, claims, pins, collection) and the reader.</summary>
+public static class ChunkStorageProtocol
+{
+    /// <summary>
+    /// Store a chunk whose id the sender computed, kept for <paramref name="UploadId"/> until that put ends.
+    /// The storage disposes its reference to <paramref name="Data"/>. Replies ChunkStored or ChunkStoreFailed.
+    /// </summary>
+    public sealed record StoreChunk(ContentHash Id, ChunkBuffer Data, string UploadId) : ILocalMessage;
+    /// <summary>The chunk is durable and visible. <paramref name="Written"/>: it was not here before.</summary>
+    public sealed record ChunkStored(ContentHash Id, int Length, bool Written) : ILocalMessage;
+    public sealed record ChunkStoreFailed(ContentHash Id, string Reason, StoreErrorCode Code = StoreErrorCode.StorageFailure) : ILocalMessage;
+
+    /// <summary>
+    /// A peer offers a chunk for a put: it is kept for that put from now on, and the reply says whether it
+    /// is durable here already (then the peer need not send it). Replies ChunkClaim.
+    /// </summary>
+    public sealed record ClaimChunk(ContentHash Id, string UploadId) : ILocalMessage;
+    public sealed record ChunkClaim(ContentHash Id, bool Present) : ILocalMessage;
+
+    /// <summary>News of a put (a page of its chunk list arrived): its lease starts again. No reply.</summary>
+    public sealed record ExtendUpload(string UploadId) : ILocalMessage;
+    /// <summary>A put ended (committed or not): its chunks are no longer kept for it. No reply.</summary>
+    public sealed record ReleaseUpload(string UploadId) : ILocalMessage;
+    /// <summary>Chunks that may no longer be needed (an object version that listed them is gone): deleted unless referenced or pinned. No reply.</summary>
+    public sealed record CollectChunks(IReadOnlyCollection<ContentHash> Ids) : ILocalMessage;
+    /// <summary>Before a put commits here: are the chunks it stored or claimed here still on disk? Replies UploadIntact or StoreError.</summary>
+    public sealed record CheckUpload(string UploadId) : ILocalMessage;
+    public sealed record UploadIntact(string UploadId) : ILocalMessage;
+
+    /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt / StorageFailure).</summary>
+    public sealed record ReadChunk(ContentHash Id) : ILocalMessage;
+    public sealed record ChunkRead(ContentHash Id, byte[] Data) : ILocalMessage;
+}

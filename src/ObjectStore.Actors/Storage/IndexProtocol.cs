@@ -1,0 +1,33 @@
+using ObjectStore.Core.Metadata;
+
+namespace ObjectStore.Actors.Storage;
+
+/// <summary>What a node's actors ask of its object index (object versions, listings, delete markers).</summary>
+public static class IndexProtocol
+{
+    /// <summary>Make a version current unless a newer one is (last writer wins). Replies ObjectCommitted or StoreError.</summary>
+    public sealed record CommitObject(ObjectManifest Manifest, string UploadId) : ILocalMessage;
+    /// <param name="Current">False when this node already had a newer version of the key.</param>
+    public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true) : ILocalMessage;
+
+    /// <summary>Removes a version while it is still current (a put that missed its quorum). Replies ReplicaProtocol.ReplicaDropped.</summary>
+    public sealed record DropVersion(string Bucket, string Key, string VersionId) : ILocalMessage;
+
+    /// <summary>Deletes the key's older version and keeps the marker. Replies StoreProtocol.ObjectDeleted or StoreError (NotFound).</summary>
+    public sealed record ApplyDelete(DeleteMarker Marker) : ILocalMessage;
+
+    /// <summary>The key's current version or its delete marker (or neither). Replies VersionFound.</summary>
+    public sealed record FindVersion(string Bucket, string Key) : ILocalMessage;
+    public sealed record VersionFound(ObjectManifest? Manifest, DeleteMarker? Deleted) : ILocalMessage;
+
+    /// <summary>Replies ManifestFound or StoreError (NotFound).</summary>
+    public sealed record GetManifest(string Bucket, string Key) : ILocalMessage;
+    public sealed record ManifestFound(ObjectManifest Manifest) : ILocalMessage;
+
+    /// <summary>Replies ObjectCount.</summary>
+    public sealed record CountObjects : ILocalMessage
+    {
+        public static readonly CountObjects Instance = new();
+    }
+    public sealed record ObjectCount(long Objects) : ILocalMessage;
+}

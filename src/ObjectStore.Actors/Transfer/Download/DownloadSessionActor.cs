@@ -1,0 +1,183 @@
+using Akka.Actor;
+using Akka.Event;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication;
+using ObjectStore.Core.Metadata;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
+
+namespace ObjectStore.Actors.Transfer.Download;
+
+/// <summary>
+/// The node's side of one get: reads the object's chunks through a <see cref="ReplicatedChunkReader"/> (a
+/// couple ahead of what is being sent, each verified) and hands them in order to an <see cref="IDownloadSink"/>:
+/// the client's data connection for an object larger than a window of frames (unless the client cannot
+/// reach the port and asks for frames), else frames.
+/// </summary>
+public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
+{
+    private const int ChunksAhead = 2;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StoreSettings _settings;
+    private readonly string _nodeId;
+    private readonly IActorRef _chunkReader;
+    private readonly IActorRef _client;
+    private readonly ObjectManifest _manifest;
+    private readonly int _window;
+    private readonly DataPlane? _dataPlane;
+    private IActorRef _reader = ActorRefs.Nobody;
+    private byte[] _dataToken = [];
+    private IDownloadSink? _sink;
+    private readonly Dictionary<int, byte[]> _loaded = new();
+    private readonly List<int> _requested = [];
+    private int _nextToRequest, _nextToSink;
+    private bool _ended;
+
+    public DownloadSessionActor(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, ObjectManifest manifest, int window,
+        DataPlane? dataPlane)
+    {
+        (_settings, _nodeId, _chunkReader, _client, _manifest, _dataPlane) = (settings, nodeId, chunkReader, client, manifest, dataPlane);
+        _window = Math.Clamp(window, 1, 1024);
+
+        Receive<DataConnectionOpened>(m => Sending(new SocketDownloadSink(this, _client, Self, _manifest.Size, m.Client)));
+        // FrameAck(-1): the client could not reach the data port; frames it is.
+        Receive<FrameAck>(m =>
+        {
+            _dataPlane?.Forget(_dataToken);
+            Sending(FrameSink());
+            _sink!.Handle(m);
+        });
+        Common();
+    }
+
+    public static Props Props(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, ObjectManifest manifest, int window,
+        DataPlane? dataPlane = null) =>
+        Akka.Actor.Props.Create(() => new DownloadSessionActor(settings, nodeId, chunkReader, client, manifest, window, dataPlane));
+
+    private string Name => $"{_manifest.Bucket}/{_manifest.Key}";
+
+    private FrameDownloadSink FrameSink() => new(this, _client, Self, _manifest.Size, _settings.FrameSize, _window, _settings.IdleTimeout);
+
+    protected override void PreStart()
+    {
+        var lengths = _manifest.Chunks.DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Length);
+        _reader = Context.ActorOf(ReplicatedChunkReader.Props(_settings, _chunkReader, ClusterRing.Current(Context.System, _nodeId), lengths), "reader");
+        Context.Watch(_client);
+        Context.SetReceiveTimeout(_settings.IdleTimeout);
+        var info = ObjectInfos.Of(_manifest);
+        // An object that fits in one window of frames goes as frames: one round trip, where a data
+        // connection would first cost a TCP handshake and a token exchange.
+        if (_dataPlane is not null && _manifest.Size > (long)_window * _settings.FrameSize)
+        {
+            _dataToken = _dataPlane.Expect(Self);
+            _client.Tell(new DownloadReady(info, Self, _dataPlane.Host, _dataPlane.Port, _dataToken));
+        }
+        else
+        {
+            _client.Tell(new DownloadReady(info, Self));
+            Sending(FrameSink());
+        }
+        RequestAhead();
+    }
+
+    protected override void PostStop()
+    {
+        _dataPlane?.Forget(_dataToken);
+        _sink?.Dispose();
+    }
+
+    private void Sending(IDownloadSink sink)
+    {
+        _sink = sink;
+        Become(() =>
+        {
+            Common();
+            ReceiveAny(m =>
+            {
+                if (sink.Handle(m)) return;
+                if (m is DataConnectionOpened c)
+                {
+                    c.Client.Dispose();
+                    Fail(StoreErrorCode.InvalidRequest, $"get of {Name}: a second data connection, or one after frames were asked for");
+                    return;
+                }
+                Unhandled(m);
+            });
+        });
+        Deliver();
+    }
+
+    private void Common()
+    {
+        Receive<ChunkRead>(HandleChunk);
+        Receive<StoreError>(m => Fail(m.Code, $"get of {Name} failed: {m.Message}"));
+        Receive<CancelTransfer>(_ => Context.Stop(Self));
+        Receive<Terminated>(m => m.ActorRef.Equals(_client), _ => Context.Stop(Self));
+        Receive<ReceiveTimeout>(_ => Fail(StoreErrorCode.Timeout,
+            $"get of {Name}: {_sink?.Stalled ?? "the client did not start"} for {_settings.IdleTimeout.TotalSeconds:0}s"));
+    }
+
+    private void RequestAhead()
+    {
+        // Chunks read or being read, and not yet sent whole: at most ChunksAhead in memory per get.
+        while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < ChunksAhead)
+        {
+            _requested.Add(_nextToRequest);
+            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id));
+            _nextToRequest++;
+        }
+    }
+
+    private void HandleChunk(ChunkRead m)
+    {
+        // Reads may finish out of order, and one chunk may appear twice in an object: fill the
+        // earliest outstanding request for this id.
+        var slot = _requested.FindIndex(i => _manifest.Chunks[i].Id == m.Id);
+        if (slot < 0) return;
+        var index = _requested[slot];
+        _requested.RemoveAt(slot);
+        if (m.Data.Length != _manifest.Chunks[index].Length)
+        {
+            Fail(StoreErrorCode.Corrupt, $"get of {Name}: chunk {m.Id.ToShortString()} has {m.Data.Length} bytes, the object lists {_manifest.Chunks[index].Length}");
+            return;
+        }
+        _loaded[index] = m.Data;
+        Deliver();
+    }
+
+    /// <summary>Hands the chunks loaded in order to the sink, and ends it after the last.</summary>
+    private void Deliver()
+    {
+        if (_sink is null) return;
+        while (_loaded.Remove(_nextToSink, out var data))
+        {
+            _nextToSink++;
+            _sink.Add(data);
+        }
+        if (_nextToSink == _manifest.Chunks.Count && !_ended)
+        {
+            _ended = true;
+            _sink.End();
+        }
+        RequestAhead();
+    }
+
+    void IDownloadSinkOwner.SinkMoved() => RequestAhead();
+
+    void IDownloadSinkOwner.SinkDone() => Context.Stop(Self);
+
+    void IDownloadSinkOwner.SinkFailed(StoreErrorCode code, string message)
+    {
+        _log.Info("get of {0}: {1}", Name, message);
+        _client.Tell(new StoreError(code, $"get of {Name}: {message}"));
+        Context.Stop(Self);
+    }
+
+    private void Fail(StoreErrorCode code, string message)
+    {
+        _log.Warning(message);
+        _client.Tell(new StoreError(code, message));
+        Context.Stop(Self);
+    }
+}

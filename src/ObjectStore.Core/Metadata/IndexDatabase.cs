@@ -1,0 +1,115 @@
+using Microsoft.Data.Sqlite;
+
+namespace ObjectStore.Core.Metadata;
+
+/// <summary>
+/// The node's index.db: object versions with their chunk lists, delete markers (<see cref="ObjectIndex"/>)
+/// and the pins of puts in progress (<see cref="ChunkLedger"/>), each through a connection of its own.
+/// WAL mode lets the two write in turn and read while the other writes; the busy timeout makes one wait
+/// for the other's short transaction instead of failing.
+/// </summary>
+internal static class IndexDatabase
+{
+    public static string PathIn(string dataDirectory) => Path.Combine(Path.GetFullPath(dataDirectory), "index.db");
+
+    /// <param name="synchronousFull">fsync every commit (the object index); else the WAL is flushed with the file system.</param>
+    public static SqliteConnection Open(string dataDirectory, bool synchronousFull)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = PathIn(dataDirectory),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        db.Open();
+        try
+        {
+            Execute(db, "PRAGMA busy_timeout=30000;");
+            Execute(db, "PRAGMA journal_mode=WAL;");
+            Execute(db, synchronousFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+            Execute(db, "PRAGMA foreign_keys=ON;");
+            // Both connections may open a new database at the same moment: the schema is made in one
+            // write transaction, so the second waits and then finds it complete.
+            using var tx = db.BeginTransaction(deferred: false);
+            CreateTables(db, tx);
+            tx.Commit();
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+        return db;
+    }
+
+    private static void CreateTables(SqliteConnection db, SqliteTransaction tx)
+    {
+        Execute(db, tx, """
+            CREATE TABLE IF NOT EXISTS objects(
+                bucket TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version_id TEXT NOT NULL UNIQUE,
+                size INTEGER NOT NULL,
+                sha256 BLOB NOT NULL,
+                created_ms INTEGER NOT NULL,
+                chunk_count INTEGER NOT NULL,
+                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS object_chunks(
+                version_id TEXT NOT NULL REFERENCES objects(version_id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                chunk BLOB NOT NULL,
+                length INTEGER NOT NULL,
+                PRIMARY KEY(version_id, seq)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS object_chunks_by_chunk ON object_chunks(chunk);
+            """);
+        // A deleted key keeps a marker, so an older version arriving later (a replica from a node that
+        // was down during the delete) is refused instead of bringing the object back.
+        Execute(db, tx, """
+            CREATE TABLE IF NOT EXISTS delete_markers(
+                bucket TEXT NOT NULL,
+                key TEXT NOT NULL,
+                version_id TEXT NOT NULL,
+                created_ms INTEGER NOT NULL,
+                writer TEXT NOT NULL,
+                PRIMARY KEY(bucket, key)) WITHOUT ROWID;
+            """);
+        // Indexes created before replication lack the writer column (the node that took the put).
+        if (!HasColumn(db, tx, "objects", "writer")) Execute(db, tx, "ALTER TABLE objects ADD COLUMN writer TEXT NOT NULL DEFAULT ''");
+        // Chunks a put in progress has stored or claimed here, kept from garbage collection until the put
+        // commits, fails, or goes silent for its lease; persisted, so a restart knows them too.
+        Execute(db, tx, """
+            CREATE TABLE IF NOT EXISTS uploads(
+                upload_id TEXT NOT NULL PRIMARY KEY,
+                expires_ms INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS pins(
+                upload_id TEXT NOT NULL,
+                chunk BLOB NOT NULL,
+                PRIMARY KEY(upload_id, chunk)) WITHOUT ROWID;
+            """);
+    }
+
+    public static SqliteCommand Command(SqliteConnection db, string sql, SqliteTransaction? tx = null)
+    {
+        var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        return cmd;
+    }
+
+    public static void Execute(SqliteConnection db, string sql) => Execute(db, null, sql);
+
+    private static void Execute(SqliteConnection db, SqliteTransaction? tx, string sql)
+    {
+        using var cmd = Command(db, sql, tx);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static bool HasColumn(SqliteConnection db, SqliteTransaction tx, string table, string column)
+    {
+        using var cmd = Command(db, $"SELECT EXISTS(SELECT 1 FROM pragma_table_info('{table}') WHERE name=$c)", tx);
+        cmd.Parameters.AddWithValue("$c", column);
+        return Convert.ToInt64(cmd.ExecuteScalar()) != 0;
+    }
+}
