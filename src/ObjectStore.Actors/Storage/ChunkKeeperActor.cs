@@ -31,6 +31,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     private ChunkLedger _ledger = null!;
     private IActorRef _writer = ActorRefs.Nobody;
     private bool _flushQueued;
+    private static readonly TimeSpan FlushRetry = TimeSpan.FromSeconds(1);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -68,12 +69,27 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
             QueueFlush();
         });
         Receive<ReleaseUpload>(m => Release(m.UploadId));
-        Receive<CollectChunks>(m => Collect(m.Ids));
+        Receive<CollectChunks>(m =>
+        {
+            Collect(m.Ids);
+            if (m.Reply is not null) m.ReplyTo?.Tell(m.Reply);
+        });
         Receive<CheckUpload>(HandleCheck);
         Receive<FlushLedger>(_ =>
         {
             _flushQueued = false;
-            _ledger.Flush();
+            try
+            {
+                _ledger.Flush();
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                // A full disk, say. The pins in memory still hold while the node runs; only a crash before the
+                // next successful flush would forget them. Retried, not thrown: a restart would forget them now.
+                _log.Warning("could not save the pins of puts in progress ({0}); retrying in {1}", e.Message, FlushRetry);
+                _flushQueued = true;
+                Timers.StartSingleTimer(nameof(FlushLedger), FlushLedger.Instance, FlushRetry);
+            }
         });
         Receive<ExpireLeases>(_ =>
         {

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
@@ -27,8 +28,12 @@ public static class ChunkStorageProtocol
     public sealed record ExtendUpload(string UploadId) : ILocalMessage;
     /// <summary>A put ended (committed or not): its chunks are no longer kept for it. No reply.</summary>
     public sealed record ReleaseUpload(string UploadId) : ILocalMessage;
-    /// <summary>Chunks that may no longer be needed (an object version that listed them is gone): deleted unless referenced or pinned. No reply.</summary>
-    public sealed record CollectChunks(IReadOnlyCollection<ContentHash> Ids) : ILocalMessage;
+    /// <summary>
+    /// Chunks that may no longer be needed (an object version that listed them is gone): deleted unless
+    /// referenced or pinned. Then <paramref name="Reply"/>, if any, goes to <paramref name="ReplyTo"/>, so
+    /// that a delete is answered once its space is given back.
+    /// </summary>
+    public sealed record CollectChunks(IReadOnlyCollection<ContentHash> Ids, IActorRef? ReplyTo = null, object? Reply = null) : ILocalMessage;
     /// <summary>Before a put commits here: are the chunks it stored or claimed here still on disk? Replies UploadIntact or StoreError.</summary>
     public sealed record CheckUpload(string UploadId) : ILocalMessage;
     public sealed record UploadIntact(string UploadId) : ILocalMessage;

@@ -129,7 +129,10 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
         if (failure is not null) throw failure;
     }
 
-    /// <summary>Runs one change of the index; a failure is answered and then restarts this actor.</summary>
+    /// <summary>
+    /// Runs one change of the index; the reply goes out through the chunk keeper once the chunks the change
+    /// left unreferenced are collected. A failure is answered and then restarts this actor.
+    /// </summary>
     private void Change(Func<IReadOnlyList<ContentHash>?> change, string what, Func<IReadOnlyList<ContentHash>?, object> reply)
     {
         IReadOnlyList<ContentHash>? unreferenced;
@@ -142,8 +145,8 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot {what}: {e.Message}"));
             throw;
         }
-        Sender.Tell(reply(unreferenced));
-        if (unreferenced is not null) Collect(unreferenced);
+        if (unreferenced is { Count: > 0 }) _keeper.Tell(new ChunkStorageProtocol.CollectChunks(unreferenced, Sender, reply(unreferenced)));
+        else Sender.Tell(reply(unreferenced));
     }
 
     private void Collect(IReadOnlyList<ContentHash> unreferenced)

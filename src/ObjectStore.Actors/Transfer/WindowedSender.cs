@@ -63,6 +63,9 @@ public sealed class WindowedSender
 
     public int PartsInFlight => _inFlight.Count;
 
+    /// <summary>Every byte was sent (some may not be acknowledged yet).</summary>
+    public bool AllSent => _source.Exhausted;
+
     /// <summary>Every byte was sent and acknowledged.</summary>
     public bool Complete => _source.Exhausted && _inFlight.Count == 0;
 

@@ -1,0 +1,61 @@
+using System.Net.Sockets;
+using Akka.Actor;
+using ObjectStore.Actors.Transfer;
+
+namespace ObjectStore.Actors.Client;
+
+/// <summary>
+/// A get's bytes from the node's data port, read on a background task that alone uses the download target
+/// until it reports how it ended (as a message to the downloader).
+/// </summary>
+internal static class DownloadRoutes
+{
+    public sealed record DataProgress(long Bytes);
+    public sealed record DataReceived(long Bytes);
+    /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole object.</summary>
+    public sealed record DataFailed(string Reason, bool BeforeAnyByte);
+    /// <summary>The temp file could not be written (a full disk, say): the node is not to blame.</summary>
+    public sealed record LocalWriteFailed(string Reason);
+
+    private const int ReadSize = 1024 * 1024;
+
+    public static Task<object> ReceiveFromDataPort(DownloadTarget target, TcpClient connection, string host, int port, byte[] token, long size,
+        IActorRef downloader) =>
+        Task.Run<object>(async () =>
+        {
+            try
+            {
+                await DataPlane.OpenAsync(connection, host, port, token);
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                return new DataFailed(e.Message, BeforeAnyByte: true);
+            }
+            long received = 0;
+            try
+            {
+                var stream = connection.GetStream();
+                var buffer = new byte[ReadSize];
+                int read;
+                while ((read = await stream.ReadAsync(buffer)) > 0)
+                {
+                    received += read;
+                    if (received > size) return new DataFailed($"the node sent more than the object's {size} bytes", BeforeAnyByte: false);
+                    try
+                    {
+                        target.Write(buffer.AsSpan(0, read));
+                    }
+                    catch (IOException e)
+                    {
+                        return new LocalWriteFailed(e.Message);
+                    }
+                    downloader.Tell(new DataProgress(received));
+                }
+                return new DataReceived(received);
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                return new DataFailed(e.Message, BeforeAnyByte: false);
+            }
+        });
+}

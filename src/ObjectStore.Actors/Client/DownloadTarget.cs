@@ -1,0 +1,72 @@
+using System.Security.Cryptography;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
+
+namespace ObjectStore.Actors.Client;
+
+/// <summary>
+/// Where a get writes: a temp file beside the target, hashed as it is written, renamed onto the target
+/// only when its size and SHA-256 are the object's. A failed get leaves no half file, and a file that does
+/// not match the object's hash is never presented as the object. One thread at a time uses it.
+/// </summary>
+internal sealed class DownloadTarget : IDisposable
+{
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private FileStream? _file;
+    private bool _renamed;
+
+    /// <summary>Creates the temp file; throws IOException or UnauthorizedAccessException when the target's directory does not take it.</summary>
+    public DownloadTarget(string target)
+    {
+        Path = System.IO.Path.GetFullPath(target);
+        TempPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, $".{System.IO.Path.GetFileName(Path)}.{Guid.NewGuid():N}.part");
+        _file = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1024 * 1024);
+    }
+
+    public string Path { get; }
+    public string TempPath { get; }
+    public long Written { get; private set; }
+
+    /// <summary>Appends bytes; an IOException (a full disk) is the caller's to report as this machine's problem, not the node's.</summary>
+    public void Write(ReadOnlySpan<byte> data)
+    {
+        (_file ?? throw new ObjectDisposedException(nameof(DownloadTarget))).Write(data);
+        _sha.AppendData(data);
+        Written += data.Length;
+    }
+
+    /// <summary>Checks size and hash against the object's and renames the temp file onto the target; else throws, leaving nothing.</summary>
+    public void Complete(ObjectInfo info, string name)
+    {
+        var actual = ContentHash.FromBytes(_sha.GetHashAndReset());
+        if (Written != info.Size)
+            throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: received {Written} bytes, the object has {info.Size}");
+        if (actual != info.Sha256)
+            throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: content hashes to {actual.ToShortString()}, the object's hash is {info.Sha256.ToShortString()}");
+        try
+        {
+            _file!.Dispose();
+            _file = null;
+            File.Move(TempPath, Path, overwrite: true);
+            _renamed = true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {Path}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Closes and, unless it became the target, deletes the temp file. Closing flushes the file's buffer,
+    /// which fails on a full disk; the file is deleted anyway.
+    /// </summary>
+    public void Dispose()
+    {
+        try { _file?.Dispose(); }
+        catch (IOException) { }
+        _file = null;
+        _sha.Dispose();
+        if (!_renamed) DurableFiles.TryDelete(TempPath);
+    }
+}
