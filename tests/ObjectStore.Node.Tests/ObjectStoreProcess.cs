@@ -12,8 +12,11 @@ public static partial class ObjectStoreProcess
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "objectstore.dll");
 
-    /// <summary>The node's failpoint (see StorageActor): kill itself after writing this many chunk files.</summary>
+    /// <summary>The node's failpoint (see CrashFailpoint): kill itself after writing this many chunk files.</summary>
     public const string KillAfterChunkWrites = "OBJECTSTORE_FAILPOINT_KILL_AFTER_CHUNK_WRITES";
+
+    /// <summary>The node's failpoint (see CrashFailpoint): kill itself when a put is about to commit its object.</summary>
+    public const string KillBeforeIndexCommit = "OBJECTSTORE_FAILPOINT_KILL_BEFORE_INDEX_COMMIT";
 
     public static ProcessStartInfo StartInfo(params string[] args)
     {
@@ -41,10 +44,20 @@ public static partial class ObjectStoreProcess
 
     public static Task<Result> RunAsync(TimeSpan timeout, string? stdin, params string[] args) => RunAsync(timeout, stdin, null, args);
 
+    /// <summary>Runs <c>objectstore shell -c SCRIPT</c> with extra environment variables.</summary>
+    public static Task<Result> ShellAsync(int port, string script, IReadOnlyDictionary<string, string> environment) =>
+        RunAsync(TimeSpan.FromMinutes(2), null, null, environment, "shell", "--node", $"127.0.0.1:{port}", "-c", script);
+
     /// <summary>Runs the executable; <paramref name="onLine"/> sees each stdout line as it is printed.</summary>
-    public static async Task<Result> RunAsync(TimeSpan timeout, string? stdin, Action<string>? onLine, params string[] args)
+    public static Task<Result> RunAsync(TimeSpan timeout, string? stdin, Action<string>? onLine, params string[] args) =>
+        RunAsync(timeout, stdin, onLine, new Dictionary<string, string>(), args);
+
+    private static async Task<Result> RunAsync(TimeSpan timeout, string? stdin, Action<string>? onLine, IReadOnlyDictionary<string, string> environment,
+        params string[] args)
     {
-        using var process = Process.Start(StartInfo(args))!;
+        var info = StartInfo(args);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        using var process = Process.Start(info)!;
         var stdout = ReadLinesAsync(process.StandardOutput, onLine);
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
@@ -94,9 +107,15 @@ public static partial class ObjectStoreProcess
             StartAsync(dataDirectory, new Dictionary<string, string>(), port, seeds);
 
         /// <param name="environment">Extra environment variables for the node (e.g. a failpoint).</param>
-        public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, int port = 0, params string[] seeds)
+        public static Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, int port = 0, params string[] seeds) =>
+            StartAsync(dataDirectory, environment, null, port, seeds);
+
+        /// <param name="configFile">A HOCON file layered over the node's configuration (--config).</param>
+        public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, string? configFile,
+            int port = 0, params string[] seeds)
         {
             var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString() };
+            if (configFile is not null) args.AddRange(["--config", configFile]);
             foreach (var seed in seeds) args.AddRange(["--seed", seed]);
             var info = StartInfo([.. args]);
             foreach (var (name, value) in environment) info.Environment[name] = value;

@@ -77,13 +77,13 @@ public sealed class FileUploaderActor : WireActor
         Receive<PutCompleted>(m => Finish(() => _result.TrySetResult(m)));
         Receive<StoreError>(m => Finish(new StoreException(m.Code, m.Message)));
         Receive<Terminated>(_ => Finish(new StoreException(StoreErrorCode.Unavailable,
-            $"put of {_bucket}/{_key}: the node went away during the upload; nothing was stored")));
+            $"put of {_bucket}/{_key}: the node went away {Outcome}")));
         Receive<ReceiveTimeout>(_ =>
         {
             _session?.Tell(new CancelTransfer("client timed out"));
             Finish(new StoreException(StoreErrorCode.Timeout, _frames is { Expired: true }
-                ? $"put of {_bucket}/{_key}: the node stopped acknowledging frames for {_idleTimeout.TotalSeconds:0}s; nothing was stored"
-                : $"put of {_bucket}/{_key}: the node did not answer for {_idleTimeout.TotalSeconds:0}s; nothing was stored"));
+                ? $"put of {_bucket}/{_key}: the node stopped acknowledging frames for {_idleTimeout.TotalSeconds:0}s {Outcome}"
+                : $"put of {_bucket}/{_key}: the node did not answer for {_idleTimeout.TotalSeconds:0}s {Outcome}"));
         });
     }
 
@@ -113,6 +113,14 @@ public sealed class FileUploaderActor : WireActor
         _file?.Dispose();
         _dataConnection?.Dispose();
     }
+
+    /// <summary>
+    /// What the client can truthfully say when it loses the node: before all bytes were sent, no object can
+    /// have been committed; after, the node (or the nodes it wrote to) may have committed it.
+    /// </summary>
+    private string Outcome => _completeSent
+        ? $"after all bytes were sent: the put may or may not have completed; `stat {_bucket}/{_key}` tells"
+        : "before all bytes were sent; nothing was stored";
 
     private void StartDataPort(UploadReady ready)
     {

@@ -92,6 +92,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
     {
         var batch = _commitsQueued.ToList();
         _commitsQueued.Clear();
+        CrashFailpoint.BeforeIndexCommit();
         if (batch.Count > 1)
         {
             try
