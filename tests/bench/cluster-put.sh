@@ -5,6 +5,7 @@
 #  2. put -r of 2,000 files of 4 KiB through node 1: objects per second;
 #  3. each node's peak RSS (VmHWM) over both.
 # Usage: tests/bench/cluster-put.sh [SIZE_MIB] [SMALL_FILES]     (defaults: 1024, 2000)
+#        APP=DIR tests/bench/cluster-put.sh ...   (a framework-dependent build published beforehand, for A/B runs)
 set -euo pipefail
 size_mib=${1:-1024}
 small=${2:-2000}
@@ -19,9 +20,13 @@ cleanup() {
 trap cleanup EXIT
 
 # As deployed: Release with ReadyToRun code (see put-vs-cp.sh).
-dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
-  -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
-bin="$work/app/objectstore.dll"
+if [ -n "${APP:-}" ]; then
+  bin="$APP/objectstore.dll"
+else
+  dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
+  bin="$work/app/objectstore.dll"
+fi
 shell() { dotnet "$bin" shell --node "127.0.0.1:$port1" -c "$1"; }
 
 echo "writing a ${size_mib} MiB random file and ${small} files of 4 KiB"

@@ -6,6 +6,7 @@
 # Usage: tests/bench/put-vs-cp.sh [SIZE_MIB] [ROUNDS]     (defaults: 1024, 3)
 #        NODE_CONFIG=FILE tests/bench/put-vs-cp.sh ...     (a HOCON file layered on the node's settings, for A/B runs)
 #        PUBLISH=composite tests/bench/put-vs-cp.sh ...    (self-contained composite ReadyToRun, see below)
+#        APP=DIR tests/bench/put-vs-cp.sh ...              (a build published beforehand, e.g. of another commit, for A/B runs)
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${2:-3}
@@ -23,7 +24,9 @@ trap cleanup EXIT
 # PUBLISH=composite: self-contained, the runtime and the app compiled ahead of time together (the
 # release form README describes; the shell starts in 0.24 s instead of 0.31 s). Its own artifacts
 # directory: a composite build left in the usual obj/ broke the next framework-dependent publish.
-if [ "${PUBLISH:-r2r}" = composite ]; then
+if [ -n "${APP:-}" ]; then
+  if [ "${PUBLISH:-r2r}" = composite ]; then objectstore=("$APP/objectstore"); else objectstore=(dotnet "$APP/objectstore.dll"); fi
+elif [ "${PUBLISH:-r2r}" = composite ]; then
   dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained true \
     -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true --artifacts-path "$work/artifacts" \
     -o "$work/app" -v quiet -nologo >/dev/null
