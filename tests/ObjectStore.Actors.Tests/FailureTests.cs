@@ -172,6 +172,19 @@ public class FailureTests : StoreTestKit
     }
 
     [Fact]
+    public async Task An_empty_object_sent_as_frames_is_just_the_end_of_the_upload()
+    {
+        var client = StartNode();
+        var probe = CreateTestProbe();
+        client.Node.Tell(new PutObject("photos", "empty", 0), probe.Ref);
+        var ready = probe.ExpectMsg<UploadReady>();
+        ready.Session.Tell(new UploadComplete(0, 0), probe.Ref);
+        var done = probe.ExpectMsg<PutCompleted>(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, done.Object.Size);
+        Assert.Equal("empty", Assert.Single((await Within(client.ListAsync("photos", ""))).Objects).Key);
+    }
+
+    [Fact]
     public async Task A_client_that_dies_mid_upload_leaves_no_object()
     {
         var client = StartNode();

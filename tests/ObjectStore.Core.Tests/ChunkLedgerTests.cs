@@ -79,6 +79,33 @@ public class ChunkLedgerTests : IDisposable
     }
 
     [Fact]
+    public void A_lease_is_saved_again_only_once_it_has_moved_by_the_slack()
+    {
+        using (var ledger = new ChunkLedger(_dir.Path) { LeaseSlack = TimeSpan.FromMinutes(2) })
+        {
+            ledger.Pin("put-1", H(1), Now.AddMinutes(10));
+            ledger.Flush();
+            ledger.Extend("put-1", Now.AddMinutes(11));
+            Assert.False(ledger.HasUnsavedChanges);
+            ledger.Extend("put-1", Now.AddMinutes(13));
+            Assert.True(ledger.HasUnsavedChanges);
+            ledger.Flush();
+        }
+        using var reopened = new ChunkLedger(_dir.Path);
+        Assert.Empty(reopened.Expired(Now.AddMinutes(12)));
+        Assert.Equal(["put-1"], reopened.Expired(Now.AddMinutes(14)));
+    }
+
+    [Fact]
+    public void A_put_that_begins_and_ends_between_flushes_writes_nothing()
+    {
+        using var ledger = new ChunkLedger(_dir.Path);
+        ledger.Pin("put-1", H(1), Now.AddMinutes(10));
+        ledger.Release("put-1");
+        Assert.False(ledger.HasUnsavedChanges);
+    }
+
+    [Fact]
     public void A_put_released_and_seen_again_before_a_flush_is_written_as_seen_last()
     {
         using (var ledger = new ChunkLedger(_dir.Path))

@@ -61,8 +61,10 @@ now() { date +%s.%N; }
 rm -rf "$work/cp1" "$work/cp2" "$work/cp3" && mkdir "$work/cp1" "$work/cp2" "$work/cp3" && sync
 t0=$(now); cp "$work/input.bin" "$work/cp1/" && cp "$work/input.bin" "$work/cp2/" && cp "$work/input.bin" "$work/cp3/" && sync; t1=$(now)
 rm -rf "$work/cp1" "$work/cp2" "$work/cp3"; sync
-t2=$(now); shell "put $work/input.bin bench/big" > "$work/put.out"; t3=$(now)
 cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/$1/stat; }
+big0=(); for p in "${pids[@]}"; do big0+=("$(cpu "$p")"); done
+t2=$(now); shell "put $work/input.bin bench/big" > "$work/put.out"; t3=$(now)
+big1=(); for p in "${pids[@]}"; do big1+=("$(cpu "$p")"); done
 # Two rounds of small files (different bytes, so nothing is deduplicated): the first still pays for
 # part of the JIT warm-up of this path, the second is what a node that has been running does.
 TIMEFORMAT="%U %S"
@@ -77,7 +79,8 @@ small_round() { # $1 = round
 }
 cp_s=$(echo "$t1 - $t0" | bc -l); put_s=$(echo "$t3 - $t2" | bc -l)
 printf "%-34s %8.2f s\n" "cp into 3 dirs + sync (baseline)" "$cp_s"
-printf "%-34s %8.2f s   ratio %.2f (target <= 2)\n" "put ${size_mib} MiB, factor 3" "$put_s" "$(echo "$put_s / $cp_s" | bc -l)"
+printf "%-34s %8.2f s   ratio %.2f (target <= 2); node CPU s: %.1f %.1f %.1f\n" "put ${size_mib} MiB, factor 3" "$put_s" "$(echo "$put_s / $cp_s" | bc -l)" \
+  "$(echo "${big1[0]} - ${big0[0]}" | bc -l)" "$(echo "${big1[1]} - ${big0[1]}" | bc -l)" "$(echo "${big1[2]} - ${big0[2]}" | bc -l)"
 small_round 1
 small_round 2
 for i in 1 2 3; do

@@ -11,8 +11,8 @@ namespace ObjectStore.Actors.Chunking;
 /// <remarks>
 /// Why a thread rather than a chain of pool tasks: the hash chain is the one sequential stage of a
 /// put, and as pool tasks each step waited for a pool thread behind the chunker, the storage's I/O
-/// tasks and the actors (traced on a 1 GiB put: 518 ms of waiting against 693 ms of hashing). A
-/// thread that sleeps on its queue is woken by the scheduler as soon as a chunk arrives.
+/// tasks and the actors, for about as long as it hashed (docs/BENCHMARKS.md). A thread that sleeps on
+/// its queue is woken by the scheduler as soon as a chunk arrives.
 /// </remarks>
 internal sealed class ChunkHashingThread : IChunkHashing
 {

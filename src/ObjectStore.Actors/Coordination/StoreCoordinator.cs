@@ -2,12 +2,12 @@ using Akka.Actor;
 using Akka.Cluster;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
-using ObjectStore.Core.Metadata;
 using ObjectStore.Actors.Transfer;
-using ObjectStore.Core.Validation;
-using static ObjectStore.Actors.Protocol.StoreProtocol;
 using ObjectStore.Actors.Transfer.Download;
 using ObjectStore.Actors.Transfer.Upload;
+using ObjectStore.Core.Metadata;
+using ObjectStore.Core.Validation;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.IndexProtocol;
 
 namespace ObjectStore.Actors.Coordination;

@@ -108,10 +108,10 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _ledger = new ChunkLedger(_settings.DataDirectory);
+        _ledger = new ChunkLedger(_settings.DataDirectory) { LeaseSlack = _settings.Replication.PinLease / 4 };
         var temps = _store.RemoveLeftoverTempFiles();
-        var orphans = RemoveOrphans();
-        var chunks = _store.Recount();
+        var (orphans, chunks) = RemoveOrphans();
+        _store.StartCount(chunks);
         _log.Info("chunk store ready at {0}: {1} chunks, {2} puts in progress; removed {3} leftover temp files and {4} unreferenced chunks",
             _store.Root, chunks, _ledger.UploadCount, temps, orphans);
         _writer = Context.ActorOf(ChunkWriterActor.Props(_store, _nodeId, _settings.IoParallelism), "writer");
@@ -137,19 +137,24 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     /// <summary>
     /// Deletes chunk files that no object references and no put pins, and that predate the node's start:
     /// what a killed put left behind. Newer ones may belong to a put in progress when this actor is
-    /// restarted after a failure; pinned ones belong to a put whose lease has not ended.
+    /// restarted after a failure; pinned ones belong to a put whose lease has not ended. Returns how many
+    /// it removed and how many remain.
     /// </summary>
-    private int RemoveOrphans()
+    private (int Removed, long Kept) RemoveOrphans()
     {
         var referenced = _ledger.ReferencedChunks();
-        var removed = 0;
+        var (removed, kept) = (0, 0L);
         foreach (var id in _store.EnumerateChunks().ToList())
         {
-            if (referenced.Contains(id) || _ledger.IsPinned(id) || File.GetLastWriteTimeUtc(_store.PathOf(id)) >= _nodeStartedUtc) continue;
+            if (referenced.Contains(id) || _ledger.IsPinned(id) || File.GetLastWriteTimeUtc(_store.PathOf(id)) >= _nodeStartedUtc)
+            {
+                kept++;
+                continue;
+            }
             _store.Delete(id);
             removed++;
         }
-        return removed;
+        return (removed, kept);
     }
 
     private void Pin(string upload, ContentHash id)

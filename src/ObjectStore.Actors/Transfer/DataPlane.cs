@@ -16,9 +16,9 @@ namespace ObjectStore.Actors.Transfer;
 /// the node reads the file itself: no byte crosses a socket.
 /// </summary>
 /// <remarks>
-/// Why not only Akka.Remote messages: measured here, pushing 1 GiB as 64 KiB messages costs about
-/// 4 s of CPU on each side (serialization, protobuf envelopes, copies), which on a 2-core machine is
-/// the whole budget of a put; and Akka.Remote has one TCP connection per node pair, so bulk data
+/// Why not only Akka.Remote messages: pushing a large file as 64 KiB messages costs seconds of CPU per
+/// GiB on each side (serialization, envelopes, copies; docs/BENCHMARKS.md), on a 2-core machine the
+/// whole budget of a put; and Akka.Remote has one TCP connection per node pair, so bulk data
 /// would also queue up the cluster's heartbeats. TCP's own flow control is the back-pressure: the
 /// session stops reading while its chunker is full. The control messages (ready, complete, errors)
 /// stay on Akka.Remote, and a client that cannot reach this port falls back to frames.

@@ -5,7 +5,7 @@ namespace ObjectStore.Core.Chunking;
 /// only the chunk being built (at most <see cref="IChunker.MaxSize"/> bytes); input is copied
 /// straight into that chunk's buffer. Input is taken in steps of <see cref="ScanStep"/> with a cut
 /// search after each, so the bytes past a cut, which move to the next chunk's buffer, are at most one
-/// step: taking a 1 MiB read whole moved half a MiB per chunk on average (a third of the copying).
+/// step; taking a large read whole would move half of it, on average, for every cut.
 /// </summary>
 public sealed class ChunkSplitter : IDisposable
 {

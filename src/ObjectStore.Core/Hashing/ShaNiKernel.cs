@@ -10,9 +10,8 @@ namespace ObjectStore.Core.Hashing;
 /// </summary>
 /// <remarks>
 /// Why: a put hashes every byte twice, once for its chunk's id and once for the object's hash. One
-/// SHA-NI stream waits on the latency of <c>sha256rnds2</c> (measured on this AMD EPYC: 1.80 GB/s, the
-/// same as OpenSSL's), so a second, independent stream fits into the gaps: both hashes over the same
-/// bytes ran at 1.68 GB/s — twice the hashing per core (prototype in C, docs/BENCHMARKS.md).
+/// SHA-NI stream waits on the latency of <c>sha256rnds2</c>, so a second, independent stream fits into
+/// the gaps: both hashes in about the time of one (figures and the C prototype: docs/BENCHMARKS.md).
 /// Why by hand, and why assembled at run time: .NET 10 has SHA intrinsics only for Arm, OpenSSL
 /// offers no two-stream call, and a native library would need a C compiler on every build machine.
 /// So the kernel is assembled here with Iced (an x86 assembler library) into memory that is first
@@ -128,8 +127,8 @@ public sealed unsafe partial class ShaNiKernel
         // A valid target of an indirect call where the CPU enforces indirect-branch tracking (CET); a no-op elsewhere.
         asm.endbr64();
         // Legacy-SSE code after AVX code that left the upper halves of the vector registers dirty pays
-        // for merging them on every instruction: called from .NET code that had just copied a state
-        // with AVX-512 moves, the kernel ran at 1.47 instead of 1.80 GB/s. (Vector registers are
+        // for merging them on every instruction, as the kernel did when called from .NET code that had
+        // just copied a state with AVX-512 moves (docs/BENCHMARKS.md). (Vector registers are
         // caller-saved in the System V ABI, so clearing their upper halves is allowed.)
         asm.vzeroupper();
         asm.movdqu(s0A, __xmmword_ptr[rdi]);

@@ -21,7 +21,9 @@ public sealed class ChunkLedger : IDisposable
         public HashSet<ContentHash> Chunks { get; } = [];
         public List<ContentHash> Unsaved { get; } = [];
         public DateTimeOffset Expires { get; set; } = expires;
-        public bool Dirty { get; set; } = true;
+        /// <summary>The lease as index.db has it; rewritten only when the lease in memory has moved well past it.</summary>
+        public DateTimeOffset? SavedExpires { get; set; }
+        public bool Dirty => Unsaved.Count > 0 || SavedExpires is null;
     }
 
     private readonly SqliteConnection _db;
@@ -37,7 +39,16 @@ public sealed class ChunkLedger : IDisposable
 
     public int UploadCount => _uploads.Count;
 
-    public bool HasUnsavedChanges => _released.Count > 0 || _uploads.Values.Any(u => u.Dirty);
+    public bool HasUnsavedChanges => _released.Count > 0 || _uploads.Values.Any(u => u.Dirty || LeaseStale(u));
+
+    /// <summary>
+    /// A lease in index.db is rewritten only when the one in memory runs a quarter of a lease or more past
+    /// it: a put that keeps sending extends its lease with every chunk, and a write per chunk for that
+    /// would cost more than the put. After a restart a put's lease can so end up to that much early.
+    /// </summary>
+    private bool LeaseStale(Upload u) => u.SavedExpires is { } saved && u.Expires - saved > _leaseSlack;
+
+    private TimeSpan _leaseSlack = TimeSpan.Zero;
 
     public bool IsPinned(ContentHash id) => _pins.ContainsKey(id);
 
@@ -63,15 +74,22 @@ public sealed class ChunkLedger : IDisposable
             return u;
         }
         if (expires > u.Expires) u.Expires = expires;
-        u.Dirty = true;
         return u;
+    }
+
+    /// <summary>How far a lease in memory may run ahead of the saved one before it is written again (a quarter of the lease).</summary>
+    public TimeSpan LeaseSlack
+    {
+        get => _leaseSlack;
+        set => _leaseSlack = value < TimeSpan.Zero ? TimeSpan.Zero : value;
     }
 
     /// <summary>The put ended: its pins go. Returns the chunks it had pinned.</summary>
     public IReadOnlyCollection<ContentHash> Release(string upload)
     {
         if (!_uploads.Remove(upload, out var u)) return [];
-        _released.Add(upload);
+        // A put that began and ended between two flushes left nothing in index.db to delete.
+        if (u.SavedExpires is not null) _released.Add(upload);
         foreach (var id in u.Chunks)
             if (--_pins[id] == 0) _pins.Remove(id);
         return u.Chunks;
@@ -117,11 +135,14 @@ public sealed class ChunkLedger : IDisposable
         using var pin = IndexDatabase.Command(_db, "INSERT OR IGNORE INTO pins(upload_id, chunk) VALUES ($u, $c)", tx);
         var pinUpload = pin.Parameters.Add("$u", SqliteType.Text);
         var pinChunk = pin.Parameters.Add("$c", SqliteType.Blob);
-        foreach (var (id, u) in _uploads.Where(u => u.Value.Dirty))
+        foreach (var (id, u) in _uploads.Where(u => u.Value.Dirty || LeaseStale(u.Value)))
         {
-            leaseUpload.Value = id;
-            leaseExpires.Value = u.Expires.ToUnixTimeMilliseconds();
-            lease.ExecuteNonQuery();
+            if (u.SavedExpires != u.Expires)
+            {
+                leaseUpload.Value = id;
+                leaseExpires.Value = u.Expires.ToUnixTimeMilliseconds();
+                lease.ExecuteNonQuery();
+            }
             pinUpload.Value = id;
             foreach (var chunk in u.Unsaved)
             {
@@ -133,7 +154,7 @@ public sealed class ChunkLedger : IDisposable
         _released.Clear();
         foreach (var u in _uploads.Values)
         {
-            u.Dirty = false;
+            u.SavedExpires = u.Expires;
             u.Unsaved.Clear();
         }
     }
@@ -143,7 +164,10 @@ public sealed class ChunkLedger : IDisposable
         using (var uploads = IndexDatabase.Command(_db, "SELECT upload_id, expires_ms FROM uploads"))
         using (var reader = uploads.ExecuteReader())
             while (reader.Read())
-                _uploads[reader.GetString(0)] = new Upload(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))) { Dirty = false };
+            {
+                var expires = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1));
+                _uploads[reader.GetString(0)] = new Upload(expires) { SavedExpires = expires };
+            }
         using var pins = IndexDatabase.Command(_db, "SELECT upload_id, chunk FROM pins");
         using var rows = pins.ExecuteReader();
         while (rows.Read())

@@ -6,8 +6,8 @@ namespace ObjectStore.Core.Storage;
 /// <summary>
 /// Writes a new file with O_DIRECT: the bytes go from our buffer to the device without a copy into
 /// the page cache. A chunk is written once, flushed at once (group commit) and read rarely, so the page
-/// cache only costs here: on this machine the kernel's copy into fresh page-cache pages was 39% of the
-/// node's CPU during a 1 GiB put (perf: <c>copy_folio_from_iter_atomic</c>). MinIO writes objects the
+/// cache only costs here: the kernel's copy into fresh page-cache pages was the largest part of a node's
+/// CPU in a large put (docs/BENCHMARKS.md, "O_DIRECT"). MinIO writes objects the
 /// same way. O_DIRECT wants the buffer, offset and length aligned to the device's block, so the bytes
 /// are staged in an aligned buffer from a small pool and the last block is padded with zeros and cut
 /// off with ftruncate. .NET has no O_DIRECT (FileOptions carries no such flag on Unix), hence libc.

@@ -13,10 +13,10 @@ using static ObjectStore.Actors.Storage.IndexProtocol;
 namespace ObjectStore.Actors.Transfer.Upload;
 
 /// <summary>
-/// The node's side of one put, in three phases: waiting for the bytes to start (the first frame, a data
-/// connection, or a handed-over file decides the <see cref="IUploadSource"/>), receiving them into the
-/// put's <see cref="ChunkerActor"/>, and committing the object once every chunk is durable on its quorum
-/// (through the put's <see cref="ChunkDistributor"/>). The object is invisible until that commit; any
+/// The node's side of one put, in two phases: waiting for the bytes to start (the first frame, a data
+/// connection, or a handed-over file decides the <see cref="IUploadSource"/>), then receiving them into
+/// the put's <see cref="ChunkerActor"/>; in either, once every chunk is durable on its quorum (through the
+/// put's <see cref="ChunkDistributor"/>), the object is committed. The object is invisible until that commit; any
 /// failure before it leaves the store as it was.
 /// </summary>
 public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwner
@@ -98,15 +98,19 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
             }
             Receiving(new FileUploadSource(this, _chunker, Name, _request.ExpectedSize, m.File));
         });
-        Receive<DataFrame>(m =>
-        {
-            var frames = new FrameUploadSource(this, _chunker, Name, _request.ExpectedSize, Settings.FrameSize);
-            Receiving(frames);
-            frames.Handle(m);
-        });
+        Receive<DataFrame>(m => ByFrames().Handle(m));
         // The client may announce its total before the data plane has handed its connection over.
-        Receive<UploadComplete>(_ => Stash.Stash());
-        Committing();
+        Receive<UploadComplete>(m => m.Frames == UploadComplete.ViaDataPort, _ => Stash.Stash());
+        // An empty object sent as frames: no frame, just the end.
+        Receive<UploadComplete>(m => ByFrames().Handle(m));
+        Always();
+    }
+
+    private FrameUploadSource ByFrames()
+    {
+        var frames = new FrameUploadSource(this, _chunker, Name, _request.ExpectedSize, Settings.FrameSize);
+        Receiving(frames);
+        return frames;
     }
 
     /// <summary>Phase 2: bytes from one source go to the chunker; anything of another way of sending is refused.</summary>
@@ -115,7 +119,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
         _source = source;
         Become(() =>
         {
-            Committing();
+            Always();
             ReceiveAny(m =>
             {
                 if (source.Handle(m)) return;
@@ -142,7 +146,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
     };
 
     /// <summary>What every phase handles: the chunks becoming durable, the commit, and the ways a put ends early.</summary>
-    private void Committing()
+    private void Always()
     {
         Receive<ChunkerActor.ChunkingDone>(m =>
         {
