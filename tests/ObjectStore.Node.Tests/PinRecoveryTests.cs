@@ -16,7 +16,7 @@ public class PinRecoveryTests : IDisposable
     public async Task A_put_killed_before_its_commit_keeps_its_chunks_through_a_restart_until_its_lease_ends()
     {
         var data = _files.PathOf("data");
-        var file = _files.RandomFile("in.bin", 24 * 1024 * 1024, 1);
+        var file = _files.RandomFile("in.bin", 64 * 1024 * 1024, 1);
         // Long enough that the restart below happens well inside it, short enough to watch it end.
         var lease = TimeSpan.FromSeconds(30);
         var config = _files.PathOf("lease.conf");
@@ -41,8 +41,10 @@ public class PinRecoveryTests : IDisposable
             Assert.True(put.Elapsed < lease / 2, $"the restart took too long ({put.Elapsed}) for the lease check below to mean anything");
             // The start-up sweep removes unreferenced chunks a crash left behind, but not these: their put's lease lasts.
             var listing = await ObjectStoreProcess.ShellAsync(restarted.Port, "ls photos");
+            var ready = DateTime.UtcNow.AddSeconds(30);
+            while (!restarted.Log.Contains("chunk store ready") && DateTime.UtcNow < ready) await Task.Delay(100);
             Assert.DoesNotContain("big.bin", listing.Stdout);
-            Assert.Equal(before, ChunkFiles(data));
+            Assert.True(before.SetEquals(ChunkFiles(data)), $"the restart removed the put's chunks ({before.Count} before, {ChunkFiles(data).Count} after):\n{restarted.Log}");
             Assert.Contains("1 puts in progress", restarted.Log);
 
             // Once the lease has run out with no news of the put, its chunks are collected.

@@ -6,6 +6,9 @@
 #  3. each node's peak RSS (VmHWM) over both.
 # Usage: tests/bench/cluster-put.sh [SIZE_MIB] [SMALL_FILES]     (defaults: 1024, 2000)
 #        APP=DIR tests/bench/cluster-put.sh ...   (a framework-dependent build published beforehand, for A/B runs)
+#        KEEP=1 ...: leave the work directory (delete it after the last of several runs): deleting thousands
+#        of files right before the next run makes ext4 skip the recently freed inodes in every file it
+#        creates (recently_deleted in perf), which taxed whichever build ran next.
 set -euo pipefail
 size_mib=${1:-1024}
 small=${2:-2000}
@@ -15,7 +18,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else rm -f "$work/input.bin"; fi
 }
 trap cleanup EXIT
 

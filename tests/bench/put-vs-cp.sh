@@ -7,6 +7,7 @@
 #        NODE_CONFIG=FILE tests/bench/put-vs-cp.sh ...     (a HOCON file layered on the node's settings, for A/B runs)
 #        PUBLISH=composite tests/bench/put-vs-cp.sh ...    (self-contained composite ReadyToRun, see below)
 #        APP=DIR tests/bench/put-vs-cp.sh ...              (a build published beforehand, e.g. of another commit, for A/B runs)
+#        KEEP=1 tests/bench/put-vs-cp.sh ...               (leave the work directory, for several runs in a row)
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${2:-3}
@@ -15,7 +16,8 @@ work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
 node_pid=""
 cleanup() {
   [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
-  rm -rf "$work"
+  # KEEP=1: leave the data for the caller to delete after its last run (see cluster-put.sh).
+  if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else rm -f "$work/input.bin"; fi
 }
 trap cleanup EXIT
 

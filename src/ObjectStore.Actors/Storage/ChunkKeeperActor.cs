@@ -33,6 +33,15 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     private bool _flushQueued;
     private static readonly TimeSpan FlushRetry = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long changes to the pins may wait before they are written. Writing them after every burst of
+    /// chunks cost a SQLite transaction per chunk and per small put on every node (docs/BENCHMARKS.md);
+    /// now a quick put of one chunk writes nothing, and others write at most this often and before their
+    /// commit. What a crash can lose is the pins of the last moments, which only matter to a put that
+    /// commits on this node after its restart, and a restart after a crash takes longer than a commit waits.
+    /// </summary>
+    private static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     private sealed record FlushLedger : ILocalMessage
@@ -78,18 +87,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
         Receive<FlushLedger>(_ =>
         {
             _flushQueued = false;
-            try
-            {
-                _ledger.Flush();
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException e)
-            {
-                // A full disk, say. The pins in memory still hold while the node runs; only a crash before the
-                // next successful flush would forget them. Retried, not thrown: a restart would forget them now.
-                _log.Warning("could not save the pins of puts in progress ({0}); retrying in {1}", e.Message, FlushRetry);
-                _flushQueued = true;
-                Timers.StartSingleTimer(nameof(FlushLedger), FlushLedger.Instance, FlushRetry);
-            }
+            Flush();
         });
         Receive<ExpireLeases>(_ =>
         {
@@ -163,12 +161,28 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
         QueueFlush();
     }
 
-    /// <summary>Changes reach index.db in one transaction after the messages already in the mailbox.</summary>
+    private void Flush()
+    {
+        try
+        {
+            _ledger.Flush();
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // A full disk, say. The pins in memory still hold while the node runs; only a crash before the
+            // next successful flush would forget them. Retried, not thrown: a restart would forget them now.
+            _log.Warning("could not save the pins of puts in progress ({0}); retrying in {1}", e.Message, FlushRetry);
+            _flushQueued = true;
+            Timers.StartSingleTimer(nameof(FlushLedger), FlushLedger.Instance, FlushRetry);
+        }
+    }
+
+    /// <summary>Changes reach index.db in one transaction, at most <see cref="FlushDelay"/> later.</summary>
     private void QueueFlush()
     {
         if (_flushQueued) return;
         _flushQueued = true;
-        Self.Tell(FlushLedger.Instance);
+        Timers.StartSingleTimer(nameof(FlushLedger), FlushLedger.Instance, FlushDelay);
     }
 
     private void Release(string upload)
@@ -196,6 +210,9 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
 
     private void HandleCheck(CheckUpload m)
     {
+        // A put of several chunks, or one that has run longer than the flush delay, has its pins in
+        // index.db before its commit.
+        if (_ledger.ShouldSaveBeforeCommit(m.UploadId, DateTimeOffset.UtcNow - FlushDelay)) Flush();
         var missing = _ledger.PinsOf(m.UploadId).Where(id => !_store.Contains(id)).ToList();
         Sender.Tell(missing.Count == 0
             ? new UploadIntact(m.UploadId)

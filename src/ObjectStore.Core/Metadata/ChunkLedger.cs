@@ -18,6 +18,8 @@ public sealed class ChunkLedger : IDisposable
 {
     private sealed class Upload(DateTimeOffset expires)
     {
+        /// <summary>When this node first heard of the put (or loaded it at start).</summary>
+        public DateTimeOffset Seen { get; } = DateTimeOffset.UtcNow;
         public HashSet<ContentHash> Chunks { get; } = [];
         public List<ContentHash> Unsaved { get; } = [];
         public DateTimeOffset Expires { get; set; } = expires;
@@ -34,6 +36,10 @@ public sealed class ChunkLedger : IDisposable
     public ChunkLedger(string dataDirectory)
     {
         _db = IndexDatabase.Open(dataDirectory, synchronousFull: false);
+        // This connection commits once per burst of chunks; a checkpoint from here (which syncs index.db)
+        // would stall the keeper, and with it every chunk write and claim, behind a disk busy with chunk
+        // data. The object index's connection, which commits once per put, checkpoints the shared log.
+        IndexDatabase.Execute(_db, "PRAGMA wal_autocheckpoint=0;");
         Load();
     }
 
@@ -53,6 +59,14 @@ public sealed class ChunkLedger : IDisposable
     public bool IsPinned(ContentHash id) => _pins.ContainsKey(id);
 
     public IReadOnlyCollection<ContentHash> PinsOf(string upload) => _uploads.TryGetValue(upload, out var u) ? u.Chunks : [];
+
+    /// <summary>
+    /// Whether a put's pins should be written before its commit: it has pins not yet in index.db, and it
+    /// pinned more than one chunk or was first heard of before <paramref name="seenBefore"/>. A put of a
+    /// single chunk that comes and goes quickly (most small files) then costs no write at all.
+    /// </summary>
+    public bool ShouldSaveBeforeCommit(string upload, DateTimeOffset seenBefore) =>
+        _uploads.TryGetValue(upload, out var u) && u.Dirty && (u.Chunks.Count > 1 || u.Seen < seenBefore);
 
     /// <summary>Keeps <paramref name="id"/> for <paramref name="upload"/> and extends the put's lease.</summary>
     public void Pin(string upload, ContentHash id, DateTimeOffset expires)
