@@ -36,8 +36,8 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     /// <summary>
     /// How long changes to the pins may wait before they are written. Writing them after every burst of
     /// chunks cost a SQLite transaction per chunk and per small put on every node (docs/BENCHMARKS.md);
-    /// now a quick put of one chunk writes nothing, and others write at most this often and before their
-    /// commit. What a crash can lose is the pins of the last moments, which only matter to a put that
+    /// now a quick put of one chunk writes nothing, and others write at most this often, and a put of
+    /// several chunks also before its commit. What a crash can lose is the pins of the last moments, which only matter to a put that
     /// commits on this node after its restart, and a restart after a crash takes longer than a commit waits.
     /// </summary>
     private static readonly TimeSpan FlushDelay = TimeSpan.FromMilliseconds(100);
@@ -210,9 +210,8 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
 
     private void HandleCheck(CheckUpload m)
     {
-        // A put of several chunks, or one that has run longer than the flush delay, has its pins in
-        // index.db before its commit.
-        if (_ledger.ShouldSaveBeforeCommit(m.UploadId, DateTimeOffset.UtcNow - FlushDelay)) Flush();
+        // A put of several chunks has its pins in index.db before its commit.
+        if (_ledger.ShouldSaveBeforeCommit(m.UploadId)) Flush();
         var missing = _ledger.PinsOf(m.UploadId).Where(id => !_store.Contains(id)).ToList();
         Sender.Tell(missing.Count == 0
             ? new UploadIntact(m.UploadId)

@@ -18,8 +18,6 @@ public sealed class ChunkLedger : IDisposable
 {
     private sealed class Upload(DateTimeOffset expires)
     {
-        /// <summary>When this node first heard of the put (or loaded it at start).</summary>
-        public DateTimeOffset Seen { get; } = DateTimeOffset.UtcNow;
         public HashSet<ContentHash> Chunks { get; } = [];
         public List<ContentHash> Unsaved { get; } = [];
         public DateTimeOffset Expires { get; set; } = expires;
@@ -62,11 +60,10 @@ public sealed class ChunkLedger : IDisposable
 
     /// <summary>
     /// Whether a put's pins should be written before its commit: it has pins not yet in index.db, and it
-    /// pinned more than one chunk or was first heard of before <paramref name="seenBefore"/>. A put of a
-    /// single chunk that comes and goes quickly (most small files) then costs no write at all.
+    /// pinned more than one chunk. A put of a single chunk (most small files) is left to the next batched
+    /// write, and one that ends before it costs no write at all.
     /// </summary>
-    public bool ShouldSaveBeforeCommit(string upload, DateTimeOffset seenBefore) =>
-        _uploads.TryGetValue(upload, out var u) && u.Dirty && (u.Chunks.Count > 1 || u.Seen < seenBefore);
+    public bool ShouldSaveBeforeCommit(string upload) => _uploads.TryGetValue(upload, out var u) && u.Dirty && u.Chunks.Count > 1;
 
     /// <summary>Keeps <paramref name="id"/> for <paramref name="upload"/> and extends the put's lease.</summary>
     public void Pin(string upload, ContentHash id, DateTimeOffset expires)
