@@ -26,8 +26,10 @@ public interface IPartSource
 /// when its receive timeout fires, to tell a receiver that stopped reading from a peer that went silent.
 /// </summary>
 /// <remarks>
-/// Akka.Streams stream refs are the field's general answer for this over Akka.Remote; measured here they
-/// moved chunk bodies slower than this loop (docs/BENCHMARKS.md, "stream refs"), so the loop stays.
+/// Akka.Streams stream refs are the field's general answer for this over Akka.Remote. As one long stream
+/// they moved bytes about as fast as this loop; as the store moves them — a chunk of about 1 MiB per
+/// transfer, several at once — each stream ref's set-up made them markedly slower (docs/BENCHMARKS.md,
+/// "stream refs"), so the loop stays.
 /// </remarks>
 public sealed class WindowedSender
 {
