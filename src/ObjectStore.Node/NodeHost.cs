@@ -11,7 +11,7 @@ namespace ObjectStore.Node;
 /// <summary>Marker for the coordinator in Akka.Hosting's actor registry.</summary>
 public sealed class CoordinatorKey;
 
-/// <summary>A node on Akka.Hosting: one actor system with the storage actor and the coordinator.</summary>
+/// <summary>A node on Akka.Hosting: one actor system with the node's actors (StoreNode.Start).</summary>
 public static class NodeHost
 {
     public static IHost Build(Config config, StoreSettings settings, LogLevel consoleLogLevel,

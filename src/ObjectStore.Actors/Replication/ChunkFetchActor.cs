@@ -7,7 +7,7 @@ using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// Fetches one chunk from one other node for a get: asks its replicator, takes the parts in order,
+/// Fetches one chunk from one other node for a get: asks its chunk endpoint, takes the parts in order,
 /// acknowledges them, and verifies the whole against the chunk's id. Tells its parent
 /// <see cref="Fetched"/> with the bytes, or with the reason it has none.
 /// </summary>

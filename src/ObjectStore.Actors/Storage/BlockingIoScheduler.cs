@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace ObjectStore.Actors.Storage;
 
 /// <summary>
-/// Runs the storage actor's blocking disk work (chunk writes that wait for the device, reads, the
+/// Runs the storage actors' blocking disk work (chunk writes that wait for the device, reads, the
 /// group commit's syncfs) on threads of its own instead of the thread pool.
 /// </summary>
 /// <remarks>

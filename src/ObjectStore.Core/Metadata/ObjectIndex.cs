@@ -8,7 +8,7 @@ namespace ObjectStore.Core.Metadata;
 /// crash or power loss, and readers never see half a put). One object's row and its chunk list are
 /// written in one transaction. Keys live only in the database, never in a file path.
 /// </summary>
-/// <remarks>Not thread-safe: one owner (the storage actor) uses it.</remarks>
+/// <remarks>Not thread-safe: one owner (the object index actor) uses it.</remarks>
 public sealed partial class ObjectIndex : IDisposable
 {
     private readonly SqliteConnection _db;
