@@ -11,9 +11,9 @@ namespace ObjectStore.Actors.Replication;
 /// <summary>
 /// Where other nodes (and this one) send object metadata (<c>/user/replicas</c>, the replica protocol):
 /// commits of a put's manifest (a large chunk list staged page by page first), undoing a put that missed
-/// its quorum, lookups, listings and deletes, answered from this node's object index. A commit first
-/// checks with the chunk keeper that the chunks the put left here are still on disk, and ends the put's
-/// pins here once its manifest references them.
+/// its quorum, lookups, listings and deletes, answered from this node's object index. A commit goes
+/// through the chunk keeper, which checks that the chunks the put left here are still on disk; the index
+/// then commits it, answers, and ends the put's pins here.
 /// </summary>
 public sealed class ReplicaEndpoint : WireActor, IWithTimers
 {
@@ -103,29 +103,8 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
             }
             m = m with { Manifest = m.Manifest with { Chunks = staged }, ChunksStaged = false };
         }
-        Commit(m).PipeTo(Sender, failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
-    }
-
-    /// <summary>
-    /// Checks that the put's chunks here are still on disk, commits its manifest, and then ends the put's
-    /// pins: the manifest references the chunks now. A put whose commit fails elsewhere drops the version
-    /// (DropReplica) and its chunks go with it.
-    /// </summary>
-    private async Task<object> Commit(CommitReplica m)
-    {
-        var timeout = _settings.RequestTimeout;
-        var check = await _keeper.Ask<object>(new CheckUpload(m.UploadId), timeout);
-        if (check is not UploadIntact)
-            return check is StoreError e ? e with { Message = $"cannot commit {m.Manifest.Bucket}/{m.Manifest.Key}: {e.Message}" } : check;
-        try
-        {
-            var reply = await _index.Ask<object>(new CommitObject(m.Manifest, m.UploadId), timeout);
-            return reply is ObjectCommitted c ? new ReplicaCommitted(c.Manifest.VersionId, c.Current) : reply;
-        }
-        finally
-        {
-            _keeper.Tell(new ReleaseUpload(m.UploadId));
-        }
+        // The keeper checks the put's chunks here, then the index commits and answers the sender.
+        _keeper.Forward(new CommitIfIntact(new CommitObject(m.Manifest, m.UploadId), _index));
     }
 
     private void HandleFind(FindManifest m)

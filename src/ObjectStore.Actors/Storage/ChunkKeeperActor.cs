@@ -83,7 +83,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
             Collect(m.Ids);
             if (m.Reply is not null) m.ReplyTo?.Tell(m.Reply);
         });
-        Receive<CheckUpload>(HandleCheck);
+        Receive<CommitIfIntact>(HandleCommit);
         Receive<FlushLedger>(_ =>
         {
             _flushQueued = false;
@@ -208,14 +208,21 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void HandleCheck(CheckUpload m)
+    /// <summary>Passes a put's commit on to the index once the chunks the put left here are known to be on disk.</summary>
+    private void HandleCommit(CommitIfIntact m)
     {
+        var upload = m.Commit.UploadId;
         // A put of several chunks has its pins in index.db before its commit.
-        if (_ledger.ShouldSaveBeforeCommit(m.UploadId)) Flush();
-        var missing = _ledger.PinsOf(m.UploadId).Where(id => !_store.Contains(id)).ToList();
-        Sender.Tell(missing.Count == 0
-            ? new UploadIntact(m.UploadId)
-            : new StoreError(StoreErrorCode.StorageFailure,
-                $"chunk {missing[0].ToShortString()} of the put is no longer on this node's disk{(missing.Count > 1 ? $" (nor {missing.Count - 1} more)" : "")}; run the put again"));
+        if (_ledger.ShouldSaveBeforeCommit(upload)) Flush();
+        var missing = _ledger.PinsOf(upload).Where(id => !_store.Contains(id)).ToList();
+        if (missing.Count == 0)
+        {
+            m.Index.Forward(m.Commit);
+            return;
+        }
+        var manifest = m.Commit.Manifest;
+        Sender.Tell(new StoreError(StoreErrorCode.StorageFailure,
+            $"cannot commit {manifest.Bucket}/{manifest.Key}: chunk {missing[0].ToShortString()} of the put is no longer on this node's disk" +
+            (missing.Count > 1 ? $" (nor {missing.Count - 1} more)" : "") + "; run the put again"));
     }
 }

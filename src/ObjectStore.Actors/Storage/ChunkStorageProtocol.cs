@@ -34,9 +34,11 @@ public static class ChunkStorageProtocol
     /// that a delete is answered once its space is given back.
     /// </summary>
     public sealed record CollectChunks(IReadOnlyCollection<ContentHash> Ids, IActorRef? ReplyTo = null, object? Reply = null) : ILocalMessage;
-    /// <summary>Before a put commits here: are the chunks it stored or claimed here still on disk? Replies UploadIntact or StoreError.</summary>
-    public sealed record CheckUpload(string UploadId) : ILocalMessage;
-    public sealed record UploadIntact(string UploadId) : ILocalMessage;
+    /// <summary>
+    /// A put's commit on this node: when the chunks the put stored or claimed here are still on disk, the
+    /// commit goes on to <paramref name="Index"/>, which answers the sender; else the sender gets StoreError.
+    /// </summary>
+    public sealed record CommitIfIntact(IndexProtocol.CommitObject Commit, IActorRef Index) : ILocalMessage;
 
     /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt / StorageFailure).</summary>
     public sealed record ReadChunk(ContentHash Id) : ILocalMessage;

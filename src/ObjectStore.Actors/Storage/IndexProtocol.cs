@@ -5,7 +5,11 @@ namespace ObjectStore.Actors.Storage;
 /// <summary>What a node's actors ask of its object index (object versions, listings, delete markers).</summary>
 public static class IndexProtocol
 {
-    /// <summary>Make a version current unless a newer one is (last writer wins). Replies ObjectCommitted or StoreError.</summary>
+    /// <summary>
+    /// Make a version current unless a newer one is (last writer wins). Between a put's session and its
+    /// distributor, answered with ObjectCommitted; at the object index, a replica's commit, answered with
+    /// ReplicaProtocol.ReplicaCommitted or StoreError (and the put's pins here end with it).
+    /// </summary>
     public sealed record CommitObject(ObjectManifest Manifest, string UploadId) : ILocalMessage;
     /// <param name="Current">False when this node already had a newer version of the key.</param>
     public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true) : ILocalMessage;

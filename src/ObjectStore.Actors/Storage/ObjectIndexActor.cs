@@ -12,8 +12,9 @@ namespace ObjectStore.Actors.Storage;
 
 /// <summary>
 /// The node's object index (<c>/user/object-index</c>): object versions with their chunk lists, listings
-/// and delete markers, in index.db. Commits that arrive together share one transaction (one flush of the
-/// database). Whatever a commit or delete leaves unreferenced goes to the chunk keeper for collection.
+/// and delete markers, in index.db. Replicas' commits (passed on by the chunk keeper once their chunks are
+/// known to be here) that arrive together share one transaction (one flush of the database). Whatever a
+/// commit or delete leaves unreferenced goes to the chunk keeper for collection.
 /// </summary>
 /// <remarks>
 /// Runs under a backoff supervisor: a database failure answers the request with an error and then
@@ -30,7 +31,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
     private readonly IActorRef _keeper;
     private readonly IStorageFaults? _faults;
     private ObjectIndex _index = null!;
-    private readonly List<(ObjectManifest Manifest, IActorRef ReplyTo)> _commitsQueued = [];
+    private readonly List<(CommitObject Commit, IActorRef ReplyTo)> _commitsQueued = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -54,7 +55,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
         Receive<CommitObject>(m =>
         {
             // The flush goes behind every commit already in the mailbox: they share one transaction.
-            _commitsQueued.Add((m.Manifest, Sender));
+            _commitsQueued.Add((m, Sender));
             if (_commitsQueued.Count == 1) Self.Tell(FlushCommits.Instance);
         });
         Receive<FlushCommits>(_ => HandleFlushCommits());
@@ -97,10 +98,10 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
         {
             try
             {
-                var results = _index.CommitMany(batch.Select(b => b.Manifest).ToList(), m => _faults?.BeforeCommit(m.Bucket, m.Key));
+                var results = _index.CommitMany(batch.Select(b => b.Commit.Manifest).ToList(), m => _faults?.BeforeCommit(m.Bucket, m.Key));
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].ReplyTo.Tell(new ObjectCommitted(batch[i].Manifest, results[i].Current));
+                    Committed(batch[i].Commit, batch[i].ReplyTo, new ReplicaCommitted(batch[i].Commit.Manifest.VersionId, results[i].Current));
                     Collect(results[i].Unreferenced);
                 }
                 return;
@@ -112,22 +113,33 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
         }
         // One by one, so a manifest that cannot be committed fails alone; then restart, reopening the index.
         Exception? failure = null;
-        foreach (var (manifest, replyTo) in batch)
+        foreach (var (commit, replyTo) in batch)
         {
+            var manifest = commit.Manifest;
             try
             {
                 _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
                 var result = _index.Commit(manifest);
-                replyTo.Tell(new ObjectCommitted(manifest, result.Current));
+                Committed(commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current));
                 Collect(result.Unreferenced);
             }
             catch (Exception e)
             {
-                replyTo.Tell(new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
+                Committed(commit, replyTo, new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
                 failure ??= e;
             }
         }
         if (failure is not null) throw failure;
+    }
+
+    /// <summary>
+    /// Answers a replica's commit and ends the put's pins here: once its manifest is committed the manifest
+    /// references the chunks; if the commit failed, the put drops this version or its lease ends.
+    /// </summary>
+    private void Committed(CommitObject commit, IActorRef replyTo, object reply)
+    {
+        replyTo.Tell(reply);
+        _keeper.Tell(new ChunkStorageProtocol.ReleaseUpload(commit.UploadId));
     }
 
     /// <summary>
