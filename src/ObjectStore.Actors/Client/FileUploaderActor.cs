@@ -40,7 +40,7 @@ public sealed class FileUploaderActor : WireActor
             var window = Math.Max(1, m.Window);
             var frameSize = Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
             _frames = new WindowedSender(new StreamSource(_file!), frameSize, window, (sequence, _, data) => _session.Tell(new DataFrame(sequence, data)), _idleTimeout);
-            var large = m.DataToken.Length > 0 && WorthADataConnection(_announcedSize, window, frameSize);
+            var large = m.DataToken.Length > 0 && DataPlane.WorthAConnection(_announcedSize, window, frameSize);
             if (large && m.HandOver.Length > 0 && FileHandOver.Supported) UploadRoutes.HandOver(_file!, m, Self);
             else if (large && m.DataPort > 0) StartDataPort(m);
             else Pump();

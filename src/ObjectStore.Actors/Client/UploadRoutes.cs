@@ -22,9 +22,6 @@ internal static class UploadRoutes
     private const int DataWriteSize = 1024 * 1024;
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>A file larger than a window of frames goes another way when the node offers one: one round trip fewer for small ones.</summary>
-    public static bool WorthADataConnection(long size, int window, int frameSize) => size > (long)window * frameSize;
-
     /// <summary>Passes the open file to the node's Unix socket with the put's token; the node answers whether it took it.</summary>
     public static void HandOver(FileStream file, UploadReady ready, IActorRef uploader) =>
         Task.Run<object>(() =>

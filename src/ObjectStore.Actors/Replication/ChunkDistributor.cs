@@ -93,12 +93,12 @@ public sealed class ChunkDistributor : ReceiveActor
 
     private void HandleStoreChunk(StoreChunk m)
     {
-        if (_placed.ContainsKey(m.Id) || _active.TryGetValue(m.Id, out _))
+        if (_active.TryGetValue(m.Id, out var running) || _placed.ContainsKey(m.Id))
         {
             // The same chunk again in this object: it is (being) placed already.
             var length = m.Data.Length;
             m.Data.Dispose();
-            if (_active.TryGetValue(m.Id, out var running)) running.Occurrences++;
+            if (running is not null) running.Occurrences++;
             else Sender.Tell(new ChunkStored(m.Id, length, false));
             return;
         }

@@ -27,10 +27,12 @@ internal static class WireMapping
     /// <summary>Wraps bytes the caller owns for the duration of the encode, without copying them.</summary>
     public static ByteString Wrap(ReadOnlyMemory<byte> data) => UnsafeByteOperations.UnsafeWrap(data);
 
-    public static ByteString Hashes(IReadOnlyList<ContentHash> ids)
+    public static ByteString Hashes(IReadOnlyList<ContentHash> ids) => Hashes(ids.Count, i => ids[i]);
+
+    private static ByteString Hashes(int count, Func<int, ContentHash> id)
     {
-        var bytes = new byte[ids.Count * ContentHash.Size];
-        for (var i = 0; i < ids.Count; i++) ids[i].WriteTo(bytes.AsSpan(i * ContentHash.Size));
+        var bytes = new byte[count * ContentHash.Size];
+        for (var i = 0; i < count; i++) id(i).WriteTo(bytes.AsSpan(i * ContentHash.Size));
         return UnsafeByteOperations.UnsafeWrap(bytes);
     }
 
@@ -45,7 +47,7 @@ internal static class WireMapping
 
     public static W.ChunkList Chunks(IReadOnlyList<ChunkRef> chunks)
     {
-        var list = new W.ChunkList { Ids = Hashes(chunks.Select(c => c.Id).ToList()) };
+        var list = new W.ChunkList { Ids = Hashes(chunks.Count, i => chunks[i].Id) };
         foreach (var c in chunks) list.Lengths.Add((uint)c.Length);
         return list;
     }

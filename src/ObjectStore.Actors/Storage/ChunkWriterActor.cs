@@ -8,8 +8,8 @@ using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 namespace ObjectStore.Actors.Storage;
 
 /// <summary>
-/// Writes chunk files and makes them durable in group commits: each chunk goes to a temp file on a
-/// storage thread (at most <see cref="StoreSettings.IoParallelism"/> at once), and one commit at a time
+/// Writes chunk files and makes them durable in group commits: each chunk goes to a temp file on one of
+/// <see cref="StoreSettings.IoParallelism"/> writer threads (the rest wait in their queue), and one commit at a time
 /// flushes the file system for every chunk written since the last and renames them into place. Being the
 /// one that knows which chunks are still waiting for a commit, it also answers whether a chunk is durable
 /// here (claims, <see cref="WhichChunks"/>). A child of the chunk keeper, which pins each chunk for its put
@@ -19,10 +19,9 @@ internal sealed class ChunkWriterActor : ReceiveActor
 {
     private readonly ChunkStore _store;
     private readonly string _nodeId;
-    private readonly int _parallelism;
-    private readonly BlockingIoScheduler _io;
-    private readonly Queue<(StoreChunk Request, IActorRef ReplyTo)> _queued = new();
-    private int _writing;
+    // Writes on threads of their own, the group commit on one of its own: a commit never waits behind writes.
+    private readonly BlockingIoScheduler _writes;
+    private readonly BlockingIoScheduler _commits = new(1, "group commit");
 
     private readonly List<(IActorRef ReplyTo, ChunkStored Stored)> _awaitingCommit = [];
     private readonly List<ChunkStore.PendingChunk> _toCommit = [];
@@ -36,15 +35,9 @@ internal sealed class ChunkWriterActor : ReceiveActor
     {
         _store = store;
         _nodeId = nodeId;
-        _parallelism = parallelism;
-        // Writes at once, plus one thread for the group commit.
-        _io = new BlockingIoScheduler(parallelism + 1, "chunk writer");
+        _writes = new BlockingIoScheduler(parallelism, "chunk writer");
 
-        Receive<StoreChunk>(m =>
-        {
-            _queued.Enqueue((m, Sender));
-            StartWrites();
-        });
+        Receive<StoreChunk>(Write);
         Receive<Written>(HandleWritten);
         Receive<GroupCommitted>(HandleGroupCommitted);
         Receive<ClaimChunk>(m => Sender.Tell(new ChunkClaim(m.Id, IsDurable(m.Id))));
@@ -54,38 +47,35 @@ internal sealed class ChunkWriterActor : ReceiveActor
     public static Props Props(ChunkStore store, string nodeId, int parallelism) =>
         Akka.Actor.Props.Create(() => new ChunkWriterActor(store, nodeId, parallelism));
 
+    /// <summary>Writes still queued run to their end (and release their buffers) after this.</summary>
     protected override void PostStop()
     {
-        foreach (var (request, _) in _queued) request.Data.Dispose();
-        _io.Dispose();
+        _writes.Dispose();
+        _commits.Dispose();
     }
 
     private bool IsDurable(ContentHash id) => !_uncommitted.Contains(id) && _store.Contains(id);
 
-    private void StartWrites()
+    private void Write(StoreChunk m)
     {
-        while (_writing < _parallelism && _queued.TryDequeue(out var next))
+        var replyTo = Sender;
+        var store = _store;
+        _writes.Run<object>(() =>
         {
-            _writing++;
-            var (m, replyTo) = next;
-            var store = _store;
-            _io.Run<object>(() =>
+            using (m.Data)
             {
-                using (m.Data)
+                try
                 {
-                    try
-                    {
-                        var pending = store.WriteTemp(m.Id, m.Data);
-                        if (pending is not null) CrashFailpoint.ChunkWritten();
-                        return new Written(replyTo, m.Id, m.Data.Length, pending, null);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        return new Written(replyTo, m.Id, m.Data.Length, null, e.Message);
-                    }
+                    var pending = store.WriteTemp(m.Id, m.Data);
+                    if (pending is not null) CrashFailpoint.ChunkWritten();
+                    return new Written(replyTo, m.Id, m.Data.Length, pending, null);
                 }
-            }).PipeTo(Self, failure: e => new Written(replyTo, m.Id, 0, null, e.GetBaseException().Message));
-        }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return new Written(replyTo, m.Id, m.Data.Length, null, e.Message);
+                }
+            }
+        }).PipeTo(Self, failure: e => new Written(replyTo, m.Id, 0, null, e.GetBaseException().Message));
     }
 
     /// <summary>
@@ -95,8 +85,6 @@ internal sealed class ChunkWriterActor : ReceiveActor
     /// </summary>
     private void HandleWritten(Written m)
     {
-        _writing--;
-        StartWrites();
         if (m.Error is not null)
         {
             m.ReplyTo.Tell(new ChunkStoreFailed(m.Id, $"cannot store chunk {m.Id.ToShortString()}: {m.Error}"));
@@ -126,7 +114,7 @@ internal sealed class ChunkWriterActor : ReceiveActor
         _awaitingCommit.Clear();
         _toCommit.Clear();
         var store = _store;
-        _io.Run<object>(() =>
+        _commits.Run<object>(() =>
         {
             try
             {

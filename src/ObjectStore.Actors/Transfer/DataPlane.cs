@@ -57,6 +57,13 @@ public sealed class DataPlane : IDisposable
     /// <summary>Files handed over and accepted so far (for tests and the node's log).</summary>
     public long HandOvers => Interlocked.Read(ref _handOvers);
 
+    /// <summary>
+    /// Whether bytes of this size go on the data plane (puts and gets alike): what fits in one window of
+    /// frames goes as frames in one round trip, where a data connection would first cost a TCP handshake
+    /// and a token exchange.
+    /// </summary>
+    public static bool WorthAConnection(long size, int window, int frameSize) => size > (long)window * frameSize;
+
     /// <summary>Registers a session; the connection that presents the returned token goes to it.</summary>
     public byte[] Expect(IActorRef session)
     {

@@ -66,9 +66,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
         var info = ObjectInfos.Of(_manifest);
-        // An object that fits in one window of frames goes as frames: one round trip, where a data
-        // connection would first cost a TCP handshake and a token exchange.
-        if (_dataPlane is not null && _manifest.Size > (long)_window * _settings.FrameSize)
+        if (_dataPlane is not null && DataPlane.WorthAConnection(_manifest.Size, _window, _settings.FrameSize))
         {
             _dataToken = _dataPlane.Expect(Self);
             _client.Tell(new DownloadReady(info, Self, _dataPlane.Host, _dataPlane.Port, _dataToken));
