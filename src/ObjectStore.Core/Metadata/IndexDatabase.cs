@@ -4,7 +4,7 @@ namespace ObjectStore.Core.Metadata;
 
 /// <summary>
 /// The node's index.db: object versions with their chunk lists, delete markers (<see cref="ObjectIndex"/>)
-/// and the pins of puts in progress (<see cref="ChunkLedger"/>), each through a connection of its own.
+/// the pins of puts in progress (<see cref="ChunkLedger"/>) and the copies still to make (<see cref="RepairQueue"/>), each through a connection of its own.
 /// WAL mode lets the two write in turn and read while the other writes; the busy timeout makes one wait
 /// for the other's short transaction instead of failing.
 /// </summary>
@@ -87,6 +87,24 @@ internal static class IndexDatabase
                 upload_id TEXT NOT NULL,
                 chunk BLOB NOT NULL,
                 PRIMARY KEY(upload_id, chunk)) WITHOUT ROWID;
+            """);
+        // Copies this node should see made: "object version V (its metadata, and the chunks of it that
+        // the node owns) should be on node N" (RepairQueue). Empty target: no node exists for the copy
+        // yet (fewer storage nodes than the factor); it waits for a membership change.
+        Execute(db, tx, """
+            CREATE TABLE IF NOT EXISTS repair_queue(
+                version_id TEXT NOT NULL,
+                target TEXT NOT NULL,
+                bucket TEXT NOT NULL,
+                key TEXT NOT NULL,
+                bytes INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_ms INTEGER NOT NULL,
+                added_ms INTEGER NOT NULL,
+                last_error TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY(version_id, target)) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS repair_queue_by_next ON repair_queue(next_ms);
             """);
     }
 
