@@ -7,10 +7,12 @@ public sealed record ReplicationSettings
 {
     private ReplicationSettings() { }
 
-    /// <summary>Copies of every chunk and every object's metadata; with fewer nodes, every node holds one.</summary>
+    /// <summary>Copies of every chunk and every object's metadata; a promise, not capped by the cluster's size.</summary>
     public int Factor { get; init; }
-    /// <summary>Durable copies a put needs before it is acknowledged (capped at the cluster's size).</summary>
+    /// <summary>Durable copies a put needs before it is acknowledged.</summary>
     public int WriteQuorum { get; init; }
+    /// <summary>How much longer than the quorum the other copies of a put are waited for before they are queued.</summary>
+    public TimeSpan LateCopyGrace { get; init; }
     /// <summary>Chunk parts (each at most a frame) in flight per chunk transfer before the sender waits for acks.</summary>
     public int Window { get; init; }
     /// <summary>A transfer that hears nothing from its peer for this long fails (and is retried).</summary>
@@ -34,6 +36,7 @@ public sealed record ReplicationSettings
     {
         Factor = c.Int("objectstore.replication.factor"),
         WriteQuorum = c.Int("objectstore.replication.write-quorum"),
+        LateCopyGrace = c.Duration("objectstore.replication.late-copy-grace"),
         Window = c.Int("objectstore.replication.window"),
         TransferTimeout = c.Duration("objectstore.replication.transfer-timeout"),
         RetryMinBackoff = c.Duration("objectstore.replication.retry.min-backoff"),
@@ -51,6 +54,8 @@ public sealed record ReplicationSettings
         if (Factor < 1) throw new ConfigurationException($"objectstore.replication.factor must be at least 1, got {Factor}");
         if (WriteQuorum < 1 || WriteQuorum > Factor)
             throw new ConfigurationException($"objectstore.replication.write-quorum must be 1..factor ({Factor}), got {WriteQuorum}");
+        if (LateCopyGrace < TimeSpan.Zero)
+            throw new ConfigurationException($"objectstore.replication.late-copy-grace must be 0 or more, got {LateCopyGrace}");
         if (Window < 1) throw new ConfigurationException($"objectstore.replication.window must be at least 1, got {Window}");
         if (MaxRetries < 0) throw new ConfigurationException($"objectstore.replication.retry.max-retries must be 0 or more, got {MaxRetries}");
         if (MaxIncomingTransfers < 1) throw new ConfigurationException("objectstore.replication.max-incoming-transfers must be at least 1");
@@ -60,10 +65,4 @@ public sealed record ReplicationSettings
         if (ManifestPage is < 1 or > 3000)
             throw new ConfigurationException($"objectstore.replication.manifest-page must be 1..3000 (a page must fit one 128000-byte frame), got {ManifestPage}");
     }
-
-    /// <summary>Copies each chunk gets in a cluster of <paramref name="nodes"/> storage nodes.</summary>
-    public int EffectiveFactor(int nodes) => Math.Max(1, Math.Min(Factor, nodes));
-
-    /// <summary>Copies a put needs in a cluster of <paramref name="nodes"/> storage nodes (unreachable ones count: they are still owners).</summary>
-    public int EffectiveQuorum(int nodes) => Math.Min(WriteQuorum, EffectiveFactor(nodes));
 }

@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.Pattern;
 using ObjectStore.Actors.Coordination;
 using ObjectStore.Actors.Replication;
+using ObjectStore.Actors.Replication.Repair;
 using ObjectStore.Actors.Storage;
 using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Storage;
@@ -54,6 +55,7 @@ public static class StoreNode
         var pushes = system.ActorOf(OutgoingPushes.Props(settings), OutgoingPushes.Name);
         system.ActorOf(ChunkEndpoint.Props(settings, keeper, reader), ChunkEndpoint.Name);
         system.ActorOf(ReplicaEndpoint.Props(settings, keeper, index, nodeId), ReplicaEndpoint.Name);
+        system.ActorOf(RepairActor.Props(settings, index, reader, pushes, nodeId), RepairActor.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);
         return handles with { Coordinator = coordinator };

@@ -40,6 +40,7 @@ public sealed record StoreSettings
     public TimeSpan StorageRestartMinBackoff { get; init; }
     public TimeSpan StorageRestartMaxBackoff { get; init; }
     public ReplicationSettings Replication { get; init; } = null!;
+    public RepairSettings Repair { get; init; } = null!;
 
     public const int MaxFrameSize = 120 * 1024;
 
@@ -83,6 +84,7 @@ public sealed record StoreSettings
             StorageRestartMinBackoff = c.Duration("objectstore.storage.restart-backoff.min"),
             StorageRestartMaxBackoff = c.Duration("objectstore.storage.restart-backoff.max"),
             Replication = ReplicationSettings.Read(c),
+            Repair = RepairSettings.Read(c),
         };
         settings.Validate();
         return settings;
@@ -107,5 +109,6 @@ public sealed record StoreSettings
         if (IdleTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.transfer.idle-timeout must be positive, got {IdleTimeout}");
         if (RequestTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.request-timeout must be positive, got {RequestTimeout}");
         Replication.Validate();
+        Repair.Validate();
     }
 }

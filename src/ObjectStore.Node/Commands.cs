@@ -16,9 +16,14 @@ public static class Commands
     /// <summary>Failure detection (10 s) plus the split-brain resolver's stable-after (20 s) plus removal, with room to spare.</summary>
     private static readonly TimeSpan PreviousIncarnationLimit = TimeSpan.FromSeconds(90);
 
-    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, string[] seeds, string? configFile, CancellationToken cancel)
+    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, int? factor, string[] seeds, string? configFile, CancellationToken cancel)
     {
-        if (!TryLoad(configFile, NodeOverrides(data, host, port), out var config, out var settings)) return 2;
+        if (factor is < 1 or > 32)
+        {
+            Console.Error.WriteLine($"error: --factor must be 1..32, got {factor}");
+            return 2;
+        }
+        if (!TryLoad(configFile, NodeOverrides(data, host, port, factor), out var config, out var settings)) return 2;
         var seedAddresses = new List<(string Host, int Port)>();
         foreach (var seed in seeds)
         {
@@ -106,16 +111,23 @@ public static class Commands
     /// seed (on --port, else a free port), the others join it — each with its own data directory
     /// DATA/n1..nN, and the shell on the first.
     /// </summary>
-    public static async Task<int> RunLocalAsync(string? data, int? port, int nodes, string? configFile, string? script)
+    public static async Task<int> RunLocalAsync(string? data, int? port, int nodes, int? factor, string? configFile, string? script)
     {
         if (nodes is < 1 or > 32)
         {
             Console.Error.WriteLine($"error: --nodes must be 1..32, got {nodes}");
             return 2;
         }
+        if (factor is < 1 or > 32)
+        {
+            Console.Error.WriteLine($"error: --factor must be 1..32, got {factor}");
+            return 2;
+        }
         if (!TryLoad(configFile, [], out var baseConfig, out var baseSettings)) return 2;
         if (port is { } seedPort && PortInUse("127.0.0.1", seedPort)) return 2;
         var root = data ?? baseSettings.DataDirectory;
+        // A local cluster smaller than the configured factor is meant to be that small (one node: factor 1).
+        if (factor is null && baseSettings.Replication.Factor > nodes) factor = nodes;
         var apps = new List<IHost>();
         try
         {
@@ -123,7 +135,7 @@ public static class Commands
             for (var i = 1; i <= nodes; i++)
             {
                 // Node warnings (a disk error, a lost peer) go to stderr, so stdout carries only the shell's results.
-                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", i == 1 ? port ?? 0 : 0)
+                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", i == 1 ? port ?? 0 : 0, factor)
                     .Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = OFF", "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]"]);
                 if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
                 var app = NodeHost.Build(config, settings, LogLevel.Warning, seed is null ? [] : [seed.Value]);
@@ -185,8 +197,14 @@ public static class Commands
         "akka.remote.log-remote-lifecycle-events = off",
     ];
 
-    private static IEnumerable<string> NodeOverrides(string? data, string? host, int? port)
+    private static IEnumerable<string> NodeOverrides(string? data, string? host, int? port, int? factor = null)
     {
+        if (factor is { } f)
+        {
+            // The quorum follows the factor: a majority of the copies.
+            yield return $"objectstore.replication.factor = {f}";
+            yield return $"objectstore.replication.write-quorum = {f / 2 + 1}";
+        }
         if (data is not null) yield return $"objectstore.data-dir = {NodeConfig.Quote(data)}";
         if (host is not null) yield return $"akka.remote.dot-netty.tcp.hostname = {NodeConfig.Quote(host)}";
         if (port is not null) yield return $"akka.remote.dot-netty.tcp.port = {port}";

@@ -4,13 +4,17 @@ using ObjectStore.Node;
 var data = new Option<string?>("--data") { Description = "data directory (chunks, index); default: objectstore.data-dir, ./data" };
 var host = new Option<string?>("--host") { Description = "address to bind and advertise; default 127.0.0.1" };
 var port = new Option<int?>("--port") { Description = "TCP port; 0 picks a free one; default from akka.hocon (4053)" };
+var factor = new Option<int?>("--factor")
+{
+    Description = "copies of every object (replication.factor, default 3); the write quorum becomes a majority of them. A single node is --factor 1",
+};
 var config = new Option<string?>("--config") { Description = "extra HOCON file that overrides akka.hocon (see config/)" };
 var nodeAddress = new Option<string>("--node") { Description = "HOST:PORT of the node to talk to", DefaultValueFactory = _ => "127.0.0.1:4053" };
 var seeds = new Option<string[]>("--seed") { Description = "HOST:PORT of a node of the cluster to join (repeatable); none: start a new cluster", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
 var script = new Option<string?>("-c") { Description = "run these ';'-separated commands and exit (non-zero on the first error)" };
 
-var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, seeds, config };
-node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port),
+var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, factor, seeds, config };
+node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port), result.GetValue(factor),
     result.GetValue(seeds) ?? [], result.GetValue(config), cancel));
 
 var shell = new Command("shell", "open the console shell against a running node") { nodeAddress, script, config };
@@ -18,8 +22,8 @@ shell.SetAction((result, _) => Commands.RunShellAsync(result.GetValue(nodeAddres
 
 var nodes = new Option<int>("--nodes") { Description = "how many nodes to run (a seed and members, data in DATA/n1..nN)", DefaultValueFactory = _ => 3 };
 var local = new Command("local", "start a local cluster in this process (3 nodes, data in ./data/n1..n3) and open the shell on its first node")
-    { data, port, nodes, config, script };
-local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(nodes), result.GetValue(config), result.GetValue(script)));
+    { data, port, nodes, factor, config, script };
+local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(nodes), result.GetValue(factor), result.GetValue(config), result.GetValue(script)));
 
 var root = new RootCommand("objectstore — a replicated object store on Akka.NET") { node, shell, local };
 return await root.Parse(args).InvokeAsync();

@@ -10,6 +10,9 @@ public class ClusterMembersTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly Config ClusterConfig = ConfigurationFactory.ParseString("""
         akka.actor.provider = cluster
+        # Two copies: every chunk on both nodes.
+        objectstore.replication.factor = 2
+        objectstore.replication.write-quorum = 2
         """).WithFallback(StoreTestKit.TestConfig);
 
     private readonly string _root = Root;

@@ -20,6 +20,9 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.coordinated-shutdown.run-by-default-clr-shutdown-hook = off
+        # A test node is a store of one (TestCluster sets the factor of its clusters).
+        objectstore.replication.factor = 1
+        objectstore.replication.write-quorum = 1
         """).WithFallback(StoreConfig.Defaults);
 
     protected StoreTestKit() : base(TestConfig, "objectstore")

@@ -28,7 +28,7 @@ public class MixedVersionTests : IDisposable
     public async Task A_node_with_a_newer_protocol_and_a_node_of_today_replicate_both_ways_and_serve_gets()
     {
         var (newerPort, todayPort) = (FreePort(), FreePort());
-        using var newer = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("newer"), Newer, newerPort);
+        using var newer = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("newer"), Newer, newerPort, $"127.0.0.1:{newerPort}");
         using var today = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("today"), Today, todayPort, $"127.0.0.1:{newerPort}");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         ObjectStoreProcess.Result members;

@@ -111,12 +111,15 @@ public static partial class ObjectStoreProcess
             StartAsync(dataDirectory, environment, null, port, seeds);
 
         /// <param name="configFile">A HOCON file layered over the node's configuration (--config).</param>
+        /// <param name="seeds">None: a single node (--factor 1); the node's own address first: the seed of a new cluster.</param>
         public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, string? configFile,
             int port = 0, params string[] seeds)
         {
             var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString() };
             if (configFile is not null) args.AddRange(["--config", configFile]);
             foreach (var seed in seeds) args.AddRange(["--seed", seed]);
+            // A node with no seeds is a store of one here; a test that grows a cluster from it names the node as its own seed.
+            if (seeds.Length == 0) args.AddRange(["--factor", "1"]);
             var info = StartInfo([.. args]);
             foreach (var (name, value) in environment) info.Environment[name] = value;
             var process = Process.Start(info)!;

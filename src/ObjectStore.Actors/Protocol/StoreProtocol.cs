@@ -51,7 +51,16 @@ public static class StoreProtocol
     {
         public const long ViaDataPort = -1;
     }
-    public sealed record PutCompleted(ObjectInfo Object, long NewChunkBytes) : IStoreMessage;
+    /// <param name="Copies">Durable copies when the put was answered (of the chunk or metadata with the fewest); 0 when the node did not say.</param>
+    /// <param name="Factor">Copies the configuration promises.</param>
+    /// <param name="Queued">Copies the node queued to be made in the background.</param>
+    public sealed record PutCompleted(ObjectInfo Object, long NewChunkBytes, int Copies = 0, int Factor = 0, int Queued = 0) : IStoreMessage
+    {
+        /// <summary>How the shell says where the put stands: "stored on 2 of 3 nodes; 1 copy queued".</summary>
+        public string Durability => Copies <= 0 ? "" : Queued > 0 || Copies < Factor
+            ? $"stored on {Copies} of {Factor} nodes; {Queued} cop{(Queued == 1 ? "y" : "ies")} queued"
+            : $"stored on {Copies} of {Factor} nodes";
+    }
 
     // --- put of a small object (at most one frame): PutSmallObject → PutCompleted | StoreError.
     // One round trip instead of six messages: a tree of small files is bound by per-object costs.

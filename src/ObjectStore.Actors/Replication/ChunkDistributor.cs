@@ -9,6 +9,7 @@ using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 using static ObjectStore.Actors.Storage.IndexProtocol;
+using ObjectStore.Actors.Replication.Repair;
 
 namespace ObjectStore.Actors.Replication;
 
@@ -17,11 +18,13 @@ namespace ObjectStore.Actors.Replication;
 /// each chunk (StoreChunk) and answers ChunkStored once the chunk is durable on at least the write quorum
 /// of nodes, or ChunkStoreFailed when it cannot be. Each chunk goes where its <see cref="ChunkPlacement"/>
 /// says: this node's keeper directly, other nodes through the outgoing pushes, a failed owner replaced by
-/// the next node in the order. Then the manifest (CommitObject) goes to the key's owners and to every node
-/// holding one of the object's chunks; <see cref="PutQuorum"/> decides whether the put holds, and a put
-/// that does not is undone where it landed.
+/// the next node in the order. A target still writing a late-copy-grace after the quorum held is given up
+/// on for the rest of the put (a frozen node never holds puts up). Then the manifest (CommitObject) goes
+/// to the key's owners and to every node holding one of the object's chunks (<see cref="DistributorCommit"/>);
+/// <see cref="PutQuorum"/> decides whether the put holds, a put that does not is undone where it landed,
+/// and the copies a put that holds still lacks are in the repair queue before it is answered.
 /// </summary>
-public sealed class ChunkDistributor : ReceiveActor
+public sealed class ChunkDistributor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
@@ -32,8 +35,13 @@ public sealed class ChunkDistributor : ReceiveActor
     private readonly int _factor;
     private readonly int _quorum;
 
+    private sealed record LateCopies(ContentHash Id) : ILocalMessage;
+
     private sealed class Chunk(ContentHash id, ChunkBuffer? buffer, int length, IActorRef replyTo, ChunkPlacement placement)
     {
+        public DateTime Started { get; } = DateTime.UtcNow;
+        /// <summary>The chunker was told ChunkStored (the quorum holds).</summary>
+        public bool Answered { get; set; }
         public ContentHash Id { get; } = id;
         /// <summary>This put's own reference to the bytes, kept only while a hand-off may need them again.</summary>
         public ChunkBuffer? Buffer { get; set; } = buffer;
@@ -49,8 +57,13 @@ public sealed class ChunkDistributor : ReceiveActor
     private readonly Dictionary<ContentHash, IReadOnlyList<string>> _placed = new();
     private readonly Dictionary<long, (Chunk Chunk, RingMember Target)> _pushesInFlight = new();
     private readonly HashSet<RingMember> _touched = [];
+    /// <summary>Nodes given up on for this put: later chunks skip them, and their copies go to the repair queue.</summary>
+    private readonly HashSet<string> _late = new(StringComparer.Ordinal);
     private long _nextRequest;
     private readonly DistributorCommit _commit;
+    private (CommitObject Commit, IActorRef ReplyTo)? _commitWaiting;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public ChunkDistributor(StoreSettings settings, IActorRef keeper, IActorRef pushes, ClusterRing ring, string uploadId)
     {
@@ -59,9 +72,9 @@ public sealed class ChunkDistributor : ReceiveActor
         _pushes = pushes;
         _ring = ring;
         _uploadId = uploadId;
-        _factor = settings.Replication.EffectiveFactor(ring.Size);
-        _quorum = settings.Replication.EffectiveQuorum(ring.Size);
-        _commit = new DistributorCommit(Context, settings, ring, uploadId, _quorum, _log);
+        _factor = settings.Replication.Factor;
+        _quorum = settings.Replication.WriteQuorum;
+        _commit = new DistributorCommit(Context, settings, ring, uploadId, _late, _log, () => Timers);
 
         Receive<StoreChunk>(HandleStoreChunk);
         Receive<ChunkStored>(m => Resolve(m.Id, Local, durable: true, written: m.Written, failure: null));
@@ -70,17 +83,44 @@ public sealed class ChunkDistributor : ReceiveActor
         {
             if (_pushesInFlight.Remove(m.RequestId, out var push)) Resolve(push.Chunk.Id, push.Target, m.Durable, written: false, failure: m.Reason);
         });
+        Receive<LateCopies>(m =>
+        {
+            if (!_active.TryGetValue(m.Id, out var chunk)) return;
+            foreach (var node in chunk.Placement.GiveUpOnLate())
+            {
+                _late.Add(node);
+                _log.Info("put {0}: {1} is slow to store chunk {2}; going on without it, its copies will be queued", _uploadId, node, m.Id.ToShortString());
+                foreach (var (request, push) in _pushesInFlight.Where(p => p.Value.Chunk == chunk && p.Value.Target.NodeId == node).ToList())
+                {
+                    _pushesInFlight.Remove(request);
+                    _pushes.Tell(new CancelPush(request));
+                }
+            }
+            Finish(chunk);
+        });
         Receive<CommitObject>(m =>
         {
-            foreach (var node in _commit.Start(m.Manifest, Sender, _placed)) _touched.Add(node);
+            _commitWaiting = (m, Sender);
+            StartCommitWhenPlaced();
         });
         Receive<DistributorCommit.Reply>(m => _commit.Handle(m));
+        Receive<DistributorCommit.GraceOver>(_ => _commit.GiveUpOnLate());
+        Receive<RepairProtocol.RepairsQueued>(m => _commit.Queued(m));
+        Receive<StoreError>(m => _commit.QueueFailed(m));
     }
 
     public static Props Props(StoreSettings settings, IActorRef keeper, IActorRef pushes, ClusterRing ring, string uploadId) =>
         Akka.Actor.Props.Create(() => new ChunkDistributor(settings, keeper, pushes, ring, uploadId));
 
     private RingMember Local => _ring.Find(_ring.SelfId)!;
+
+    /// <summary>The manifest goes out once every chunk's writes have answered or been given up on.</summary>
+    private void StartCommitWhenPlaced()
+    {
+        if (_commitWaiting is not { } waiting || _active.Count > 0) return;
+        _commitWaiting = null;
+        foreach (var node in _commit.Start(waiting.Commit.Manifest, waiting.ReplyTo, _placed)) _touched.Add(node);
+    }
 
     protected override void PostStop()
     {
@@ -98,11 +138,19 @@ public sealed class ChunkDistributor : ReceiveActor
             // The same chunk again in this object: it is (being) placed already.
             var length = m.Data.Length;
             m.Data.Dispose();
-            if (running is not null) running.Occurrences++;
+            if (running is { Answered: false }) running.Occurrences++;
             else Sender.Tell(new ChunkStored(m.Id, length, false));
             return;
         }
-        var order = _ring.Candidates(m.Id).Select(n => new Candidate(n.NodeId, n.Reachable)).ToList();
+        var reachable = _ring.Reachable.Count(n => !_late.Contains(n.NodeId));
+        if (reachable < _quorum)
+        {
+            m.Data.Dispose();
+            Sender.Tell(new ChunkStoreFailed(m.Id,
+                $"{reachable} storage node(s) can take it and the write quorum is {_quorum} (factor {_factor}, {_ring.Size} member(s))", StoreErrorCode.Unavailable));
+            return;
+        }
+        var order = _ring.Candidates(m.Id).Select(n => new Candidate(n.NodeId, n.Reachable && !_late.Contains(n.NodeId))).ToList();
         var chunk = new Chunk(m.Id, m.Data, m.Data.Length, Sender, new ChunkPlacement(order, _factor, _quorum));
         _active[m.Id] = chunk;
         foreach (var target in chunk.Placement.Targets) Start(chunk, _ring.Find(target)!);
@@ -155,13 +203,26 @@ public sealed class ChunkDistributor : ReceiveActor
 
     private void Finish(Chunk chunk)
     {
+        if (chunk.Placement.QuorumMet && !chunk.Answered)
+        {
+            // The put goes on as soon as the quorum holds; the other targets get a grace to finish.
+            chunk.Answered = true;
+            for (var i = 0; i < chunk.Occurrences; i++) chunk.ReplyTo.Tell(new ChunkStored(chunk.Id, chunk.Length, chunk.Written && i == 0));
+            chunk.Occurrences = 0;
+            if (!chunk.Placement.Finished)
+            {
+                var grace = _settings.Replication.LateCopyGrace;
+                var took = DateTime.UtcNow - chunk.Started;
+                Timers.StartSingleTimer(("late", chunk.Id), new LateCopies(chunk.Id), took > grace ? took : grace);
+            }
+        }
         if (!chunk.Placement.Finished) return;
         _active.Remove(chunk.Id);
         DropBuffer(chunk);
         if (chunk.Placement.QuorumMet)
         {
             _placed[chunk.Id] = chunk.Placement.Holders;
-            for (var i = 0; i < chunk.Occurrences; i++) chunk.ReplyTo.Tell(new ChunkStored(chunk.Id, chunk.Length, chunk.Written && i == 0));
+            StartCommitWhenPlaced();
             return;
         }
         var failures = chunk.Placement.Failures;

@@ -10,6 +10,8 @@ namespace ObjectStore.Actors.Replication;
 /// <summary>Ask the outgoing pushes to make a chunk durable on another node. Replied to with <see cref="PushDone"/>.</summary>
 /// <param name="Buffer">A reference of its own for the pushes, which dispose it when the push ends.</param>
 public sealed record PushChunk(long RequestId, ContentHash Id, ChunkBuffer Buffer, RingMember Target, string UploadId) : ILocalMessage;
+/// <summary>The requester no longer waits for the push (a put went on without a late node): it stops, unanswered.</summary>
+public sealed record CancelPush(long RequestId) : ILocalMessage;
 /// <param name="AlreadyThere">The target had the chunk; no bytes were sent.</param>
 public sealed record PushDone(long RequestId, bool Durable, bool AlreadyThere, string? Reason) : ILocalMessage;
 

@@ -34,6 +34,9 @@ public sealed class ClusterRing
     public IEnumerable<RingMember> Members => _byId.Values;
     public IEnumerable<RingMember> Reachable => _byId.Values.Where(m => m.Reachable);
 
+    /// <summary>Rendezvous placement over every member's node id, reachable or not.</summary>
+    public RendezvousPlacement Placement => _placement;
+
     public RingMember? Find(string nodeId) => _byId.GetValueOrDefault(nodeId);
 
     /// <summary>Every node, best owner of the chunk first: the first <c>factor</c> own it, the rest are hand-off candidates in order.</summary>
@@ -41,6 +44,12 @@ public sealed class ClusterRing
 
     /// <summary>Every node, best owner of the object's metadata first.</summary>
     public IReadOnlyList<RingMember> Candidates(string bucket, string key) => _placement.OwnersOf(bucket, key).Select(id => _byId[id]).ToList();
+
+    /// <summary>The node ids that own a chunk: the first <paramref name="factor"/> of its order, reachable or not.</summary>
+    public IReadOnlyList<string> OwnersOf(ContentHash chunk, int factor) => _placement.OwnersOf(chunk, factor);
+
+    /// <summary>The node ids that own an object key's metadata.</summary>
+    public IReadOnlyList<string> OwnersOf(string bucket, string key, int factor) => _placement.OwnersOf(bucket, key, factor);
 
     /// <summary>The storage members now: Up (or leaving, still serving) with a node-id role; this node is always in, and reachable.</summary>
     public static ClusterRing Current(ActorSystem system, string selfId)

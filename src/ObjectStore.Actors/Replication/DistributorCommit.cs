@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication.Repair;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Placement;
@@ -12,19 +13,33 @@ namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// The commit phase of a <see cref="ChunkDistributor"/>: sends the put's manifest to the key's owners and
-/// to every node that holds one of its chunks, collects their answers, and answers the put — or, when
-/// <see cref="PutQuorum"/> says it falls short, drops the version where it landed and says why.
+/// to every node that holds one of its chunks and collects their answers. Once <see cref="PutQuorum"/> holds,
+/// the nodes still silent get a late-copy-grace more; then the copies the put still lacks (a node that did
+/// not commit, an owner that missed a chunk, a copy no node exists for) go into this node's repair queue,
+/// and only then is the put answered, saying how many copies it has and how many are queued. A put whose
+/// quorum fails is dropped where it landed, and says why.
 /// </summary>
-internal sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId, int quorum, ILoggingAdapter log)
+internal sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId,
+    IReadOnlySet<string> late, ILoggingAdapter log, Func<ITimerScheduler> timers)
 {
     public sealed record Reply(RingMember Node, bool Durable, bool Current, string? Failure, StoreErrorCode Code = StoreErrorCode.Unavailable) : ILocalMessage;
+    public sealed record GraceOver : ILocalMessage
+    {
+        public static readonly GraceOver Instance = new();
+    }
 
     private readonly Dictionary<string, Reply> _replies = new();
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<ContentHash, IReadOnlyList<string>> _placed = new Dictionary<ContentHash, IReadOnlyList<string>>();
     private ObjectManifest? _manifest;
     private IActorRef _replyTo = ActorRefs.Nobody;
     private HashSet<string> _keyOwners = [];
-    private int _pending;
+    private DateTime _started;
+    private bool _decided;
+    private ObjectCommitted? _answer;
+
+    private int Factor => settings.Replication.Factor;
+    private int Quorum => settings.Replication.WriteQuorum;
 
     public bool CommittedOn(string nodeId) => _replies.TryGetValue(nodeId, out var r) && r.Durable;
 
@@ -34,20 +49,22 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         _manifest = manifest;
         _replyTo = replyTo;
         _placed = placed;
-        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Reachable)).ToList();
-        var (owners, _) = ChunkPlacement.Choose(order, settings.Replication.EffectiveFactor(ring.Size));
+        _started = DateTime.UtcNow;
+        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Reachable && !late.Contains(n.NodeId))).ToList();
+        var (owners, _) = ChunkPlacement.Choose(order, Factor);
         _keyOwners = owners.ToHashSet();
         var everyone = owners.Concat(placed.Values.SelectMany(h => h)).Distinct().Select(id => ring.Find(id)!).ToList();
         if (everyone.Count == 0)
         {
-            replyTo.Tell(new StoreError(StoreErrorCode.Unavailable, $"put of {manifest.Bucket}/{manifest.Key} failed: no node is reachable for its metadata"));
+            _decided = true;
+            replyTo.Tell(new StoreError(StoreErrorCode.Unavailable, $"put of {manifest.Bucket}/{manifest.Key} failed: no node is reachable for its metadata; nothing was stored"));
             return everyone;
         }
         foreach (var node in everyone)
         {
-            _pending++;
+            _waiting.Add(node.NodeId);
             var target = node;
-            CommitOn(ClusterRing.ReplicasOf(context, node.Address), manifest)
+            ManifestCommit.CommitOn(ClusterRing.ReplicasOf(context, node.Address), manifest, uploadId, settings.Replication)
                 .PipeTo(context.Self,
                     success: reply => reply switch
                     {
@@ -60,42 +77,106 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         return everyone;
     }
 
-    /// <summary>
-    /// Sends the manifest to one node: in one message when its chunk list fits one page, else the list
-    /// page by page first (each page must be taken before the next goes), then the commit without it.
-    /// </summary>
-    private async Task<object> CommitOn(ActorSelection replicas, ObjectManifest manifest)
-    {
-        var timeout = settings.Replication.TransferTimeout;
-        var page = settings.Replication.ManifestPage;
-        if (manifest.Chunks.Count <= page) return await replicas.Ask<object>(new CommitReplica(manifest, uploadId), timeout);
-        for (var start = 0; start < manifest.Chunks.Count; start += page)
-        {
-            var chunks = manifest.Chunks.Skip(start).Take(page).ToList();
-            var reply = await replicas.Ask<object>(new StageChunks(uploadId, manifest.VersionId, start, chunks), timeout);
-            if (reply is not ChunksStaged staged || staged.Next != start + chunks.Count) return reply;
-        }
-        return await replicas.Ask<object>(new CommitReplica(manifest with { Chunks = [] }, uploadId, ChunksStaged: true), timeout);
-    }
-
     public void Handle(Reply m)
     {
+        if (_decided || !_waiting.Remove(m.Node.NodeId)) return;
         _replies[m.Node.NodeId] = m;
-        if (--_pending > 0 || _manifest is null) return;
-        var committed = _replies.Values.Where(r => r.Durable).Select(r => r.Node.NodeId).ToHashSet();
-        var problems = PutQuorum.Shortfalls(committed, _keyOwners, _placed, quorum);
+        if (_waiting.Count == 0)
+        {
+            Decide();
+            return;
+        }
+        // The quorum holds with the answers so far: the others get a grace, as the chunks' late targets did.
+        if (_replies.Count(r => r.Value.Durable) >= Quorum && Shortfalls().Count == 0 && !_graceStarted)
+        {
+            _graceStarted = true;
+            var grace = settings.Replication.LateCopyGrace;
+            var took = DateTime.UtcNow - _started;
+            timers().StartSingleTimer(nameof(GraceOver), GraceOver.Instance, took > grace ? took : grace);
+        }
+    }
+
+    private bool _graceStarted;
+
+    /// <summary>The nodes still silent after the grace are left to the repair queue.</summary>
+    public void GiveUpOnLate()
+    {
+        if (_decided) return;
+        if (_waiting.Count > 0)
+            log.Info("put of {0}/{1}: no commit from {2} yet; going on without, its copy is queued", _manifest!.Bucket, _manifest.Key, string.Join(", ", _waiting));
+        _waiting.Clear();
+        Decide();
+    }
+
+    private HashSet<string> Committed => _replies.Values.Where(r => r.Durable).Select(r => r.Node.NodeId).ToHashSet();
+
+    private IReadOnlyList<string> Shortfalls() => PutQuorum.Shortfalls(Committed, _keyOwners, _placed, Quorum);
+
+    private void Decide()
+    {
+        _decided = true;
+        var manifest = _manifest!;
+        var committed = Committed;
+        var problems = Shortfalls();
         if (problems.Count == 0)
         {
-            _replyTo.Tell(new ObjectCommitted(_manifest, committed.Count > 0 && _replies.Values.Any(r => r.Current)));
+            var entries = MissingCopies(manifest, committed);
+            var copies = Math.Min(committed.Count, _placed.Count == 0 ? int.MaxValue : _placed.Values.Min(h => h.Count(committed.Contains)));
+            var unplaced = Math.Max(0, Factor - ring.Size);
+            _answer = new ObjectCommitted(manifest, committed.Count > 0 && _replies.Values.Any(r => r.Current), copies, Factor,
+                entries.Count(e => e.Target.Length > 0) + unplaced);
+            if (entries.Count == 0)
+            {
+                _replyTo.Tell(_answer);
+                return;
+            }
+            // In the queue before the answer: a crash after the answer cannot forget the missing copies.
+            context.ActorSelection($"/user/{RepairActor.Name}").Ask<object>(new RepairProtocol.QueueRepairs(entries), settings.RequestTimeout)
+                .PipeTo(context.Self, failure: e => new StoreError(StoreErrorCode.Timeout, $"the repair queue did not answer ({e.GetType().Name})"));
             return;
         }
         foreach (var node in _replies.Values.Where(r => r.Durable))
-            ClusterRing.ReplicasOf(context, node.Node.Address).Tell(new DropReplica(_manifest.Bucket, _manifest.Key, _manifest.VersionId), ActorRefs.NoSender);
+            ClusterRing.ReplicasOf(context, node.Node.Address).Tell(new DropReplica(manifest.Bucket, manifest.Key, manifest.VersionId), ActorRefs.NoSender);
         var failed = _replies.Values.Where(r => !r.Durable).ToList();
         var failures = string.Join("; ", failed.Select(r => $"{r.Node.NodeId}: {r.Failure}"));
-        log.Warning("put of {0}/{1} missed its quorum: {2} ({3})", _manifest.Bucket, _manifest.Key, string.Join("; ", problems), failures);
+        log.Warning("put of {0}/{1} missed its quorum: {2} ({3})", manifest.Bucket, manifest.Key, string.Join("; ", problems), failures);
         _replyTo.Tell(new StoreError(SingleOr(failed.Select(r => r.Code).ToHashSet()),
-            $"put of {_manifest.Bucket}/{_manifest.Key} failed: {string.Join("; ", problems)} ({failures}); nothing was stored"));
+            $"put of {manifest.Bucket}/{manifest.Key} failed: {string.Join("; ", problems)} ({failures}); nothing was stored"));
+    }
+
+    /// <summary>Every node that should hold the version but did not commit it or lacks a chunk it owns; one entry with no target per copy no node exists for.</summary>
+    private List<RepairEntry> MissingCopies(ObjectManifest manifest, IReadOnlySet<string> committed)
+    {
+        var chunks = manifest.Chunks.Select(c => c.Id).ToList();
+        var entries = new List<RepairEntry>();
+        foreach (var node in VersionOwners.NodesFor(ring.Placement, manifest.Bucket, manifest.Key, chunks, Factor))
+        {
+            var reason = !committed.Contains(node) ? (late.Contains(node) ? "late during the put" : "not reachable during the put")
+                : VersionOwners.ChunksFor(ring.Placement, node, chunks, Factor).Any(c => !_placed.TryGetValue(c, out var h) || !h.Contains(node))
+                    ? "a chunk did not reach it during the put"
+                    : null;
+            if (reason is not null) entries.Add(new RepairEntry(manifest.VersionId, node, manifest.Bucket, manifest.Key, manifest.Size, reason));
+        }
+        if (ring.Size < Factor)
+            entries.Add(new RepairEntry(manifest.VersionId, "", manifest.Bucket, manifest.Key, manifest.Size,
+                $"{ring.Size} storage node(s) for a factor of {Factor}"));
+        return entries;
+    }
+
+    public void Queued(RepairProtocol.RepairsQueued m)
+    {
+        if (_answer is null) return;
+        _replyTo.Tell(_answer);
+        _answer = null;
+    }
+
+    /// <summary>The repair queue could not be written: the put holds at the quorum, but its missing copies are left to anti-entropy, and the answer says so.</summary>
+    public void QueueFailed(StoreError e)
+    {
+        if (_answer is null) return;
+        log.Error("put of {0}/{1}: its missing copies could not be queued: {2}", _answer.Manifest.Bucket, _answer.Manifest.Key, e.Message);
+        _replyTo.Tell(_answer with { Queued = 0 });
+        _answer = null;
     }
 
     /// <summary>The error code of the failures when they agree (a disk error on every node is a storage failure), else Unavailable.</summary>

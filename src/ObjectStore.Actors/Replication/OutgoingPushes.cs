@@ -55,6 +55,15 @@ public sealed class OutgoingPushes : ReceiveActor
             _log.Info("push of chunk {0} failed (attempt {1} of {2}): {3}", push.Request.Id.ToShortString(), push.Attempts,
                 _settings.Replication.MaxRetries + 1, m.Reason);
         });
+        Receive<CancelPush>(m =>
+        {
+            var (supervisor, id) = _pushBySupervisor.FirstOrDefault(p => _pushes[p.Value].Requester.Equals(Sender) && _pushes[p.Value].Request.RequestId == m.RequestId);
+            if (supervisor is null) return;
+            _pushBySupervisor.Remove(supervisor);
+            if (_pushes.Remove(id, out var push)) push.Request.Buffer.Dispose();
+            Context.Unwatch(supervisor);
+            Context.Stop(supervisor);
+        });
         Receive<Terminated>(m => EndPush(m.ActorRef));
     }
 

@@ -34,7 +34,8 @@ public sealed class StoreSerializer : ProtoSerializer
         Message<UploadComplete, W.UploadComplete>("upc", W.UploadComplete.Parser,
             m => new() { TotalBytes = m.TotalBytes, Frames = m.Frames }, w => new(w.TotalBytes, w.Frames));
         Message<PutCompleted, W.PutCompleted>("putok", W.PutCompleted.Parser,
-            m => new() { Object = Info(m.Object), NewChunkBytes = m.NewChunkBytes }, w => new(Info(w.Object), w.NewChunkBytes));
+            m => new() { Object = Info(m.Object), NewChunkBytes = m.NewChunkBytes, Copies = m.Copies, Factor = m.Factor, Queued = m.Queued },
+            w => new(Info(w.Object), w.NewChunkBytes, w.Copies, w.Factor, w.Queued));
         Message<GetObject, W.GetObject>("get", W.GetObject.Parser,
             m => new() { Bucket = m.Bucket, Key = m.Key, Window = m.Window }, w => new(w.Bucket, w.Key, w.Window));
         Message<DownloadReady, W.DownloadReady>("dlr", W.DownloadReady.Parser,

@@ -95,7 +95,8 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
             progress?.Report(size);
         }
         output.Line($"put {bucket}/{key}  {Sizes.Human(done.Object.Size)}  {done.Object.ChunkCount} chunks  " +
-                    $"{Sizes.Human(done.NewChunkBytes)} new  sha256 {done.Object.Sha256}");
+                    $"{Sizes.Human(done.NewChunkBytes)} new  sha256 {done.Object.Sha256}" +
+                    (done.Durability.Length > 0 ? $"  ({done.Durability})" : ""));
     }
 
     private async Task<ShellOutcome> PutTreeAsync(string directory, string target)

@@ -12,7 +12,8 @@ public static class IndexProtocol
     /// </summary>
     public sealed record CommitObject(ObjectManifest Manifest, string UploadId) : ILocalMessage;
     /// <param name="Current">False when this node already had a newer version of the key.</param>
-    public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true) : ILocalMessage;
+    /// <param name="Copies">Durable copies of the chunk or metadata with the fewest; <paramref name="Queued"/>: copies left to the repair queue.</param>
+    public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true, int Copies = 0, int Factor = 0, int Queued = 0) : ILocalMessage;
 
     /// <summary>Removes a version while it is still current (a put that missed its quorum). Replies ReplicaProtocol.ReplicaDropped.</summary>
     public sealed record DropVersion(string Bucket, string Key, string VersionId) : ILocalMessage;

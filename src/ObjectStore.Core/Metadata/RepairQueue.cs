@@ -103,6 +103,15 @@ public sealed class RepairQueue : IDisposable
         cmd.ExecuteNonQuery();
     }
 
+    /// <summary>The target is back: its waiting copies are due now, whatever their delay.</summary>
+    public void WakeTarget(string target, DateTimeOffset now)
+    {
+        using var cmd = IndexDatabase.Command(_db, "UPDATE repair_queue SET next_ms = $now WHERE target=$t AND next_ms > $now");
+        cmd.Parameters.AddWithValue("$t", target);
+        cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        cmd.ExecuteNonQuery();
+    }
+
     /// <summary>Per target node (empty: no node yet): entries and bytes waiting.</summary>
     public IReadOnlyDictionary<string, (long Entries, long Bytes)> Backlog()
     {

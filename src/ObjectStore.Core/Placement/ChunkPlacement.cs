@@ -8,6 +8,8 @@ public readonly record struct Candidate(string NodeId, bool Reachable);
 /// Where one chunk of a put goes, and whether enough copies of it are durable. Its owners are the first
 /// <c>factor</c> nodes of its rendezvous order; an owner that is unreachable, or whose write fails, is
 /// replaced by the next reachable node in the order (hand-off), so the factor is still met where it can be.
+/// Once the write quorum holds it, targets still writing may be declared late (<see cref="GiveUpOnLate"/>):
+/// the put goes on without them and their copies are made in the background.
 /// </summary>
 public sealed class ChunkPlacement
 {
@@ -16,6 +18,7 @@ public sealed class ChunkPlacement
     private readonly List<string> _holders = [];
     private readonly List<string> _failures = [];
     private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly List<string> _late = [];
 
     /// <param name="order">Every node, best owner first (<see cref="RendezvousPlacement.OwnersOf(Hashing.ContentHash)"/>).</param>
     public ChunkPlacement(IReadOnlyList<Candidate> order, int factor, int quorum)
@@ -49,8 +52,24 @@ public sealed class ChunkPlacement
     public IReadOnlyList<string> Holders => _holders;
     public IReadOnlyList<string> Failures => _failures;
 
-    /// <summary>Every write started has answered.</summary>
+    /// <summary>Targets the put stopped waiting for (<see cref="GiveUpOnLate"/>).</summary>
+    public IReadOnlyList<string> Late => _late;
+
+    /// <summary>Every write started has answered or was given up on.</summary>
     public bool Finished => _pending.Count == 0;
+
+    /// <summary>Writes still running.</summary>
+    public IReadOnlyCollection<string> Pending => _pending;
+
+    /// <summary>The quorum holds: the writes still running are given up on (their copies are left to the repair queue). Returns them.</summary>
+    public IReadOnlyList<string> GiveUpOnLate()
+    {
+        if (!QuorumMet) return [];
+        var late = _pending.ToList();
+        _pending.Clear();
+        _late.AddRange(late);
+        return late;
+    }
 
     public bool QuorumMet => _holders.Count >= _quorum;
 

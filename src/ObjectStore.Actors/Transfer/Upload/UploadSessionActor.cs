@@ -158,7 +158,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
         Receive<ObjectCommitted>(m =>
         {
             _finished = true;
-            _client.Tell(new PutCompleted(ObjectInfos.Of(m.Manifest), _newChunkBytes));
+            _client.Tell(new PutCompleted(ObjectInfos.Of(m.Manifest), _newChunkBytes, m.Copies, m.Factor, m.Queued));
             Context.Stop(Self);
         });
         Receive<ChunkStored>(m =>

@@ -1,0 +1,40 @@
+using Akka.Configuration;
+
+namespace ObjectStore.Actors;
+
+/// <summary>The <c>objectstore.repair</c> section of the configuration (defaults and reasons: akka.hocon).</summary>
+public sealed record RepairSettings
+{
+    private RepairSettings() { }
+
+    /// <summary>Bytes per second the repair worker sends at most.</summary>
+    public int Rate { get; init; }
+    /// <summary>Copies (object versions) repaired at once.</summary>
+    public int Concurrency { get; init; }
+    public TimeSpan RetryMinBackoff { get; init; }
+    public TimeSpan RetryMaxBackoff { get; init; }
+    /// <summary>How often the queue is looked at for work that has come due.</summary>
+    public TimeSpan PollInterval { get; init; }
+
+    internal static RepairSettings Read(SettingsReader c) => new()
+    {
+        Rate = c.Bytes("objectstore.repair.rate"),
+        Concurrency = c.Int("objectstore.repair.concurrency"),
+        RetryMinBackoff = c.Duration("objectstore.repair.retry.min-backoff"),
+        RetryMaxBackoff = c.Duration("objectstore.repair.retry.max-backoff"),
+        PollInterval = c.Duration("objectstore.repair.poll-interval"),
+    };
+
+    public void Validate()
+    {
+        if (Rate < 64 * 1024) throw new ConfigurationException($"objectstore.repair.rate must be at least 64KiB (bytes per second), got {Rate}");
+        if (Concurrency < 1) throw new ConfigurationException($"objectstore.repair.concurrency must be at least 1, got {Concurrency}");
+        if (RetryMinBackoff <= TimeSpan.Zero || RetryMaxBackoff < RetryMinBackoff)
+            throw new ConfigurationException("objectstore.repair.retry.min-backoff must be positive and max-backoff at least as long");
+        if (PollInterval <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.poll-interval must be positive, got {PollInterval}");
+    }
+
+    /// <summary>The delay before attempt <paramref name="attempts"/>+1: min-backoff doubled per attempt, at most max-backoff.</summary>
+    public TimeSpan Backoff(int attempts) =>
+        TimeSpan.FromTicks(Math.Min(RetryMaxBackoff.Ticks, RetryMinBackoff.Ticks * (1L << Math.Min(attempts, 30))));
+}
