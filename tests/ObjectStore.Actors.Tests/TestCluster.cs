@@ -61,6 +61,13 @@ public sealed class TestCluster : IAsyncDisposable
                 MaxRetries = 2,
                 LookupTimeout = TimeSpan.FromSeconds(2),
                 ManifestPage = manifestPage,
+                LateCopyGrace = TimeSpan.FromMilliseconds(300),
+            },
+            Repair = StoreSettings.Default.Repair with
+            {
+                RetryMinBackoff = TimeSpan.FromMilliseconds(100),
+                RetryMaxBackoff = TimeSpan.FromSeconds(1),
+                PollInterval = TimeSpan.FromMilliseconds(100),
             },
         };
         Directory.CreateDirectory(root);
@@ -74,18 +81,44 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="count"/> nodes and waits until every one sees all of them Up.</summary>
     public async Task StartAsync(int count, Func<int, IStorageFaults?>? faults = null)
     {
-        for (var i = 0; i < count; i++)
-        {
-            var settings = Settings with { DataDirectory = Path.Combine(Root, $"n{i + 1}") };
-            var system = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(NodeConfig, settings.DataDirectory));
-            var handles = StoreNode.Start(system, settings, faults?.Invoke(i));
-            _nodes.Add(new Node(i, system, handles, settings, new StoreClient(system, handles.Coordinator, settings)));
-        }
+        for (var i = 0; i < count; i++) StartNode(faults?.Invoke(i));
         var seed = Cluster.Get(_nodes[0].System).SelfAddress;
         foreach (var node in _nodes) Cluster.Get(node.System).Join(seed);
         await WaitUntil(() => _nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == count),
             "every node sees all nodes Up");
     }
+
+    /// <summary>Starts one more node, joins it to the running ones and waits until every running node sees it Up.</summary>
+    public async Task<Node> AddNodeAsync(IStorageFaults? faults = null)
+    {
+        var node = StartNode(faults);
+        Cluster.Get(node.System).Join(Cluster.Get(Running.First().System).SelfAddress);
+        var up = Running.Count();
+        await WaitUntil(() => Running.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == up),
+            $"every node sees node {node.Index + 1} Up");
+        return node;
+    }
+
+    private Node StartNode(IStorageFaults? faults)
+    {
+        var i = _nodes.Count;
+        var settings = Settings with { DataDirectory = Path.Combine(Root, $"n{i + 1}") };
+        var system = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(NodeConfig, settings.DataDirectory));
+        var handles = StoreNode.Start(system, settings, faults);
+        var node = new Node(i, system, handles, settings, new StoreClient(system, handles.Coordinator, settings));
+        _nodes.Add(node);
+        return node;
+    }
+
+    /// <summary>The repair queue's state on a node.</summary>
+    public static Task<Replication.Repair.RepairProtocol.RepairStatus> RepairStatusAsync(Node node) =>
+        node.System.ActorSelection($"/user/{Replication.Repair.RepairActor.Name}")
+            .Ask<Replication.Repair.RepairProtocol.RepairStatus>(Replication.Repair.RepairProtocol.GetRepairStatus.Instance, TimeSpan.FromSeconds(10));
+
+    /// <summary>Whether the node's own index has this version of the key.</summary>
+    public static async Task<bool> HoldsVersionAsync(Node node, string bucket, string key, string versionId) =>
+        await node.Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest(bucket, key), TimeSpan.FromSeconds(10))
+            is Storage.IndexProtocol.ManifestFound { Manifest.VersionId: var v } && v == versionId;
 
     /// <summary>Stops a node's actor system without leaving the cluster, and waits until the others see it unreachable.</summary>
     public async Task CrashAsync(Node node)

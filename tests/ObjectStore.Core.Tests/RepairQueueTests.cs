@@ -54,12 +54,18 @@ public class RepairQueueTests : IDisposable
     }
 
     [Fact]
-    public void A_copy_with_no_node_to_go_to_waits_apart_from_the_due_work()
+    public void Waking_a_target_makes_its_copies_due_now_and_restarts_their_backoff()
     {
         using var queue = new RepairQueue(_dir.Path);
-        queue.Add([Entry("v1", "")], Now);
-        Assert.Empty(queue.Due(Now.AddHours(1), 10));
-        Assert.Equal("v1", Assert.Single(queue.Unplaced(10)).VersionId);
+        queue.Add([Entry("v1", ""), Entry("v2", "n2")], Now);
+        queue.Retry("v1", "", "no node for the copy yet", TimeSpan.FromMinutes(5), Now);
+        queue.Retry("v2", "n2", "n2 is unreachable", TimeSpan.FromMinutes(5), Now);
+        Assert.Empty(queue.Due(Now.AddSeconds(1), 10));
+
+        queue.WakeTarget("", Now.AddSeconds(1));
+
+        var due = Assert.Single(queue.Due(Now.AddSeconds(1), 10));
+        Assert.Equal(("v1", 0), (due.VersionId, due.Attempts));
         Assert.Equal((1L, 100L), queue.Backlog()[""]);
     }
 }

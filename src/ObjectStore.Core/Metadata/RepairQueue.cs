@@ -51,12 +51,12 @@ public sealed class RepairQueue : IDisposable
         tx.Commit();
     }
 
-    /// <summary>Entries with a target whose next try has come, oldest first, skipping <paramref name="busy"/> ones.</summary>
+    /// <summary>Entries whose next try has come, oldest first, skipping <paramref name="busy"/> ones.</summary>
     public IReadOnlyList<RepairEntry> Due(DateTimeOffset now, int limit, IReadOnlySet<(string VersionId, string Target)>? busy = null)
     {
         using var cmd = IndexDatabase.Command(_db, """
             SELECT version_id, target, bucket, key, bytes, reason, attempts, next_ms, last_error FROM repair_queue
-            WHERE next_ms <= $now AND target <> '' ORDER BY next_ms LIMIT $limit
+            WHERE next_ms <= $now ORDER BY next_ms LIMIT $limit
             """);
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         cmd.Parameters.AddWithValue("$limit", limit + (busy?.Count ?? 0));
@@ -68,17 +68,6 @@ public sealed class RepairQueue : IDisposable
             if (result.Count == limit) break;
         }
         return result;
-    }
-
-    /// <summary>The entries still waiting for a node to exist (empty target).</summary>
-    public IReadOnlyList<RepairEntry> Unplaced(int limit)
-    {
-        using var cmd = IndexDatabase.Command(_db, """
-            SELECT version_id, target, bucket, key, bytes, reason, attempts, next_ms, last_error FROM repair_queue
-            WHERE target = '' LIMIT $limit
-            """);
-        cmd.Parameters.AddWithValue("$limit", limit);
-        return Read(cmd).ToList();
     }
 
     /// <summary>The copy is made (or no longer needed).</summary>
@@ -103,10 +92,10 @@ public sealed class RepairQueue : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>The target is back: its waiting copies are due now, whatever their delay.</summary>
+    /// <summary>The target is back (or, for the empty target, a node joined): its waiting copies are due now and start their backoff again.</summary>
     public void WakeTarget(string target, DateTimeOffset now)
     {
-        using var cmd = IndexDatabase.Command(_db, "UPDATE repair_queue SET next_ms = $now WHERE target=$t AND next_ms > $now");
+        using var cmd = IndexDatabase.Command(_db, "UPDATE repair_queue SET next_ms = $now, attempts = 0 WHERE target=$t AND next_ms > $now");
         cmd.Parameters.AddWithValue("$t", target);
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         cmd.ExecuteNonQuery();

@@ -37,7 +37,6 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     private RepairQueue _queue = null!;
     private long _copiesMade, _bytesRepaired, _failures;
     private string _lastError = "";
-    private bool _replanUnplaced;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -105,12 +104,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     {
         var free = _settings.Repair.Concurrency - _running.Count;
         if (free <= 0) return;
-        var busy = _running.Keys.ToHashSet();
-        // Copies that had no node to go to are re-planned once after a node joined (the copy actor does it).
-        var due = _replanUnplaced ? _queue.Unplaced(free).Where(e => !busy.Contains((e.VersionId, e.Target))).ToList() : [];
-        if (due.Count < free) _replanUnplaced = false;
-        due.AddRange(_queue.Due(DateTimeOffset.UtcNow, free - due.Count, busy));
-        foreach (var entry in due)
+        foreach (var entry in _queue.Due(DateTimeOffset.UtcNow, free, _running.Keys.ToHashSet()))
             _running[(entry.VersionId, entry.Target)] = Context.ActorOf(RepairCopyActor.Props(entry, _settings, _parts, _rate));
     }
 
@@ -148,7 +142,8 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
         if (member.Status is MemberStatus.Up or MemberStatus.WeaklyUp)
         {
             _queue.WakeTarget(nodeId, now);
-            _replanUnplaced = true;
+            // Copies that had no node to go to are re-planned (by the copy actor) now that one may exist.
+            _queue.WakeTarget("", now);
         }
         else if (member.Status is MemberStatus.Removed or MemberStatus.Down or MemberStatus.Exiting)
         {

@@ -88,9 +88,11 @@ internal sealed class RepairCopyActor : ReceiveActor
         {
             // The target left the cluster (or there was none): the version's owners now take its place; each
             // new entry costs a question to a node that may hold everything already.
+            // While the cluster is smaller than the factor, a copy with no node to go to waits (retried with backoff,
+            // and at once when a node joins; this node's view of the members may lag the join by a moment).
             var owners = VersionOwners.NodesFor(ring.Placement, manifest.Bucket, manifest.Key, chunkIds, factor);
-            var replan = owners.Where(n => n != _entry.Target).Select(n => _entry with { Target = n, Attempts = 0, NextTry = default, LastError = "" }).ToList();
-            if (owners.Count < factor) replan.Add(_entry with { Target = "", Reason = _entry.Reason });
+            if (_entry.Target.Length == 0 && ring.Size < factor) throw new RepairFailed($"no node for the copy yet ({ring.Size} storage node(s), factor {factor})");
+            var replan = owners.Select(n => _entry with { Target = n, Attempts = 0, NextTry = default, LastError = "" }).ToList();
             return new Finished(_entry, true, 0, "re-planned for the current owners", replan);
         }
         if (!target.Reachable) throw new RepairFailed($"{target.NodeId} is unreachable");
@@ -123,6 +125,10 @@ internal sealed class RepairCopyActor : ReceiveActor
             ClusterRing.ReplicasOf(system, target.Address).Tell(new ReleaseReplicaUpload(_uploadId));
             throw new RepairFailed($"{target.NodeId} did not commit the metadata: {(commit as StoreError)?.Message ?? commit.GetType().Name}");
         }
+        // A chunk the target had when asked may have been collected before the commit referenced it (it was
+        // kept only for a put that has ended since); once committed, what is there stays. Asked again.
+        var lost = await Missing(target, owned);
+        if (lost.Count > 0) throw new RepairFailed($"{lost.Count} chunk(s) went from {target.NodeId} before the commit; sending again");
         return new Finished(_entry, true, _bytes, missing.Count == 0 ? "the chunks were there; metadata committed" : $"{missing.Count} chunk(s) sent", []);
     }
 

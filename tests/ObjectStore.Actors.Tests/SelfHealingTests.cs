@@ -1,0 +1,128 @@
+using ObjectStore.Actors.Client;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>
+/// The durability promise and the repair queue, on several nodes in one process (<see cref="TestCluster"/>):
+/// a put is answered at the quorum and says what it lacks, and the missing copies arrive by themselves.
+/// </summary>
+public sealed class SelfHealingTests : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-healing-tests", Guid.NewGuid().ToString("N"));
+    private TestCluster _cluster = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_cluster is not null) await _cluster.DisposeAsync();
+    }
+
+    private string WriteRandomFile(string name, int size, int seed)
+    {
+        var data = new byte[size];
+        new Random(seed).NextBytes(data);
+        var path = Path.Combine(_root, "work", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, data);
+        return path;
+    }
+
+    private static async Task<T> Within<T>(Task<T> task, int seconds = 60) => await task.WaitAsync(TimeSpan.FromSeconds(seconds));
+
+    /// <summary>A disk that hangs: every chunk write and index commit waits until the gate opens, as under kill -STOP.</summary>
+    private sealed class FrozenDisk : IStorageFaults
+    {
+        public readonly ManualResetEventSlim Gate = new(false);
+        public int Waiting;
+
+        private void Wait()
+        {
+            Interlocked.Increment(ref Waiting);
+            Gate.Wait(TimeSpan.FromSeconds(60));
+        }
+
+        public void BeforeWrite(ContentHash id) => Wait();
+        public void BeforeRename(ContentHash id) { }
+        public void BeforeRead(ContentHash id) { }
+        public void BeforeCommit(string bucket, string key) => Wait();
+    }
+
+    [Fact]
+    public async Task A_put_with_a_frozen_owner_is_answered_at_the_quorum_says_so_and_the_copy_arrives_once_it_thaws()
+    {
+        var frozen = new FrozenDisk();
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        try
+        {
+            await _cluster.StartAsync(3, faults: i => i == 2 ? frozen : null);
+            var (a, c) = (_cluster.Nodes[0], _cluster.Nodes[2]);
+            var file = WriteRandomFile("in", 1_500_000, 1);
+
+            var put = await Within(a.Client.PutFileAsync(file, "photos", "frozen"), 30);
+
+            Assert.Equal((2, 3, 1), (put.Copies, put.Factor, put.Queued));
+            Assert.Equal("stored on 2 of 3 nodes; 1 copy queued", put.Durability);
+            Assert.True(frozen.Waiting > 0, "the frozen node should have been asked to write");
+            var queued = await TestCluster.RepairStatusAsync(a);
+            Assert.Equal(1, queued.Backlog[c.Id].Entries);
+            Assert.False(await TestCluster.HoldsVersionAsync(c, "photos", "frozen", put.Object.VersionId));
+
+            frozen.Gate.Set();
+            await TestCluster.WaitUntil(() => TestCluster.HoldsVersionAsync(c, "photos", "frozen", put.Object.VersionId).Result,
+                "the thawed node holds the object's metadata");
+            var chunkIds = (await Within(a.Client.StatAsync("photos", "frozen"))).Chunks.Select(ch => ch.Id).ToHashSet();
+            await TestCluster.WaitUntil(() => chunkIds.IsSubsetOf(c.ChunkIds()), "the thawed node holds every chunk");
+            await TestCluster.WaitUntil(() => TestCluster.RepairStatusAsync(a).Result.Entries == 0, "the repair queue is empty");
+            var done = await TestCluster.RepairStatusAsync(a);
+            Assert.True(done.CopiesMade >= 1);
+            var target = Path.Combine(_root, "work", "out");
+            await Within(c.Client.GetFileAsync("photos", "frozen", target));
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        }
+        finally
+        {
+            frozen.Gate.Set();
+        }
+    }
+
+    [Fact]
+    public async Task A_cluster_smaller_than_the_factor_answers_at_the_quorum_and_a_node_that_joins_gets_the_missing_copy()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(2);
+        var a = _cluster.Nodes[0];
+        var file = WriteRandomFile("in", 600_000, 2);
+
+        var put = await Within(a.Client.PutFileAsync(file, "photos", "short"));
+
+        Assert.Equal("stored on 2 of 3 nodes; 1 copy queued", put.Durability);
+        Assert.Equal(1, (await TestCluster.RepairStatusAsync(a)).Backlog[""].Entries);
+
+        var c = await _cluster.AddNodeAsync();
+        await TestCluster.WaitUntil(() => TestCluster.HoldsVersionAsync(c, "photos", "short", put.Object.VersionId).Result,
+            "the new node holds the object's metadata");
+        var stat = await Within(a.Client.StatAsync("photos", "short"));
+        await TestCluster.WaitUntil(() => stat.Chunks.Select(ch => ch.Id).ToHashSet().IsSubsetOf(c.ChunkIds()), "the new node holds every chunk");
+        await TestCluster.WaitUntil(() => TestCluster.RepairStatusAsync(a).Result.Entries == 0, "the repair queue is empty");
+    }
+
+    [Fact]
+    public async Task With_fewer_reachable_nodes_than_the_quorum_a_put_fails_at_once_with_the_quorum_named()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(2);
+        var (a, b) = (_cluster.Nodes[0], _cluster.Nodes[1]);
+        await _cluster.CrashAsync(b);
+
+        var error = await Assert.ThrowsAsync<StoreException>(() => Within(a.Client.PutFileAsync(WriteRandomFile("x", 300_000, 3), "photos", "x"), 20));
+
+        Assert.Equal(StoreErrorCode.Unavailable, error.Code);
+        Assert.Contains("1 storage node(s) can take it and the write quorum is 2", error.Message);
+        Assert.Contains("nothing was stored", error.Message);
+        Assert.Empty((await Within(a.Client.ListAsync("photos", ""))).Objects);
+    }
+}
