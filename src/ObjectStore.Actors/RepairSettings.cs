@@ -15,6 +15,10 @@ public sealed record RepairSettings
     public TimeSpan RetryMaxBackoff { get; init; }
     /// <summary>How often the queue is looked at for work that has come due.</summary>
     public TimeSpan PollInterval { get; init; }
+    /// <summary>How often each node compares its holdings with every other node.</summary>
+    public TimeSpan AntiEntropyInterval { get; init; }
+    /// <summary>How long the membership must stay unchanged before a comparison it triggered starts.</summary>
+    public TimeSpan AntiEntropySettle { get; init; }
 
     internal static RepairSettings Read(SettingsReader c) => new()
     {
@@ -23,6 +27,8 @@ public sealed record RepairSettings
         RetryMinBackoff = c.Duration("objectstore.repair.retry.min-backoff"),
         RetryMaxBackoff = c.Duration("objectstore.repair.retry.max-backoff"),
         PollInterval = c.Duration("objectstore.repair.poll-interval"),
+        AntiEntropyInterval = c.Duration("objectstore.repair.anti-entropy-interval"),
+        AntiEntropySettle = c.Duration("objectstore.repair.anti-entropy-settle"),
     };
 
     public void Validate()
@@ -32,6 +38,10 @@ public sealed record RepairSettings
         if (RetryMinBackoff <= TimeSpan.Zero || RetryMaxBackoff < RetryMinBackoff)
             throw new ConfigurationException("objectstore.repair.retry.min-backoff must be positive and max-backoff at least as long");
         if (PollInterval <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.poll-interval must be positive, got {PollInterval}");
+        if (AntiEntropyInterval <= TimeSpan.Zero)
+            throw new ConfigurationException($"objectstore.repair.anti-entropy-interval must be positive, got {AntiEntropyInterval}");
+        if (AntiEntropySettle < TimeSpan.Zero)
+            throw new ConfigurationException($"objectstore.repair.anti-entropy-settle must be 0 or more, got {AntiEntropySettle}");
     }
 
     /// <summary>The delay before attempt <paramref name="attempts"/>+1: min-backoff doubled per attempt, at most max-backoff.</summary>

@@ -4,6 +4,7 @@ using Akka.Pattern;
 using ObjectStore.Actors.Coordination;
 using ObjectStore.Actors.Replication;
 using ObjectStore.Actors.Replication.Repair;
+using ObjectStore.Actors.Replication.Sync;
 using ObjectStore.Actors.Storage;
 using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Storage;
@@ -56,6 +57,8 @@ public static class StoreNode
         system.ActorOf(ChunkEndpoint.Props(settings, keeper, reader), ChunkEndpoint.Name);
         system.ActorOf(ReplicaEndpoint.Props(settings, keeper, index, nodeId), ReplicaEndpoint.Name);
         system.ActorOf(RepairActor.Props(settings, index, reader, pushes, nodeId), RepairActor.Name);
+        system.ActorOf(SyncEndpoint.Props(settings, index, chunks, nodeId), SyncEndpoint.Name);
+        system.ActorOf(AntiEntropyActor.Props(settings, index, chunks, nodeId), AntiEntropyActor.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);
         return handles with { Coordinator = coordinator };

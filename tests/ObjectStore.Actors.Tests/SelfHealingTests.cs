@@ -1,7 +1,9 @@
+using Akka.Actor;
 using ObjectStore.Actors.Client;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Storage;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Tests;
 
@@ -124,5 +126,70 @@ public sealed class SelfHealingTests : IAsyncLifetime
         Assert.Contains("1 storage node(s) can take it and the write quorum is 2", error.Message);
         Assert.Contains("nothing was stored", error.Message);
         Assert.Empty((await Within(a.Client.ListAsync("photos", ""))).Objects);
+    }
+
+    /// <summary>For each chunk of the object: how many of the running nodes hold it.</summary>
+    private async Task<IReadOnlyList<int>> LiveCopiesAsync(TestCluster.Node via, string bucket, string key)
+    {
+        var stat = await Within(via.Client.StatAsync(bucket, key));
+        var held = _cluster.Running.Select(n => n.ChunkIds()).ToList();
+        return stat.Chunks.DistinctBy(c => c.Id).Select(c => held.Count(h => h.Contains(c.Id))).ToList();
+    }
+
+    [Fact]
+    public async Task A_node_killed_and_removed_leaves_no_chunk_short_the_survivors_copy_it_to_the_new_owners_by_themselves()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(4);
+        var (a, d) = (_cluster.Nodes[0], _cluster.Nodes[3]);
+        var files = Enumerable.Range(0, 3).Select(i => WriteRandomFile($"f{i}", 700_000 + i * 100_000, 10 + i)).ToList();
+        var puts = new List<PutCompleted>();
+        for (var i = 0; i < files.Count; i++) puts.Add(await Within(a.Client.PutFileAsync(files[i], "photos", $"f{i}")));
+        Assert.All(puts, p => Assert.Equal("stored on 3 of 3 nodes", p.Durability));
+        Assert.True(d.ChunkIds().Count > 0, "the node to be killed should hold some chunks");
+
+        await _cluster.CrashAsync(d);
+        await _cluster.RemoveAsync(d);
+
+        foreach (var i in Enumerable.Range(0, files.Count))
+            await TestCluster.WaitUntil(() => LiveCopiesAsync(a, "photos", $"f{i}").Result.All(n => n == 3), $"every chunk of f{i} is on 3 live nodes", 60);
+        foreach (var node in _cluster.Running)
+        foreach (var (file, i) in files.Select((f, i) => (f, i)))
+        {
+            var target = Path.Combine(_root, "work", $"out-{node.Index}-{i}");
+            await Within(node.Client.GetFileAsync("photos", $"f{i}", target));
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        }
+        await TestCluster.WaitUntil(() => _cluster.Running.All(n => TestCluster.RepairStatusAsync(n).Result.Entries == 0), "every repair queue is empty");
+    }
+
+    [Fact]
+    public async Task A_node_down_during_puts_and_deletes_catches_up_by_itself_and_deleted_objects_stay_deleted()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var (a, c) = (_cluster.Nodes[0], _cluster.Nodes[2]);
+        var files = Enumerable.Range(0, 10).Select(i => WriteRandomFile($"f{i}", 20_000 + i * 7_000, 20 + i)).ToList();
+        for (var i = 0; i < 3; i++) await Within(a.Client.PutFileAsync(files[i], "docs", $"early-{i}"));
+
+        await _cluster.CrashAsync(c);
+        await _cluster.RemoveAsync(c);
+        for (var i = 0; i < files.Count; i++) await Within(a.Client.PutFileAsync(files[i], "docs", $"late-{i}"));
+        await Within(a.Client.DeleteAsync("docs", "early-0"));
+        await Within(a.Client.DeleteAsync("docs", "late-0"));
+
+        c = await _cluster.RestartAsync(c);
+
+        var expected = Enumerable.Range(1, 2).Select(i => $"early-{i}").Concat(Enumerable.Range(1, files.Count - 1).Select(i => $"late-{i}")).ToList();
+        foreach (var key in expected)
+        {
+            var version = (await Within(a.Client.StatAsync("docs", key))).Object.VersionId;
+            await TestCluster.WaitUntil(() => TestCluster.HoldsVersionAsync(c, "docs", key, version).Result, $"the returned node holds docs/{key}", 60);
+        }
+        await TestCluster.WaitUntil(() => c.Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest("docs", "early-0"), TimeSpan.FromSeconds(5)).Result
+            is Protocol.StoreProtocol.StoreError, "the delete it missed reaches the returned node", 60);
+        foreach (var node in _cluster.Running)
+            Assert.Equal(expected.Order(StringComparer.Ordinal), (await Within(node.Client.ListAsync("docs", ""))).Objects.Select(o => o.Key));
+        await TestCluster.WaitUntil(() => LiveCopiesAsync(a, "docs", "late-5").Result.All(n => n == 3), "late-5's chunks are on all three nodes", 60);
     }
 }

@@ -92,6 +92,25 @@ public class SerializerTests : StoreTestKit
     }
 
     [Fact]
+    public void Forged_anti_entropy_ranges_are_refused_while_decoding()
+    {
+        // A depth beyond the tree, a prefix longer than its depth, too many ranges in one request.
+        Assert.Throws<SerializationException>(() => Replicas.FromBinary(
+            new W.SyncDigests { Session = "s", NodeId = "n", Ranges = { new W.RangeDigest { Depth = 17 } } }.ToByteArray(), "sync"));
+        Assert.Throws<SerializationException>(() => Replicas.FromBinary(
+            new W.SyncDigests { Session = "s", NodeId = "n", Ranges = { new W.RangeDigest { Prefix = 0x1ff, Depth = 2 } } }.ToByteArray(), "sync"));
+        Assert.Throws<SerializationException>(() => Replicas.FromBinary(
+            new W.SyncDigests { Session = "s", NodeId = "n", Ranges = { Enumerable.Repeat(new W.RangeDigest(), 129) } }.ToByteArray(), "sync"));
+        // A split range with 15 children, or children of another range; listed items outside their range.
+        var split = new W.RangeAnswer { Depth = 0, Children = { Enumerable.Range(0, 15).Select(i => new W.RangeDigest { Prefix = (ulong)i, Depth = 1 }) } };
+        Assert.Throws<SerializationException>(() => Replicas.FromBinary(new W.SyncAnswers { Session = "s", Answers = { split } }.ToByteArray(), "syncok"));
+        var elsewhere = new W.RangeAnswer { Prefix = 1, Depth = 1, Children = { Enumerable.Range(0, 16).Select(i => new W.RangeDigest { Prefix = (ulong)i, Depth = 2 }) } };
+        Assert.Throws<SerializationException>(() => Replicas.FromBinary(new W.SyncAnswers { Session = "s", Answers = { elsewhere } }.ToByteArray(), "syncok"));
+        var outside = new W.RangeAnswer { Prefix = 0xa, Depth = 1, Listed = true, Items = { 0xb000000000000000 } };
+        Assert.Throws<SerializationException>(() => Replicas.FromBinary(new W.SyncAnswers { Session = "s", Answers = { outside } }.ToByteArray(), "syncok"));
+    }
+
+    [Fact]
     public void Garbage_under_every_manifest_is_decoded_or_refused_but_never_throws_anything_else()
     {
         var random = new Random(3);

@@ -31,6 +31,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         public string Id => Handles.NodeId;
         public string ChunkDirectory => Path.Combine(Settings.DataDirectory, "chunks");
+        public Address Address { get; } = Cluster.Get(System).SelfAddress;
 
         public HashSet<ContentHash> ChunkIds() =>
             Directory.Exists(ChunkDirectory)
@@ -68,6 +69,8 @@ public sealed class TestCluster : IAsyncDisposable
                 RetryMinBackoff = TimeSpan.FromMilliseconds(100),
                 RetryMaxBackoff = TimeSpan.FromSeconds(1),
                 PollInterval = TimeSpan.FromMilliseconds(100),
+                AntiEntropyInterval = TimeSpan.FromSeconds(3),
+                AntiEntropySettle = TimeSpan.FromMilliseconds(300),
             },
         };
         Directory.CreateDirectory(root);
@@ -128,6 +131,33 @@ public sealed class TestCluster : IAsyncDisposable
         await node.System.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
         await WaitUntil(() => Running.All(n => Cluster.Get(n.System).State.Unreachable.Any(m => m.UniqueAddress.Equals(address))),
             $"the others see node {node.Index + 1} unreachable");
+    }
+
+    /// <summary>
+    /// Removes a crashed node from the cluster (as the split-brain resolver would, after its wait) and waits
+    /// until every running node sees it gone.
+    /// </summary>
+    public async Task RemoveAsync(Node node)
+    {
+        var address = node.Address;
+        Cluster.Get(Running.First().System).Down(address);
+        await WaitUntil(() => Running.All(n => Cluster.Get(n.System).State.Members.All(m => m.Address != address)),
+            $"every node sees node {node.Index + 1} removed");
+    }
+
+    /// <summary>Starts a removed node again on its data directory (same node id, new port) and joins it.</summary>
+    public async Task<Node> RestartAsync(Node node, IStorageFaults? faults = null)
+    {
+        var system = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(NodeConfig, node.Settings.DataDirectory));
+        var handles = StoreNode.Start(system, node.Settings, faults);
+        var restarted = new Node(node.Index, system, handles, node.Settings, new StoreClient(system, handles.Coordinator, node.Settings));
+        _nodes[node.Index] = restarted;
+        _crashed.Remove(node.Index);
+        Cluster.Get(system).Join(Cluster.Get(Running.First(n => n.Index != node.Index).System).SelfAddress);
+        var up = Running.Count();
+        await WaitUntil(() => Running.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == up),
+            $"every node sees node {node.Index + 1} Up again");
+        return restarted;
     }
 
     /// <summary>The node ids that own a chunk by placement over all nodes started.</summary>

@@ -6,6 +6,7 @@ using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
+using ObjectStore.Core.Sync;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Tests;
@@ -43,6 +44,7 @@ public static class WireSamples
         S("upc", new UploadComplete(10, 1)),
         S("upc-data-port", new UploadComplete(1 << 30, UploadComplete.ViaDataPort)),
         S("putok", new PutCompleted(Info, 99)),
+        S("putok-queued", new PutCompleted(Info, 99, 2, 3, 1)),
         S("get", new GetObject("photos", "k", 32)),
         new("store", "dlr", actor => new DownloadReady(Info, actor(Session), "127.0.0.1", 4322, [4, 5])),
         S("dlc", new DownloadComplete(12345)),
@@ -97,6 +99,12 @@ public static class WireSamples
         R("lslok", new LocalListing("photos", [Info], [Marker with { Key = "b" }], true)),
         R("lbl", ListLocalBuckets.Instance),
         R("rml", new DeleteLocal(Marker)),
+        R("sync", new SyncDigests("session-1", "node-a", [new RangeDigest(HashRange.Root, 100_000, 0x0123456789abcdef),
+            new RangeDigest(new HashRange(0xa7, 2), 390, 42)])),
+        R("syncok", new SyncAnswers("session-1", [
+            new RangeAnswer(HashRange.Root, HashRange.Root.Children().Select((c, i) => new RangeDigest(c, i, (ulong)i * 7)).ToList(), null),
+            new RangeAnswer(new HashRange(0xa7, 2), null, [0xa700000000000001, 0xa7ffffffffffffff]),
+            new RangeAnswer(new HashRange(0xa8, 2), null, [])])),
     ];
 
     /// <summary>A message's whole value as text (lists spelled out, actor refs by path), for comparing decoded messages.</summary>

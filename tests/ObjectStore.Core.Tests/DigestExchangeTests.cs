@@ -20,8 +20,9 @@ public class DigestExchangeTests
         for (var guard = 0; !exchange.Done; guard++)
         {
             Assert.True(guard < 40, "the exchange should end");
-            bytes += exchange.Request.Count * 25L;
-            var answers = DigestExchange.Answer(responder, exchange.Request);
+            var request = exchange.NextRequest(128);
+            bytes += request.Count * 25L;
+            var answers = DigestExchange.Answer(responder, request);
             bytes += answers.Sum(a => 9 + (a.Children?.Count ?? 0) * 25L + (a.Items?.Count ?? 0) * 8L);
             exchange.Take(answers);
         }

@@ -53,4 +53,15 @@ public static class ReplicaProtocol
     /// Replies StoreProtocol.ObjectDeleted, or StoreError (NotFound) when there was nothing older to delete.
     /// </summary>
     public sealed record DeleteLocal(DeleteMarker Marker) : IReplicaMessage;
+
+    /// <summary>
+    /// Anti-entropy, to a node's sync endpoint: digests of ranges of what the asker (<paramref name="NodeId"/>)
+    /// should have in common with the receiver. Replies SyncAnswers (the ranges that differ there) or StoreError.
+    /// </summary>
+    public sealed record SyncDigests(string Session, string NodeId, IReadOnlyList<Core.Sync.RangeDigest> Ranges) : IReplicaMessage
+    {
+        /// <summary>Ranges per message: each answer is at most 16 digests or a leaf's items (about 0.5 KB), so a reply fits a frame.</summary>
+        public const int MaxRanges = 128;
+    }
+    public sealed record SyncAnswers(string Session, IReadOnlyList<Core.Sync.RangeAnswer> Answers) : IReplicaMessage;
 }

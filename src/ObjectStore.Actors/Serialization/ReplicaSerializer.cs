@@ -55,6 +55,51 @@ public sealed class ReplicaSerializer : ProtoSerializer
             w => new(w.Bucket, w.Objects.Select(Info).ToList(), w.Deleted.Select(Marker).ToList(), w.Truncated));
         Message<ListLocalBuckets, W.ListLocalBuckets>("lbl", W.ListLocalBuckets.Parser, _ => new(), _ => ListLocalBuckets.Instance);
         Message<DeleteLocal, W.DeleteLocal>("rml", W.DeleteLocal.Parser, m => new() { Marker = Marker(m.Marker) }, w => new(Marker(w.Marker)));
+        Message<SyncDigests, W.SyncDigests>("sync", W.SyncDigests.Parser,
+            m => new() { Session = m.Session, NodeId = m.NodeId, Ranges = { m.Ranges.Select(Digest) } },
+            w =>
+            {
+                if (w.Ranges.Count > SyncDigests.MaxRanges) throw new SerializationException($"{w.Ranges.Count} ranges in one sync request, at most {SyncDigests.MaxRanges}");
+                return new SyncDigests(w.Session, w.NodeId, w.Ranges.Select(Digest).ToList());
+            });
+        Message<SyncAnswers, W.SyncAnswers>("syncok", W.SyncAnswers.Parser,
+            m => new() { Session = m.Session, Answers = { m.Answers.Select(Answer) } },
+            w => new(w.Session, w.Answers.Select(Answer).ToList()));
+    }
+
+    private static W.RangeDigest Digest(Core.Sync.RangeDigest d) => new() { Prefix = d.Range.Prefix, Depth = d.Range.Depth, Count = d.Count, Hash = d.Hash };
+
+    private static Core.Sync.RangeDigest Digest(W.RangeDigest w) => new(Range(w.Prefix, w.Depth), NonNegative(w.Count, "count"), w.Hash);
+
+    /// <summary>A range from the network: its depth within the tree and its prefix within its depth, or the message is refused.</summary>
+    private static Core.Sync.HashRange Range(ulong prefix, int depth)
+    {
+        if (depth is < 0 or > Core.Sync.HashRange.MaxDepth) throw new SerializationException($"range depth {depth} outside 0..{Core.Sync.HashRange.MaxDepth}");
+        if (depth < 16 && prefix >> (4 * depth) != 0) throw new SerializationException($"range prefix {prefix:x} longer than its depth {depth}");
+        return new Core.Sync.HashRange(prefix, depth);
+    }
+
+    private static W.RangeAnswer Answer(Core.Sync.RangeAnswer a)
+    {
+        var w = new W.RangeAnswer { Prefix = a.Range.Prefix, Depth = a.Range.Depth, Listed = a.Items is not null };
+        if (a.Items is not null) w.Items.AddRange(a.Items);
+        if (a.Children is not null) w.Children.AddRange(a.Children.Select(Digest));
+        return w;
+    }
+
+    private static Core.Sync.RangeAnswer Answer(W.RangeAnswer w)
+    {
+        var range = Range(w.Prefix, w.Depth);
+        if (w.Listed)
+        {
+            if (w.Children.Count > 0) throw new SerializationException("a range answer lists items and children");
+            if (w.Items.Any(i => i < range.First || i > range.Last)) throw new SerializationException("a listed item lies outside its range");
+            return new Core.Sync.RangeAnswer(range, null, w.Items.ToList());
+        }
+        var children = w.Children.Select(Digest).ToList();
+        if (range.Depth >= Core.Sync.HashRange.MaxDepth || !children.Select(c => c.Range).SequenceEqual(range.Children()))
+            throw new SerializationException("a split range must come with its 16 children in order");
+        return new Core.Sync.RangeAnswer(range, children, null);
     }
 
     private static W.ManifestReply ToWire(ManifestReply m)

@@ -35,4 +35,11 @@ public static class IndexProtocol
         public static readonly CountObjects Instance = new();
     }
     public sealed record ObjectCount(long Objects) : ILocalMessage;
+
+    /// <summary>Every current version with its chunk ids and every delete marker (for anti-entropy). Replies HoldingsFound.</summary>
+    public sealed record GetHoldings : ILocalMessage
+    {
+        public static readonly GetHoldings Instance = new();
+    }
+    public sealed record HoldingsFound(NodeHoldings Holdings) : ILocalMessage;
 }

@@ -69,6 +69,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
         Receive<ListLocalBuckets>(_ => Sender.Tell(new BucketListing(
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
         Receive<CountObjects>(_ => Sender.Tell(new ObjectCount(_index.ObjectCount())));
+        Receive<GetHoldings>(_ => Sender.Tell(new HoldingsFound(_index.Holdings())));
         Receive<ExpireDeleteMarkers>(_ =>
         {
             var expired = _index.ExpireDeleteMarkers(DateTimeOffset.UtcNow - _settings.Replication.DeleteMarkerTtl);

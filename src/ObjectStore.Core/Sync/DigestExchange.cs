@@ -18,20 +18,37 @@ public sealed class DigestExchange
     public const int LeafSize = 64;
 
     private readonly DigestTree _mine;
-    private List<RangeDigest> _next;
+    private readonly Queue<RangeDigest> _pending = new();
+    private int _asked;
 
     public DigestExchange(DigestTree mine)
     {
         _mine = mine;
-        _next = [mine.Digest(HashRange.Root)];
+        _pending.Enqueue(mine.Digest(HashRange.Root));
     }
 
-    /// <summary>The digests to send next; empty when the exchange is over.</summary>
-    public IReadOnlyList<RangeDigest> Request => _next;
-    public bool Done => _next.Count == 0;
+    /// <summary>Nothing left to ask and every request answered.</summary>
+    public bool Done => _pending.Count == 0 && _asked == 0;
+
+    /// <summary>
+    /// The next digests to send, at most <paramref name="max"/> (a message must fit a frame: an answer to a
+    /// range is at most 16 digests or a leaf's items, about 0.5 KB). Answer them with <see cref="Take"/>.
+    /// </summary>
+    public IReadOnlyList<RangeDigest> NextRequest(int max)
+    {
+        if (_asked > 0) throw new InvalidOperationException("the previous request is not answered yet");
+        var request = new List<RangeDigest>(Math.Min(max, _pending.Count));
+        while (request.Count < max && _pending.TryDequeue(out var range)) request.Add(range);
+        _asked = request.Count;
+        Rounds++;
+        DigestsSent += request.Count;
+        return request;
+    }
+
     public int Rounds { get; private set; }
     /// <summary>Digests and items that crossed, both ways, for the cost of an exchange.</summary>
     public long DigestsSent { get; private set; }
+    public long DigestsReceived { get; private set; }
     public long ItemsReceived { get; private set; }
 
     public List<ulong> PeerLacks { get; } = [];
@@ -52,12 +69,10 @@ public sealed class DigestExchange
         return answers;
     }
 
-    /// <summary>Takes the responder's answers to <see cref="Request"/> and works out the next request.</summary>
+    /// <summary>Takes the responder's answers to the last request and queues the ranges to ask about next.</summary>
     public void Take(IReadOnlyList<RangeAnswer> answers)
     {
-        Rounds++;
-        DigestsSent += _next.Count;
-        var next = new List<RangeDigest>();
+        _asked = 0;
         foreach (var answer in answers)
         {
             if (answer.Items is { } theirs)
@@ -72,7 +87,7 @@ public sealed class DigestExchange
             }
             foreach (var child in answer.Children ?? [])
             {
-                DigestsSent++;
+                DigestsReceived++;
                 var mine = _mine.Digest(child.Range);
                 if (mine.Count == child.Count && mine.Hash == child.Hash) continue;
                 if (child.Count == 0)
@@ -83,9 +98,8 @@ public sealed class DigestExchange
                 }
                 // I have nothing here: what the peer has, its own exchange with me will send.
                 if (mine.Count == 0) continue;
-                next.Add(mine);
+                _pending.Enqueue(mine);
             }
         }
-        _next = next;
     }
 }

@@ -1,0 +1,163 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Replication.Repair;
+using ObjectStore.Core.Metadata;
+using ObjectStore.Core.Storage;
+using ObjectStore.Core.Sync;
+using static ObjectStore.Actors.Protocol.ReplicaProtocol;
+using static ObjectStore.Actors.Storage.IndexProtocol;
+
+namespace ObjectStore.Actors.Replication.Sync;
+
+/// <summary>
+/// This node's side of anti-entropy (<c>/user/anti-entropy</c>): every anti-entropy-interval, and once the
+/// membership has been quiet for anti-entropy-settle after a change (a node joined, left, was removed or
+/// came back), it compares with every reachable node what both should hold (<see cref="DigestExchange"/>
+/// against that node's <see cref="SyncEndpoint"/>), queues the copies the other lacks in the repair queue,
+/// and sends it the deletes it missed. What this node lacks, the other's pass sends.
+/// </summary>
+public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
+{
+    public const string Name = "anti-entropy";
+
+    public sealed record RunNow : ILocalMessage
+    {
+        public static readonly RunNow Instance = new();
+    }
+
+    /// <summary>Replies AntiEntropyStatus.</summary>
+    public sealed record GetAntiEntropyStatus : ILocalMessage
+    {
+        public static readonly GetAntiEntropyStatus Instance = new();
+    }
+
+    /// <param name="LastPass">When the last pass ended (default: none yet).</param>
+    public sealed record AntiEntropyStatus(DateTimeOffset LastPass, TimeSpan LastDuration, int Peers, long Items, int Rounds, long Differences,
+        long Passes, string LastError, bool Running) : ILocalMessage;
+
+    private sealed record PassDone(AntiEntropyStatus Result) : ILocalMessage;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StoreSettings _settings;
+    private readonly IActorRef _index;
+    private readonly ChunkStore _chunks;
+    private readonly string _nodeId;
+    private bool _running;
+    private bool _again;
+    private AntiEntropyStatus _last = new(default, TimeSpan.Zero, 0, 0, 0, 0, 0, "", false);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public AntiEntropyActor(StoreSettings settings, IActorRef index, ChunkStore chunks, string nodeId)
+    {
+        _settings = settings;
+        _index = index;
+        _chunks = chunks;
+        _nodeId = nodeId;
+
+        Receive<RunNow>(_ => Start());
+        Receive<PassDone>(m =>
+        {
+            _running = false;
+            _last = m.Result with { Passes = _last.Passes + 1 };
+            if (m.Result.Differences > 0 || m.Result.LastError.Length > 0)
+                _log.Info("anti-entropy with {0} node(s): {1} item(s) compared in {2} round(s), {3} difference(s) queued{4}",
+                    m.Result.Peers, m.Result.Items, m.Result.Rounds, m.Result.Differences, m.Result.LastError.Length > 0 ? $"; {m.Result.LastError}" : "");
+            if (_again)
+            {
+                _again = false;
+                Start();
+            }
+        });
+        Receive<GetAntiEntropyStatus>(_ => Sender.Tell(_last with { Running = _running }));
+        Receive<ClusterEvent.IMemberEvent>(_ => Settle());
+        Receive<ClusterEvent.ReachableMember>(_ => Settle());
+        Receive<ClusterEvent.UnreachableMember>(_ => { });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    public static Props Props(StoreSettings settings, IActorRef index, ChunkStore chunks, string nodeId) =>
+        Akka.Actor.Props.Create(() => new AntiEntropyActor(settings, index, chunks, nodeId));
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer(nameof(RunNow) + "-periodic", RunNow.Instance, _settings.Repair.AntiEntropyInterval);
+        if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider)
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
+                typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ReachableMember));
+    }
+
+    protected override void PostStop()
+    {
+        if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider) Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+
+    /// <summary>A membership change: a pass once the cluster has been quiet for the settle time (each change restarts the wait).</summary>
+    private void Settle() => Timers.StartSingleTimer(nameof(RunNow) + "-settle", RunNow.Instance, _settings.Repair.AntiEntropySettle);
+
+    private void Start()
+    {
+        if (_running)
+        {
+            _again = true;
+            return;
+        }
+        _running = true;
+        Pass().PipeTo(Self, success: r => new PassDone(r),
+            failure: e => new PassDone(_last with { LastPass = DateTimeOffset.UtcNow, LastError = e.GetBaseException().Message }));
+    }
+
+    /// <summary>One comparison with every reachable node, one after the other. Runs outside the actor: it touches no actor state.</summary>
+    private async Task<AntiEntropyStatus> Pass()
+    {
+        var started = DateTimeOffset.UtcNow;
+        var system = Context.System;
+        var ring = ClusterRing.Current(system, _nodeId);
+        var peers = ring.Reachable.Where(n => n.NodeId != _nodeId).ToList();
+        if (peers.Count == 0) return new AntiEntropyStatus(started, TimeSpan.Zero, 0, 0, 0, 0, 0, "", false);
+        var found = await _index.Ask<HoldingsFound>(GetHoldings.Instance, _settings.RequestTimeout);
+        var (items, rounds, differences) = (0L, 0, 0L);
+        var errors = new List<string>();
+        var entries = new Dictionary<(string, string), RepairEntry>();
+        foreach (var peer in peers)
+        {
+            try
+            {
+                var pair = new PairItems(found.Holdings, _chunks.Contains, ring.Placement, _settings.Replication.Factor, _nodeId, peer.NodeId);
+                var exchange = new DigestExchange(pair.Tree);
+                var session = Guid.NewGuid().ToString("N");
+                var sync = system.ActorSelection(new RootActorPath(peer.Address) / "user" / SyncEndpoint.Name);
+                while (!exchange.Done)
+                {
+                    var reply = await sync.Ask<object>(new SyncDigests(session, _nodeId, exchange.NextRequest(SyncDigests.MaxRanges)),
+                        _settings.Replication.TransferTimeout);
+                    if (reply is not SyncAnswers answers) throw new InvalidOperationException((reply as StoreProtocol.StoreError)?.Message ?? reply.GetType().Name);
+                    exchange.Take(answers.Answers);
+                }
+                items += pair.Tree.Count;
+                rounds += exchange.Rounds;
+                differences += exchange.PeerLacks.Count;
+                foreach (var item in exchange.PeerLacks)
+                {
+                    var (version, marker) = pair.Resolve(item);
+                    if (version is not null)
+                        entries.TryAdd((version.VersionId, peer.NodeId),
+                            new RepairEntry(version.VersionId, peer.NodeId, version.Bucket, version.Key, version.Size, "anti-entropy: missing there"));
+                    else if (marker is not null)
+                        ClusterRing.ReplicasOf(system, peer.Address).Tell(new DeleteLocal(marker));
+                }
+            }
+            catch (Exception e)
+            {
+                errors.Add($"{peer.NodeId}: {(e is AskTimeoutException ? "no answer" : e.Message)}");
+            }
+        }
+        if (entries.Count > 0)
+            await system.ActorSelection($"/user/{RepairActor.Name}").Ask<RepairProtocol.RepairsQueued>(
+                new RepairProtocol.QueueRepairs(entries.Values.ToList()), _settings.RequestTimeout);
+        return new AntiEntropyStatus(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow - started, peers.Count, items, rounds, differences, 0,
+            string.Join("; ", errors), false);
+    }
+}

@@ -1,0 +1,45 @@
+using ObjectStore.Core.Hashing;
+
+namespace ObjectStore.Core.Metadata;
+
+/// <summary>An object version a node holds, with the ids of its chunks (for anti-entropy).</summary>
+public sealed record HeldVersion(string Bucket, string Key, string VersionId, long Size, IReadOnlyList<ContentHash> Chunks);
+
+/// <summary>Everything a node's index holds: its current versions and its delete markers.</summary>
+public sealed record NodeHoldings(IReadOnlyList<HeldVersion> Versions, IReadOnlyList<DeleteMarker> Markers);
+
+public sealed partial class ObjectIndex
+{
+    /// <summary>Every current version with its chunk ids, and every delete marker, read in one pass each.</summary>
+    public NodeHoldings Holdings()
+    {
+        var versions = new List<HeldVersion>();
+        using (var cmd = Command("""
+            SELECT o.bucket, o.key, o.version_id, o.size, c.chunk FROM objects o
+            LEFT JOIN object_chunks c ON c.version_id = o.version_id ORDER BY o.version_id, c.seq
+            """))
+        using (var reader = cmd.ExecuteReader())
+        {
+            HeldVersion? current = null;
+            List<ContentHash>? chunks = null;
+            while (reader.Read())
+            {
+                var versionId = reader.GetString(2);
+                if (current?.VersionId != versionId)
+                {
+                    chunks = [];
+                    current = new HeldVersion(reader.GetString(0), reader.GetString(1), versionId, reader.GetInt64(3), chunks);
+                    versions.Add(current);
+                }
+                if (!reader.IsDBNull(4)) chunks!.Add(ContentHash.FromBytes((byte[])reader[4]));
+            }
+        }
+        var markers = new List<DeleteMarker>();
+        using (var cmd = Command("SELECT bucket, key, version_id, created_ms, writer FROM delete_markers"))
+        using (var reader = cmd.ExecuteReader())
+            while (reader.Read())
+                markers.Add(new DeleteMarker(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)), reader.GetString(4)));
+        return new NodeHoldings(versions, markers);
+    }
+}
