@@ -58,7 +58,7 @@ public static class StoreNode
         system.ActorOf(ReplicaEndpoint.Props(settings, keeper, index, nodeId), ReplicaEndpoint.Name);
         system.ActorOf(RepairActor.Props(settings, index, reader, pushes, nodeId), RepairActor.Name);
         system.ActorOf(SyncEndpoint.Props(settings, index, chunks, nodeId), SyncEndpoint.Name);
-        system.ActorOf(AntiEntropyActor.Props(settings, index, chunks, nodeId), AntiEntropyActor.Name);
+        system.ActorOf(AntiEntropyActor.Props(settings, index, keeper, chunks, nodeId), AntiEntropyActor.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);
         return handles with { Coordinator = coordinator };

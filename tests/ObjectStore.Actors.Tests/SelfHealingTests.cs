@@ -192,4 +192,85 @@ public sealed class SelfHealingTests : IAsyncLifetime
             Assert.Equal(expected.Order(StringComparer.Ordinal), (await Within(node.Client.ListAsync("docs", ""))).Objects.Select(o => o.Key));
         await TestCluster.WaitUntil(() => LiveCopiesAsync(a, "docs", "late-5").Result.All(n => n == 3), "late-5's chunks are on all three nodes", 60);
     }
+
+    /// <summary>For every distinct chunk of the objects: the running nodes holding it.</summary>
+    private async Task<Dictionary<ContentHash, List<string>>> HoldersAsync(TestCluster.Node via, string bucket, IEnumerable<string> keys)
+    {
+        var ids = new HashSet<ContentHash>();
+        foreach (var key in keys) ids.UnionWith((await Within(via.Client.StatAsync(bucket, key))).Chunks.Select(c => c.Id));
+        var held = _cluster.Running.Select(n => (n.Id, Chunks: n.ChunkIds())).ToList();
+        return ids.ToDictionary(id => id, id => held.Where(h => h.Chunks.Contains(id)).Select(h => h.Id).ToList());
+    }
+
+    private bool OnExactlyTheirOwners(Dictionary<ContentHash, List<string>> holders) =>
+        holders.All(h => h.Value.Order(StringComparer.Ordinal).SequenceEqual(_cluster.OwnersOf(h.Key, 3).Order(StringComparer.Ordinal)));
+
+    [Fact]
+    public async Task A_fifth_node_that_joins_receives_a_fifth_of_the_copies_no_chunk_drops_below_the_factor_and_no_non_owner_keeps_one()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(4);
+        var a = _cluster.Nodes[0];
+        var keys = Enumerable.Range(0, 4).Select(i => $"f{i}").ToList();
+        for (var i = 0; i < keys.Count; i++) await Within(a.Client.PutFileAsync(WriteRandomFile(keys[i], 1_500_000, 40 + i), "photos", keys[i]));
+        var before = await HoldersAsync(a, "photos", keys);
+        Assert.True(before.Count >= 60, $"{before.Count} chunks: too few to measure a share");
+        Assert.True(OnExactlyTheirOwners(before));
+
+        var e = await _cluster.AddNodeAsync();
+        var lowest = int.MaxValue;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        Dictionary<ContentHash, List<string>> now;
+        do
+        {
+            now = await HoldersAsync(a, "photos", keys);
+            lowest = Math.Min(lowest, now.Values.Min(h => h.Count));
+            if (OnExactlyTheirOwners(now)) break;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+
+        Assert.True(OnExactlyTheirOwners(now), "every chunk should end on exactly its owners among the five nodes");
+        Assert.Equal(3, lowest);
+        var share = now.Values.Count(h => h.Contains(e.Id)) / (double)now.Values.Sum(h => h.Count);
+        Assert.InRange(share, 0.2 * 0.7, 0.2 * 1.3);
+        var target = Path.Combine(_root, "work", "from-e");
+        await Within(e.Client.GetFileAsync("photos", "f0", target));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_root, "work", "f0")), File.ReadAllBytes(target));
+    }
+
+    /// <summary>A disk that fails every write while <see cref="Broken"/> is set, then recovers.</summary>
+    private sealed class FlakyDisk : IStorageFaults
+    {
+        public volatile bool Broken = true;
+
+        public void BeforeWrite(ContentHash id)
+        {
+            if (Broken) throw new IOException("simulated disk error");
+        }
+
+        public void BeforeRename(ContentHash id) { }
+        public void BeforeRead(ContentHash id) { }
+        public void BeforeCommit(string bucket, string key) { }
+    }
+
+    [Fact]
+    public async Task A_chunk_handed_off_while_its_owner_cannot_write_goes_home_once_it_can_and_leaves_the_stand_in()
+    {
+        var flaky = new FlakyDisk();
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(4, faults: i => i == 3 ? flaky : null);
+        var (a, sick) = (_cluster.Nodes[0], _cluster.Nodes[3]);
+        var put = await Within(a.Client.PutFileAsync(WriteRandomFile("in", 2_000_000, 50), "photos", "x"));
+        var during = await HoldersAsync(a, "photos", ["x"]);
+        var handedOff = during.Where(h => _cluster.OwnersOf(h.Key, 3).Contains(sick.Id)).ToList();
+        Assert.NotEmpty(handedOff);
+        Assert.All(handedOff, h => Assert.Equal(3, h.Value.Count));
+        Assert.Empty(sick.ChunkIds());
+        Assert.True(put.Queued >= 1, put.Durability);
+
+        flaky.Broken = false;
+
+        await TestCluster.WaitUntil(() => OnExactlyTheirOwners(HoldersAsync(a, "photos", ["x"]).Result), "every chunk is on exactly its owners", 60);
+        Assert.True(await TestCluster.HoldsVersionAsync(sick, "photos", "x", put.Object.VersionId));
+    }
 }

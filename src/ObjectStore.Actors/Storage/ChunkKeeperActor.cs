@@ -83,6 +83,20 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
             Collect(m.Ids);
             if (m.Reply is not null) m.ReplyTo?.Tell(m.Reply);
         });
+        Receive<ShedChunks>(m =>
+        {
+            foreach (var id in m.Ids.Where(id => !_ledger.IsPinned(id)))
+            {
+                try
+                {
+                    _store.Delete(id);
+                }
+                catch (IOException e)
+                {
+                    _log.Warning("could not delete chunk {0}, which this node does not own: {1}", id, e.Message);
+                }
+            }
+        });
         Receive<CommitIfIntact>(HandleCommit);
         Receive<FlushLedger>(_ =>
         {

@@ -33,6 +33,11 @@ public static class ChunkStorageProtocol
     /// referenced or pinned. Then <paramref name="Reply"/>, if any, goes to <paramref name="ReplyTo"/>, so
     /// that a delete is answered once its space is given back.
     /// </summary>
+    /// <summary>
+    /// Chunk files this node holds but does not own, whose owners all have them: deleted even though a version
+    /// here lists them (a get here fetches them from the owners), unless a put in progress pins them. No reply.
+    /// </summary>
+    public sealed record ShedChunks(IReadOnlyCollection<ContentHash> Ids) : ILocalMessage;
     public sealed record CollectChunks(IReadOnlyCollection<ContentHash> Ids, IActorRef? ReplyTo = null, object? Reply = null) : ILocalMessage;
     /// <summary>
     /// A put's commit on this node: when the chunks the put stored or claimed here are still on disk, the

@@ -16,7 +16,8 @@ namespace ObjectStore.Actors.Replication.Sync;
 /// membership has been quiet for anti-entropy-settle after a change (a node joined, left, was removed or
 /// came back), it compares with every reachable node what both should hold (<see cref="DigestExchange"/>
 /// against that node's <see cref="SyncEndpoint"/>), queues the copies the other lacks in the repair queue,
-/// and sends it the deletes it missed. What this node lacks, the other's pass sends.
+/// and sends it the deletes it missed (what this node lacks, the other's pass sends); then gives up what it
+/// holds but no longer owns, once the owners have it (<see cref="ExcessShedder"/>).
 /// </summary>
 public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 {
@@ -34,14 +35,16 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     }
 
     /// <param name="LastPass">When the last pass ended (default: none yet).</param>
+    /// <param name="VersionsDropped">Copies of versions this node held but no longer owns, given up in the last pass once their owners had them.</param>
     public sealed record AntiEntropyStatus(DateTimeOffset LastPass, TimeSpan LastDuration, int Peers, long Items, int Rounds, long Differences,
-        long Passes, string LastError, bool Running) : ILocalMessage;
+        long Passes, string LastError, bool Running, int VersionsDropped = 0, int ChunksShed = 0) : ILocalMessage;
 
     private sealed record PassDone(AntiEntropyStatus Result) : ILocalMessage;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly IActorRef _index;
+    private readonly IActorRef _keeper;
     private readonly ChunkStore _chunks;
     private readonly string _nodeId;
     private bool _running;
@@ -50,10 +53,11 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public AntiEntropyActor(StoreSettings settings, IActorRef index, ChunkStore chunks, string nodeId)
+    public AntiEntropyActor(StoreSettings settings, IActorRef index, IActorRef keeper, ChunkStore chunks, string nodeId)
     {
         _settings = settings;
         _index = index;
+        _keeper = keeper;
         _chunks = chunks;
         _nodeId = nodeId;
 
@@ -62,9 +66,11 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         {
             _running = false;
             _last = m.Result with { Passes = _last.Passes + 1 };
-            if (m.Result.Differences > 0 || m.Result.LastError.Length > 0)
-                _log.Info("anti-entropy with {0} node(s): {1} item(s) compared in {2} round(s), {3} difference(s) queued{4}",
-                    m.Result.Peers, m.Result.Items, m.Result.Rounds, m.Result.Differences, m.Result.LastError.Length > 0 ? $"; {m.Result.LastError}" : "");
+            var r = m.Result;
+            if (r.Differences > 0 || r.LastError.Length > 0 || r.VersionsDropped > 0 || r.ChunksShed > 0)
+                _log.Info($"anti-entropy with {r.Peers} node(s): {r.Items} item(s) compared in {r.Rounds} round(s), {r.Differences} difference(s) queued; " +
+                          $"{r.VersionsDropped} version(s) and {r.ChunksShed} chunk(s) this node no longer owns given up" +
+                          (r.LastError.Length > 0 ? $"; {r.LastError}" : ""));
             if (_again)
             {
                 _again = false;
@@ -78,8 +84,8 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
-    public static Props Props(StoreSettings settings, IActorRef index, ChunkStore chunks, string nodeId) =>
-        Akka.Actor.Props.Create(() => new AntiEntropyActor(settings, index, chunks, nodeId));
+    public static Props Props(StoreSettings settings, IActorRef index, IActorRef keeper, ChunkStore chunks, string nodeId) =>
+        Akka.Actor.Props.Create(() => new AntiEntropyActor(settings, index, keeper, chunks, nodeId));
 
     protected override void PreStart()
     {
@@ -154,10 +160,14 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
                 errors.Add($"{peer.NodeId}: {(e is AskTimeoutException ? "no answer" : e.Message)}");
             }
         }
+        // Then what this node holds but no longer should: given up once its owners have theirs.
+        var excess = new ExcessCopies(found.Holdings, _chunks.Contains, ring.Placement, _settings.Replication.Factor, _nodeId);
+        var shed = excess.IsEmpty ? new ExcessShedder.Outcome(0, 0, []) : await new ExcessShedder(system, _settings, _index, _keeper).Shed(ring, excess);
+        foreach (var entry in shed.ToQueue) entries.TryAdd((entry.VersionId, entry.Target), entry);
         if (entries.Count > 0)
             await system.ActorSelection($"/user/{RepairActor.Name}").Ask<RepairProtocol.RepairsQueued>(
                 new RepairProtocol.QueueRepairs(entries.Values.ToList()), _settings.RequestTimeout);
         return new AntiEntropyStatus(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow - started, peers.Count, items, rounds, differences, 0,
-            string.Join("; ", errors), false);
+            string.Join("; ", errors), false, shed.VersionsDropped, shed.ChunksShed);
     }
 }
