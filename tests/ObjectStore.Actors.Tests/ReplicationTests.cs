@@ -233,8 +233,9 @@ public sealed class ReplicationTests : IAsyncLifetime
             Assert.Equal(expected, chunk.Nodes);
             if (!order.Take(3).Contains(sick.Id)) continue;
             handedOff++;
-            // One first attempt and MaxRetries retries, each reaching the broken disk, then the hand-off.
-            Assert.Equal(_cluster.Settings.Replication.MaxRetries + 1, broken.Attempts[chunk.Id]);
+            // One first attempt and MaxRetries retries, each reaching the broken disk, then the hand-off (and
+            // then the repair queue's attempts to bring it home, which keep failing too).
+            Assert.True(broken.Attempts[chunk.Id] >= _cluster.Settings.Replication.MaxRetries + 1, $"{broken.Attempts[chunk.Id]} attempts");
         }
         Assert.True(handedOff > 0, "some chunk should have the broken node among its owners");
         Assert.Empty(sick.ChunkIds());
