@@ -19,6 +19,10 @@ public sealed record RepairSettings
     public TimeSpan AntiEntropyInterval { get; init; }
     /// <summary>How long the membership must stay unchanged before a comparison it triggered starts.</summary>
     public TimeSpan AntiEntropySettle { get; init; }
+    /// <summary>Bytes per second the scrubber re-reads at most.</summary>
+    public int ScrubRate { get; init; }
+    /// <summary>Time from the start of one scrub pass to the start of the next.</summary>
+    public TimeSpan ScrubInterval { get; init; }
 
     internal static RepairSettings Read(SettingsReader c) => new()
     {
@@ -29,6 +33,8 @@ public sealed record RepairSettings
         PollInterval = c.Duration("objectstore.repair.poll-interval"),
         AntiEntropyInterval = c.Duration("objectstore.repair.anti-entropy-interval"),
         AntiEntropySettle = c.Duration("objectstore.repair.anti-entropy-settle"),
+        ScrubRate = c.Bytes("objectstore.repair.scrub-rate"),
+        ScrubInterval = c.Duration("objectstore.repair.scrub-interval"),
     };
 
     public void Validate()
@@ -40,6 +46,8 @@ public sealed record RepairSettings
         if (PollInterval <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.poll-interval must be positive, got {PollInterval}");
         if (AntiEntropyInterval <= TimeSpan.Zero)
             throw new ConfigurationException($"objectstore.repair.anti-entropy-interval must be positive, got {AntiEntropyInterval}");
+        if (ScrubRate < 64 * 1024) throw new ConfigurationException($"objectstore.repair.scrub-rate must be at least 64KiB (bytes per second), got {ScrubRate}");
+        if (ScrubInterval <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.scrub-interval must be positive, got {ScrubInterval}");
         if (AntiEntropySettle < TimeSpan.Zero)
             throw new ConfigurationException($"objectstore.repair.anti-entropy-settle must be 0 or more, got {AntiEntropySettle}");
     }

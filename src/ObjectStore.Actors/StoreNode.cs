@@ -57,6 +57,7 @@ public static class StoreNode
         system.ActorOf(ChunkEndpoint.Props(settings, keeper, reader), ChunkEndpoint.Name);
         system.ActorOf(ReplicaEndpoint.Props(settings, keeper, index, nodeId), ReplicaEndpoint.Name);
         system.ActorOf(RepairActor.Props(settings, index, reader, pushes, nodeId), RepairActor.Name);
+        system.ActorOf(ScrubberActor.Props(settings, chunks, reader, index, nodeId), ScrubberActor.Name);
         system.ActorOf(SyncEndpoint.Props(settings, index, chunks, nodeId), SyncEndpoint.Name);
         system.ActorOf(AntiEntropyActor.Props(settings, index, keeper, chunks, nodeId), AntiEntropyActor.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);

@@ -273,4 +273,55 @@ public sealed class SelfHealingTests : IAsyncLifetime
         await TestCluster.WaitUntil(() => OnExactlyTheirOwners(HoldersAsync(a, "photos", ["x"]).Result), "every chunk is on exactly its owners", 60);
         Assert.True(await TestCluster.HoldsVersionAsync(sick, "photos", "x", put.Object.VersionId));
     }
+
+    private static void Corrupt(TestCluster.Node node, ContentHash id)
+    {
+        var path = node.Handles.Chunks.PathOf(id);
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0xff;
+        File.WriteAllBytes(path, bytes);
+    }
+
+    private static bool Intact(TestCluster.Node node, ContentHash id) =>
+        File.Exists(node.Handles.Chunks.PathOf(id)) && ContentHash.Compute(File.ReadAllBytes(node.Handles.Chunks.PathOf(id))) == id;
+
+    [Fact]
+    public async Task Ten_chunks_corrupted_on_one_node_are_all_found_by_the_scrubber_and_repaired_from_the_others()
+    {
+        // Anti-entropy would notice the quarantined chunks too: here only the scrubber's repairs may restore them.
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, antiEntropy: TimeSpan.FromHours(1));
+        await _cluster.StartAsync(3);
+        var (a, c) = (_cluster.Nodes[0], _cluster.Nodes[2]);
+        await Within(a.Client.PutFileAsync(WriteRandomFile("in", 1_500_000, 60), "photos", "scrubbed"));
+        var chunks = c.ChunkIds().Take(10).ToList();
+        Assert.Equal(10, chunks.Count);
+        foreach (var id in chunks) Corrupt(c, id);
+        Assert.All(chunks, id => Assert.False(Intact(c, id)));
+
+        c.System.ActorSelection($"/user/{Replication.Repair.ScrubberActor.Name}").Tell(Replication.Repair.ScrubberActor.StartPass.Instance);
+
+        await TestCluster.WaitUntil(() => chunks.All(id => Intact(c, id)), "every corrupted chunk is whole again on its node", 60);
+        var status = await c.System.ActorSelection($"/user/{Replication.Repair.ScrubberActor.Name}")
+            .Ask<Replication.Repair.ScrubberActor.ScrubStatus>(Replication.Repair.ScrubberActor.GetScrubStatus.Instance, TimeSpan.FromSeconds(10));
+        Assert.Equal(10, status.CorruptFound);
+        Assert.Equal(10, c.Handles.Chunks.QuarantinedCount());
+    }
+
+    [Fact]
+    public async Task A_get_that_meets_a_corrupt_replica_is_served_from_another_and_queues_its_repair()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, antiEntropy: TimeSpan.FromHours(1));
+        await _cluster.StartAsync(3);
+        var a = _cluster.Nodes[0];
+        var file = WriteRandomFile("in", 400_000, 61);
+        await Within(a.Client.PutFileAsync(file, "photos", "read-repaired"));
+        var id = a.ChunkIds().First();
+        Corrupt(a, id);
+
+        var target = Path.Combine(_root, "work", "out");
+        await Within(a.Client.GetFileAsync("photos", "read-repaired", target));
+
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        await TestCluster.WaitUntil(() => Intact(a, id), "the corrupt replica is replaced", 30);
+    }
 }

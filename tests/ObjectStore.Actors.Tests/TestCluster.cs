@@ -42,7 +42,8 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly List<Node> _nodes = [];
     private readonly HashSet<int> _crashed = [];
 
-    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000)
+    /// <param name="antiEntropy">How often each node runs anti-entropy (null: every 3 s); a test of another repair path sets it long.</param>
+    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000, TimeSpan? antiEntropy = null)
     {
         Root = root;
         Settings = StoreSettings.FromConfig(NodeConfig) with
@@ -69,8 +70,9 @@ public sealed class TestCluster : IAsyncDisposable
                 RetryMinBackoff = TimeSpan.FromMilliseconds(100),
                 RetryMaxBackoff = TimeSpan.FromSeconds(1),
                 PollInterval = TimeSpan.FromMilliseconds(100),
-                AntiEntropyInterval = TimeSpan.FromSeconds(3),
-                AntiEntropySettle = TimeSpan.FromMilliseconds(300),
+                AntiEntropyInterval = antiEntropy ?? TimeSpan.FromSeconds(3),
+                AntiEntropySettle = antiEntropy is null ? TimeSpan.FromMilliseconds(300) : antiEntropy.Value,
+                ScrubRate = 64 * 1024 * 1024,
             },
         };
         Directory.CreateDirectory(root);

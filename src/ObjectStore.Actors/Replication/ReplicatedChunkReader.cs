@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
@@ -10,7 +11,8 @@ namespace ObjectStore.Actors.Replication;
 /// The read path of one get: answers ReadChunk like the chunk reader does (ChunkRead or StoreError),
 /// from this node's disk when it has the chunk and it verifies, else from the chunk's other holders in
 /// placement order (owners first, then hand-off nodes). A replica that is down, missing the chunk or
-/// corrupt (the holder quarantines it) is skipped and the next one tried.
+/// corrupt (the holder quarantines it) is skipped and the next one tried. When reading for a get, an owner
+/// found missing the chunk or holding it corrupt gets its copy back through the repair queue (read repair).
 /// </summary>
 public sealed class ReplicatedChunkReader : ReceiveActor
 {
@@ -18,6 +20,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private readonly IActorRef _reader;
     private readonly ClusterRing _ring;
     private readonly IReadOnlyDictionary<ContentHash, int> _lengths;
+    private readonly ObjectManifest? _repairFor;
 
     private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next)
     {
@@ -33,8 +36,11 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private readonly Dictionary<long, Read> _reads = new();
     private long _nextRequest;
 
-    public ReplicatedChunkReader(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths)
+    /// <param name="repairFor">The version being read, for read repair; null when the reader serves a repair itself.</param>
+    public ReplicatedChunkReader(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths,
+        ObjectManifest? repairFor = null)
     {
+        _repairFor = repairFor;
         _settings = settings;
         _reader = reader;
         _ring = ring;
@@ -62,8 +68,9 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         });
     }
 
-    public static Props Props(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths) =>
-        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, reader, ring, lengths));
+    public static Props Props(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths,
+        ObjectManifest? repairFor = null) =>
+        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, reader, ring, lengths, repairFor));
 
     private void TryNext(long requestId)
     {
@@ -92,6 +99,11 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     {
         if (!_reads.TryGetValue(requestId, out var r)) return;
         r.Failures.Add((node, error));
+        if (_repairFor is { } version && error.Code is StoreErrorCode.Corrupt or StoreErrorCode.NotFound
+            && _ring.OwnersOf(r.Id, _settings.Replication.Factor).Contains(node.NodeId))
+            Context.ActorSelection($"/user/{Repair.RepairActor.Name}").Tell(new Repair.RepairProtocol.QueueRepairs([
+                new RepairEntry(version.VersionId, node.NodeId, version.Bucket, version.Key, version.Size,
+                    $"read repair: chunk {r.Id.ToShortString()} {(error.Code == StoreErrorCode.Corrupt ? "corrupt" : "missing")} there")]));
         TryNext(requestId);
     }
 

@@ -42,4 +42,8 @@ public static class IndexProtocol
         public static readonly GetHoldings Instance = new();
     }
     public sealed record HoldingsFound(NodeHoldings Holdings) : ILocalMessage;
+
+    /// <summary>A current version that lists the chunk, if any. Replies VersionsWithChunk.</summary>
+    public sealed record FindVersionsWithChunk(Core.Hashing.ContentHash Chunk) : ILocalMessage;
+    public sealed record VersionsWithChunk(Core.Hashing.ContentHash Chunk, IReadOnlyList<HeldVersion> Versions) : ILocalMessage;
 }

@@ -70,6 +70,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
         Receive<CountObjects>(_ => Sender.Tell(new ObjectCount(_index.ObjectCount())));
         Receive<GetHoldings>(_ => Sender.Tell(new HoldingsFound(_index.Holdings())));
+        Receive<FindVersionsWithChunk>(m => Sender.Tell(new VersionsWithChunk(m.Chunk, _index.VersionsWithChunk(m.Chunk, 1))));
         Receive<ExpireDeleteMarkers>(_ =>
         {
             var expired = _index.ExpireDeleteMarkers(DateTimeOffset.UtcNow - _settings.Replication.DeleteMarkerTtl);

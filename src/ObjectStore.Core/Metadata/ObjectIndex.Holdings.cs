@@ -42,4 +42,19 @@ public sealed partial class ObjectIndex
                     DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)), reader.GetString(4)));
         return new NodeHoldings(versions, markers);
     }
+
+    /// <summary>Up to <paramref name="limit"/> current versions that list the chunk (to repair it, a version to copy).</summary>
+    public IReadOnlyList<HeldVersion> VersionsWithChunk(ContentHash chunk, int limit)
+    {
+        using var cmd = Command("""
+            SELECT DISTINCT o.bucket, o.key, o.version_id, o.size FROM object_chunks c JOIN objects o ON o.version_id = c.version_id
+            WHERE c.chunk = $c LIMIT $limit
+            """);
+        cmd.Parameters.AddWithValue("$c", chunk.ToArray());
+        cmd.Parameters.AddWithValue("$limit", limit);
+        using var reader = cmd.ExecuteReader();
+        var result = new List<HeldVersion>();
+        while (reader.Read()) result.Add(new HeldVersion(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), []));
+        return result;
+    }
 }

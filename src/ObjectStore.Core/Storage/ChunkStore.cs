@@ -216,6 +216,9 @@ public sealed class ChunkStore
         return true;
     }
 
+    /// <summary>Chunk files moved to quarantine/ (kept for inspection until an operator removes them).</summary>
+    public int QuarantinedCount() => Directory.Exists(_quarantine) ? Directory.EnumerateFiles(_quarantine).Count() : 0;
+
     public IEnumerable<ContentHash> EnumerateChunks()
     {
         foreach (var file in Directory.EnumerateFiles(_chunks, "*", SearchOption.AllDirectories))

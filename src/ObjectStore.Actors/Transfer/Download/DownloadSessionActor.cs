@@ -62,7 +62,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     protected override void PreStart()
     {
         var lengths = _manifest.Chunks.DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Length);
-        _reader = Context.ActorOf(ReplicatedChunkReader.Props(_settings, _chunkReader, ClusterRing.Current(Context.System, _nodeId), lengths), "reader");
+        _reader = Context.ActorOf(ReplicatedChunkReader.Props(_settings, _chunkReader, ClusterRing.Current(Context.System, _nodeId), lengths, _manifest), "reader");
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
         var info = ObjectInfos.Of(_manifest);
