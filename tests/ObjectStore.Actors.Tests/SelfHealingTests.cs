@@ -71,6 +71,16 @@ public sealed class SelfHealingTests : IAsyncLifetime
             Assert.True(frozen.Waiting > 0, "the frozen node should have been asked to write");
             var queued = await TestCluster.RepairStatusAsync(a);
             Assert.Equal(1, queued.Backlog[c.Id].Entries);
+            // `status` shows the same, from any node.
+            var health = (await Within(_cluster.Nodes[1].Client.HealthAsync())).Nodes;
+            Assert.Equal(3, health.Count);
+            var fromA = health.Single(h => h.NodeId == a.Id);
+            Assert.Equal((1L, put.Object.Size), (fromA.CopiesQueued, fromA.BytesQueued));
+            Assert.Equal(c.Id, Assert.Single(fromA.Backlog).NodeId);
+            Assert.NotNull(fromA.SecondsLeft);
+            Assert.StartsWith("1 copy queued on 1 node(s)", Shell.HealthReport.Lines(health, DateTimeOffset.UtcNow).First());
+            using (var json = System.Text.Json.JsonDocument.Parse(Shell.HealthReport.ToJson(health, DateTimeOffset.UtcNow)))
+                Assert.Equal(1, json.RootElement.GetProperty("copiesQueued").GetInt64());
             Assert.False(await TestCluster.HoldsVersionAsync(c, "photos", "frozen", put.Object.VersionId));
 
             frozen.Gate.Set();
@@ -81,6 +91,7 @@ public sealed class SelfHealingTests : IAsyncLifetime
             await TestCluster.WaitUntil(() => TestCluster.RepairStatusAsync(a).Result.Entries == 0, "the repair queue is empty");
             var done = await TestCluster.RepairStatusAsync(a);
             Assert.True(done.CopiesMade >= 1);
+            Assert.StartsWith("every copy in place", Shell.HealthReport.Lines((await Within(a.Client.HealthAsync())).Nodes, DateTimeOffset.UtcNow).First());
             var target = Path.Combine(_root, "work", "out");
             await Within(c.Client.GetFileAsync("photos", "frozen", target));
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));

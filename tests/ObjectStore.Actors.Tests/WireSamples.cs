@@ -33,6 +33,10 @@ public static class WireSamples
 
     private static Sample S(string name, object message) => new("store", name, _ => message);
     private static Sample C(string name, object message) => new("chunks", name, _ => message);
+    private static readonly Protocol.NodeHealth Health = new("node-1", "akka.tcp://objectstore@127.0.0.1:4053", "Up", true, 3, 40, 2, 3_000_000,
+        [new Protocol.PeerBacklog("node-2", 1, 1_000_000), new Protocol.PeerBacklog("", 1, 2_000_000)], 1, 7, 9_000_000, 2, 1_500_000.5, 104_857_600,
+        "photos/x on node-2: node-2 is unreachable", 1_764_600_000_000, 12, 3, true, 1_764_500_000_000, 30, 10, 1, 1);
+
     private static Sample R(string name, object message) => new("replicas", name, _ => message);
 
     public static IReadOnlyList<Sample> All { get; } =
@@ -67,6 +71,10 @@ public static class WireSamples
         S("membersok", new MemberListing([new Protocol.MemberInfo("akka.tcp://objectstore@127.0.0.1:4053", "Up", ["storage"], "node-1", 3, 40)])),
         S("status", GetNodeStatus.Instance),
         S("statusok", new NodeStatus("node-1", 3, 40)),
+        S("chealth", GetClusterHealth.Instance),
+        S("health", GetNodeHealth.Instance),
+        S("healthok", Health),
+        S("chealthok", new ClusterHealth([Health, new Protocol.NodeHealth("node-3", "akka.tcp://objectstore@127.0.0.1:4055", "Up (unreachable)", false)])),
 
         C("offer", new OfferChunk(42, "upload-1", A, 1000)),
         C("present", new ChunkPresent(42)),

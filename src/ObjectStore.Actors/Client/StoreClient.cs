@@ -123,6 +123,9 @@ public sealed class StoreClient
 
     public Task<MemberListing> MembersAsync() => RequestAsync<MemberListing>(ListMembers.Instance);
 
+    /// <summary>Every member's self-healing state (the shell's `status`).</summary>
+    public Task<ClusterHealth> HealthAsync() => RequestAsync<ClusterHealth>(GetClusterHealth.Instance);
+
     private Task<T> RequestAsync<T>(object request) =>
         RequestAsync<T>(request, _settings.RequestTimeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
 

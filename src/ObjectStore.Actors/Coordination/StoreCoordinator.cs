@@ -95,6 +95,8 @@ public sealed class StoreCoordinator : WireActor
                 .PipeTo(Sender, success: reply => reply is ObjectCount c ? new NodeStatus(nodeId, c.Objects, chunks.Count) : reply, failure: Unavailable);
         });
         Receive<ListMembers>(_ => ListMembersTo(Sender));
+        Receive<GetNodeHealth>(_ => NodeHealthReport.Of(Context.System, _settings, _node).PipeTo(Sender, failure: Unavailable));
+        Receive<GetClusterHealth>(_ => NodeHealthReport.OfCluster(Context.System, _settings, _node).PipeTo(Sender, failure: Unavailable));
     }
 
     /// <summary>

@@ -28,6 +28,27 @@ public sealed record ChunkLocation(ContentHash Id, int Length, IReadOnlyList<str
 
 public sealed record BucketInfo(string Name, long Objects, long Bytes);
 
+/// <summary>Copies a node has queued for one target node (empty id: no node for them yet).</summary>
+public sealed record PeerBacklog(string NodeId, long Copies, long Bytes);
+
+/// <summary>
+/// One node's self-healing state as `status` shows it: its repair queue (copies short somewhere, what it has
+/// repaired and how fast), its last anti-entropy pass and its scrubber. <paramref name="Answered"/> false: only
+/// the first four fields are known. Times are unix milliseconds, 0 for never.
+/// </summary>
+public sealed record NodeHealth(string NodeId, string Address, string Status, bool Answered, long Objects = 0, long Chunks = 0,
+    long CopiesQueued = 0, long BytesQueued = 0, IReadOnlyList<PeerBacklog>? Backlog = null, int RepairsRunning = 0, long CopiesMade = 0,
+    long BytesRepaired = 0, long RepairFailures = 0, double RepairBytesPerSecond = 0, long RepairRateLimit = 0, string LastRepairError = "",
+    long LastAntiEntropyMs = 0, long AntiEntropyPasses = 0, long AntiEntropyDifferences = 0,
+    bool Scrubbing = false, long LastScrubMs = 0, long ScrubChecked = 0, long ScrubLeft = 0, long CorruptFound = 0, long Quarantined = 0) : IStoreMessage
+{
+    public IReadOnlyList<PeerBacklog> Backlog { get; init; } = Backlog ?? [];
+
+    /// <summary>Seconds until the queue is worked off at the current rate (or, while idle, at the configured rate at best); null when nothing waits.</summary>
+    public double? SecondsLeft => BytesQueued <= 0 && CopiesQueued <= 0 ? null
+        : BytesQueued / Math.Max(1.0, RepairBytesPerSecond > 0 ? RepairBytesPerSecond : RepairRateLimit);
+}
+
 /// <summary>A cluster member as `members` shows it; NodeId is empty and the counts -1 when it did not answer.</summary>
 public sealed record MemberInfo(string Address, string Status, IReadOnlyList<string> Roles, string NodeId, long Objects, long Chunks);
 
@@ -107,6 +128,18 @@ public static class StoreProtocol
         public static readonly GetNodeStatus Instance = new();
     }
     public sealed record NodeStatus(string NodeId, long Objects, long Chunks) : IStoreMessage;
+
+    // --- health (the shell's `status`): GetClusterHealth → ClusterHealth, gathered by the node from
+    // every member's GetNodeHealth → NodeHealth.
+    public sealed record GetClusterHealth : IStoreMessage
+    {
+        public static readonly GetClusterHealth Instance = new();
+    }
+    public sealed record ClusterHealth(IReadOnlyList<NodeHealth> Nodes) : IStoreMessage;
+    public sealed record GetNodeHealth : IStoreMessage
+    {
+        public static readonly GetNodeHealth Instance = new();
+    }
 
     /// <summary>Every failure a node reports: a code a program can act on and a message a person can read.</summary>
     public sealed record StoreError(StoreErrorCode Code, string Message) : IStoreMessage;

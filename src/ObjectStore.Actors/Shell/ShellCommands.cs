@@ -21,6 +21,8 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
           stat BUCKET/KEY               size, SHA-256, version, chunks and where they are
           rm BUCKET/KEY                 delete an object
           members                       the cluster: address, status, roles, node id, objects, chunks
+          status [--json]               self-healing: copies queued per node and peer, bytes to repair,
+                                        repair rate and time left, last anti-entropy and scrub passes
           help                          this text
           exit                          leave the shell
         bucket names follow S3's rules (3-63 of a-z 0-9 . -); keys are up to 1024 bytes of UTF-8.
@@ -53,7 +55,9 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
                 ("stat", 2) => await StatAsync(words[1]),
                 ("rm", 2) => await RemoveAsync(words[1]),
                 ("members", 1) => await MembersAsync(),
-                ("put" or "get" or "ls" or "stat" or "rm" or "members", _) => Fail($"wrong arguments for '{words[0]}'; see 'help'"),
+                ("status", 1) => await StatusAsync(json: false),
+                ("status", 2) when words[1] == "--json" => await StatusAsync(json: true),
+                ("put" or "get" or "ls" or "stat" or "rm" or "members" or "status", _) => Fail($"wrong arguments for '{words[0]}'; see 'help'"),
                 _ => Fail($"unknown command '{words[0]}'; type 'help' for the list"),
             };
         }
@@ -281,6 +285,14 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
             var chunks = m.Chunks < 0 ? "?" : m.Chunks.ToString();
             output.Line($"{m.Address,-40} {m.Status,-12} {string.Join(",", m.Roles),-10} {node,-18} {objects,8} {chunks,8}");
         }
+        return ShellOutcome.Ok;
+    }
+
+    private async Task<ShellOutcome> StatusAsync(bool json)
+    {
+        var health = await client.HealthAsync();
+        if (json) output.Line(HealthReport.ToJson(health.Nodes, DateTimeOffset.UtcNow));
+        else foreach (var line in HealthReport.Lines(health.Nodes, DateTimeOffset.UtcNow)) output.Line(line);
         return ShellOutcome.Ok;
     }
 
