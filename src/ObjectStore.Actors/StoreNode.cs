@@ -59,6 +59,7 @@ public static class StoreNode
         system.ActorOf(RepairActor.Props(settings, index, reader, pushes, nodeId), RepairActor.Name);
         system.ActorOf(ScrubberActor.Props(settings, chunks, reader, index, nodeId), ScrubberActor.Name);
         system.ActorOf(SyncEndpoint.Props(settings, index, chunks, nodeId), SyncEndpoint.Name);
+        system.ActorOf(DrainActor.Props(settings, index, nodeId), DrainActor.Name);
         system.ActorOf(AntiEntropyActor.Props(settings, index, keeper, chunks, nodeId), AntiEntropyActor.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);

@@ -335,4 +335,42 @@ public sealed class SelfHealingTests : IAsyncLifetime
         Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
         await TestCluster.WaitUntil(() => Intact(a, id), "the corrupt replica is replaced", 30);
     }
+
+    [Fact]
+    public async Task A_graceful_leave_drains_first_no_chunk_drops_below_the_factor_and_a_leave_that_would_is_refused()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(4);
+        var (a, d) = (_cluster.Nodes[0], _cluster.Nodes[3]);
+        var keys = Enumerable.Range(0, 3).Select(i => $"f{i}").ToList();
+        for (var i = 0; i < keys.Count; i++) await Within(a.Client.PutFileAsync(WriteRandomFile(keys[i], 1_000_000, 70 + i), "photos", keys[i]));
+        Assert.NotEmpty(d.ChunkIds());
+        var dAddress = d.Address;
+
+        var accepted = await Within(d.Client.LeaveAsync());
+        Assert.Equal(d.Id, accepted.NodeId);
+        Assert.True(accepted.Objects > 0);
+
+        var lowest = int.MaxValue;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            // Copies on every node still running, the leaving one included while it holds them.
+            lowest = Math.Min(lowest, (await HoldersAsync(a, "photos", keys)).Values.Min(h => h.Count));
+            var gone = _cluster.Nodes.Take(3).All(n => Akka.Cluster.Cluster.Get(n.System).State.Members.All(m => m.Address != dAddress));
+            if (gone) break;
+            await Task.Delay(100);
+        }
+        Assert.True(_cluster.Nodes.Take(3).All(n => Akka.Cluster.Cluster.Get(n.System).State.Members.All(m => m.Address != dAddress)),
+            "the drained node should have left the cluster");
+        var remaining = _cluster.Nodes.Take(3).Select(n => n.ChunkIds()).ToList();
+        var holders = await HoldersAsync(a, "photos", keys);
+        Assert.All(holders.Keys, id => Assert.Equal(3, remaining.Count(r => r.Contains(id))));
+        Assert.True(lowest >= 3, $"a chunk was down to {lowest} cop(ies) during the drain");
+        Assert.Empty(d.ChunkIds());
+
+        var refused = await Assert.ThrowsAsync<StoreException>(() => Within(a.Client.LeaveAsync()));
+        Assert.Equal(StoreErrorCode.InvalidRequest, refused.Code);
+        Assert.Contains("leaving would leave 2 storage node(s) for a replication factor of 3", refused.Message);
+    }
 }

@@ -72,6 +72,9 @@ public static class WireSamples
         S("status", GetNodeStatus.Instance),
         S("statusok", new NodeStatus("node-1", 3, 40)),
         S("chealth", GetClusterHealth.Instance),
+        S("leave", LeaveCluster.Instance),
+        S("leaveok", new LeaveAccepted("node-1", 12)),
+        S("healthok-draining", Health with { Draining = true }),
         S("health", GetNodeHealth.Instance),
         S("healthok", Health),
         S("chealthok", new ClusterHealth([Health, new Protocol.NodeHealth("node-3", "akka.tcp://objectstore@127.0.0.1:4055", "Up (unreachable)", false)])),
@@ -107,6 +110,7 @@ public static class WireSamples
         R("lslok", new LocalListing("photos", [Info], [Marker with { Key = "b" }], true)),
         R("lbl", ListLocalBuckets.Instance),
         R("rml", new DeleteLocal(Marker)),
+        R("drain", new NodeDraining("node-a", true, 30)),
         R("sync", new SyncDigests("session-1", "node-a", [new RangeDigest(HashRange.Root, 100_000, 0x0123456789abcdef),
             new RangeDigest(new HashRange(0xa7, 2), 390, 42)])),
         R("syncok", new SyncAnswers("session-1", [

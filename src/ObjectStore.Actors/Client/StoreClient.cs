@@ -126,6 +126,9 @@ public sealed class StoreClient
     /// <summary>Every member's self-healing state (the shell's `status`).</summary>
     public Task<ClusterHealth> HealthAsync() => RequestAsync<ClusterHealth>(GetClusterHealth.Instance);
 
+    /// <summary>Asks the node to hand its copies over and then leave the cluster (the shell's `leave`).</summary>
+    public Task<LeaveAccepted> LeaveAsync() => RequestAsync<LeaveAccepted>(LeaveCluster.Instance);
+
     private Task<T> RequestAsync<T>(object request) =>
         RequestAsync<T>(request, _settings.RequestTimeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
 

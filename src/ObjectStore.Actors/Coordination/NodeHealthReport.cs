@@ -26,7 +26,8 @@ internal static class NodeHealthReport
             r.Entries, r.Bytes, r.Backlog.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => new PeerBacklog(b.Key, b.Value.Entries, b.Value.Bytes)).ToList(),
             r.Running, r.CopiesMade, r.BytesRepaired, r.Failures, r.BytesPerSecond, settings.Repair.Rate, r.LastError,
             Ms(a.LastPass), a.Passes, a.Differences,
-            s.Running, Ms(s.LastPassEnded), s.Checked, s.Left, s.CorruptFound, node.Chunks.QuarantinedCount());
+            s.Running, Ms(s.LastPassEnded), s.Checked, s.Left, s.CorruptFound, node.Chunks.QuarantinedCount(),
+            DrainingNodes.Of(system).IsDraining(node.NodeId));
     }
 
     /// <summary>
@@ -48,7 +49,9 @@ internal static class NodeHealthReport
             {
                 var reply = await system.ActorSelection(new RootActorPath(m.Address) / "user" / StoreCoordinator.Name)
                     .Ask<object>(GetNodeHealth.Instance, settings.RequestTimeout / 2);
-                return reply is NodeHealth h ? h with { Address = m.Address.ToString(), Status = status } : new NodeHealth(nodeId, m.Address.ToString(), status, false);
+                return reply is NodeHealth h
+                    ? h with { Address = m.Address.ToString(), Status = h.Draining ? status + ", draining" : status }
+                    : new NodeHealth(nodeId, m.Address.ToString(), status, false);
             }
             catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException or TaskCanceledException)
             {

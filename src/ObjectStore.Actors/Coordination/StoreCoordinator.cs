@@ -96,6 +96,7 @@ public sealed class StoreCoordinator : WireActor
         });
         Receive<ListMembers>(_ => ListMembersTo(Sender));
         Receive<GetNodeHealth>(_ => NodeHealthReport.Of(Context.System, _settings, _node).PipeTo(Sender, failure: Unavailable));
+        Receive<LeaveCluster>(_ => Context.ActorSelection($"/user/{Replication.Sync.DrainActor.Name}").Tell(Replication.Sync.DrainActor.StartDrain.Instance, Sender));
         Receive<GetClusterHealth>(_ => NodeHealthReport.OfCluster(Context.System, _settings, _node).PipeTo(Sender, failure: Unavailable));
     }
 

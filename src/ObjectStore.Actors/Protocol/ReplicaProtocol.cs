@@ -63,5 +63,7 @@ public static class ReplicaProtocol
         /// <summary>Ranges per message: each answer is at most 16 digests or a leaf's items (about 0.5 KB), so a reply fits a frame.</summary>
         public const int MaxRanges = 128;
     }
+    /// <summary>A node is handing its copies over before it leaves (or stopped doing so). No reply.</summary>
+    public sealed record NodeDraining(string NodeId, bool Draining, int TtlSeconds) : IReplicaMessage;
     public sealed record SyncAnswers(string Session, IReadOnlyList<Core.Sync.RangeAnswer> Answers) : IReplicaMessage;
 }

@@ -40,7 +40,8 @@ public sealed record NodeHealth(string NodeId, string Address, string Status, bo
     long CopiesQueued = 0, long BytesQueued = 0, IReadOnlyList<PeerBacklog>? Backlog = null, int RepairsRunning = 0, long CopiesMade = 0,
     long BytesRepaired = 0, long RepairFailures = 0, double RepairBytesPerSecond = 0, long RepairRateLimit = 0, string LastRepairError = "",
     long LastAntiEntropyMs = 0, long AntiEntropyPasses = 0, long AntiEntropyDifferences = 0,
-    bool Scrubbing = false, long LastScrubMs = 0, long ScrubChecked = 0, long ScrubLeft = 0, long CorruptFound = 0, long Quarantined = 0) : IStoreMessage
+    bool Scrubbing = false, long LastScrubMs = 0, long ScrubChecked = 0, long ScrubLeft = 0, long CorruptFound = 0, long Quarantined = 0,
+    bool Draining = false) : IStoreMessage
 {
     public IReadOnlyList<PeerBacklog> Backlog { get; init; } = Backlog ?? [];
 
@@ -140,6 +141,13 @@ public static class StoreProtocol
     {
         public static readonly GetNodeHealth Instance = new();
     }
+
+    // --- leave: the node drains (hands every copy it holds to the nodes that remain), then leaves.
+    public sealed record LeaveCluster : IStoreMessage
+    {
+        public static readonly LeaveCluster Instance = new();
+    }
+    public sealed record LeaveAccepted(string NodeId, long Objects) : IStoreMessage;
 
     /// <summary>Every failure a node reports: a code a program can act on and a message a person can read.</summary>
     public sealed record StoreError(StoreErrorCode Code, string Message) : IStoreMessage;

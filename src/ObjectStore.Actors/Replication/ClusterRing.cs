@@ -6,12 +6,19 @@ using ObjectStore.Core.Placement;
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>A storage node as placement sees it: its stable id, where it is now, and whether it answers.</summary>
-public sealed record RingMember(string NodeId, Address Address, bool Reachable);
+/// <param name="Draining">It is handing its copies over before it leaves: it owns nothing and takes no writes, but still serves reads.</param>
+public sealed record RingMember(string NodeId, Address Address, bool Reachable, bool Draining = false)
+{
+    /// <summary>Whether a write (a put's chunk or commit, a hand-off) may go to it.</summary>
+    public bool Writable => Reachable && !Draining;
+}
 
 /// <summary>
 /// The storage nodes of the cluster at one moment, with rendezvous placement over their node ids.
 /// Unreachable members stay in the ring: they are still owners (their data is on their disks), so a
 /// node that misses a few heartbeats does not move every key; writes skip them and hand off instead.
+/// Draining members (<see cref="DrainingNodes"/>) are left out of placement, so they own nothing, and come
+/// last in every order, so reads can still find what they hold.
 /// </summary>
 public sealed class ClusterRing
 {
@@ -26,11 +33,15 @@ public sealed class ClusterRing
     {
         SelfId = selfId;
         _byId = members.GroupBy(m => m.NodeId).ToDictionary(g => g.Key, g => g.First());
-        _placement = new RendezvousPlacement(_byId.Keys);
+        _placement = new RendezvousPlacement(_byId.Values.Where(m => !m.Draining).Select(m => m.NodeId));
+        _draining = _byId.Values.Where(m => m.Draining).OrderBy(m => m.NodeId, StringComparer.Ordinal).ToList();
     }
 
+    private readonly IReadOnlyList<RingMember> _draining;
+
     public string SelfId { get; }
-    public int Size => _byId.Count;
+    /// <summary>Storage nodes that can own data (draining ones do not count).</summary>
+    public int Size => _placement.Nodes.Count;
     public IEnumerable<RingMember> Members => _byId.Values;
     public IEnumerable<RingMember> Reachable => _byId.Values.Where(m => m.Reachable);
 
@@ -40,10 +51,10 @@ public sealed class ClusterRing
     public RingMember? Find(string nodeId) => _byId.GetValueOrDefault(nodeId);
 
     /// <summary>Every node, best owner of the chunk first: the first <c>factor</c> own it, the rest are hand-off candidates in order.</summary>
-    public IReadOnlyList<RingMember> Candidates(ContentHash chunk) => _placement.OwnersOf(chunk).Select(id => _byId[id]).ToList();
+    public IReadOnlyList<RingMember> Candidates(ContentHash chunk) => _placement.OwnersOf(chunk).Select(id => _byId[id]).Concat(_draining).ToList();
 
     /// <summary>Every node, best owner of the object's metadata first.</summary>
-    public IReadOnlyList<RingMember> Candidates(string bucket, string key) => _placement.OwnersOf(bucket, key).Select(id => _byId[id]).ToList();
+    public IReadOnlyList<RingMember> Candidates(string bucket, string key) => _placement.OwnersOf(bucket, key).Select(id => _byId[id]).Concat(_draining).ToList();
 
     /// <summary>The node ids that own a chunk: the first <paramref name="factor"/> of its order, reachable or not.</summary>
     public IReadOnlyList<string> OwnersOf(ContentHash chunk, int factor) => _placement.OwnersOf(chunk, factor);
@@ -55,7 +66,8 @@ public sealed class ClusterRing
     public static ClusterRing Current(ActorSystem system, string selfId)
     {
         var provider = ((ExtendedActorSystem)system).Provider;
-        var self = new RingMember(selfId, provider.DefaultAddress, true);
+        var draining = DrainingNodes.Of(system);
+        var self = new RingMember(selfId, provider.DefaultAddress, true, draining.IsDraining(selfId));
         if (provider is not ClusterActorRefProvider) return new ClusterRing(selfId, [self]);
         var cluster = Cluster.Get(system);
         var state = cluster.State;
@@ -65,7 +77,7 @@ public sealed class ClusterRing
         {
             if (m.Status is not (MemberStatus.Up or MemberStatus.Leaving or MemberStatus.WeaklyUp)) continue;
             if (!m.HasRole(StorageRole) || NodeIdOf(m.Roles) is not { } id || id == selfId) continue;
-            members.Add(new RingMember(id, m.Address, !unreachable.Contains(m.UniqueAddress)));
+            members.Add(new RingMember(id, m.Address, !unreachable.Contains(m.UniqueAddress), draining.IsDraining(id)));
         }
         return new ClusterRing(selfId, members);
     }

@@ -50,7 +50,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         _replyTo = replyTo;
         _placed = placed;
         _started = DateTime.UtcNow;
-        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Reachable && !late.Contains(n.NodeId))).ToList();
+        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Writable && !late.Contains(n.NodeId))).ToList();
         var (owners, _) = ChunkPlacement.Choose(order, Factor);
         _keyOwners = owners.ToHashSet();
         var everyone = owners.Concat(placed.Values.SelectMany(h => h)).Distinct().Select(id => ring.Find(id)!).ToList();

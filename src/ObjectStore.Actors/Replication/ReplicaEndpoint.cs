@@ -61,6 +61,12 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
         {
             if (Valid(m.Marker.Bucket, m.Marker.Key)) _index.Forward(new ApplyDelete(m.Marker));
         });
+        Receive<NodeDraining>(m =>
+        {
+            var draining = DrainingNodes.Of(Context.System);
+            if (!m.Draining) draining.Clear(m.NodeId);
+            else if (m.NodeId.Length is > 0 and <= 64) draining.Mark(m.NodeId, TimeSpan.FromSeconds(m.TtlSeconds));
+        });
         Receive<DropIdleStaging>(_ => _staged.DropIdle(DateTime.UtcNow - _settings.Replication.PinLease));
     }
 

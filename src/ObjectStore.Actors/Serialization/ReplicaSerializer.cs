@@ -55,6 +55,9 @@ public sealed class ReplicaSerializer : ProtoSerializer
             w => new(w.Bucket, w.Objects.Select(Info).ToList(), w.Deleted.Select(Marker).ToList(), w.Truncated));
         Message<ListLocalBuckets, W.ListLocalBuckets>("lbl", W.ListLocalBuckets.Parser, _ => new(), _ => ListLocalBuckets.Instance);
         Message<DeleteLocal, W.DeleteLocal>("rml", W.DeleteLocal.Parser, m => new() { Marker = Marker(m.Marker) }, w => new(Marker(w.Marker)));
+        Message<NodeDraining, W.NodeDraining>("drain", W.NodeDraining.Parser,
+            m => new() { NodeId = m.NodeId, Draining = m.Draining, TtlSeconds = m.TtlSeconds },
+            w => new(w.NodeId, w.Draining, NonNegative(w.TtlSeconds, "ttl")));
         Message<SyncDigests, W.SyncDigests>("sync", W.SyncDigests.Parser,
             m => new() { Session = m.Session, NodeId = m.NodeId, Ranges = { m.Ranges.Select(Digest) } },
             w =>

@@ -4,7 +4,7 @@ using W = ObjectStore.Actors.Protocol.Wire;
 
 namespace ObjectStore.Actors.Serialization;
 
-/// <summary>The health part of the store protocol (the shell's `status`), registered with <see cref="StoreSerializer"/>.</summary>
+/// <summary>The health and leave part of the store protocol (the shell's `status` and `leave`), registered with <see cref="StoreSerializer"/>.</summary>
 internal static class StoreHealthMessages
 {
     public static void Register(ProtoSerializer s)
@@ -14,6 +14,9 @@ internal static class StoreHealthMessages
             m => new() { Nodes = { m.Nodes.Select(ToWire) } }, w => new(w.Nodes.Select(FromWire).ToList()));
         s.Message<GetNodeHealth, W.GetNodeHealth>("health", W.GetNodeHealth.Parser, _ => new(), _ => GetNodeHealth.Instance);
         s.Message<NodeHealth, W.NodeHealth>("healthok", W.NodeHealth.Parser, ToWire, FromWire);
+        s.Message<LeaveCluster, W.LeaveCluster>("leave", W.LeaveCluster.Parser, _ => new(), _ => LeaveCluster.Instance);
+        s.Message<LeaveAccepted, W.LeaveAccepted>("leaveok", W.LeaveAccepted.Parser,
+            m => new() { NodeId = m.NodeId, Objects = m.Objects }, w => new(w.NodeId, WireMapping.NonNegative(w.Objects, "count")));
     }
 
     private static W.NodeHealth ToWire(NodeHealth m) => new()
@@ -25,7 +28,7 @@ internal static class StoreHealthMessages
         RepairBytesPerSecond = m.RepairBytesPerSecond, RepairRateLimit = m.RepairRateLimit, LastRepairError = m.LastRepairError,
         LastAntiEntropyMs = m.LastAntiEntropyMs, AntiEntropyPasses = m.AntiEntropyPasses, AntiEntropyDifferences = m.AntiEntropyDifferences,
         Scrubbing = m.Scrubbing, LastScrubMs = m.LastScrubMs, ScrubChecked = m.ScrubChecked, ScrubLeft = m.ScrubLeft,
-        CorruptFound = m.CorruptFound, Quarantined = m.Quarantined,
+        CorruptFound = m.CorruptFound, Quarantined = m.Quarantined, Draining = m.Draining,
     };
 
     private static NodeHealth FromWire(W.NodeHealth w) => new(w.NodeId, w.Address, w.Status, w.Answered,
@@ -34,5 +37,5 @@ internal static class StoreHealthMessages
         w.Backlog.Select(b => new PeerBacklog(b.NodeId, WireMapping.NonNegative(b.Copies, "count"), WireMapping.NonNegative(b.Bytes, "size"))).ToList(),
         w.RepairsRunning, w.CopiesMade, w.BytesRepaired, w.RepairFailures, w.RepairBytesPerSecond, w.RepairRateLimit, w.LastRepairError,
         w.LastAntiEntropyMs, w.AntiEntropyPasses, w.AntiEntropyDifferences,
-        w.Scrubbing, w.LastScrubMs, w.ScrubChecked, w.ScrubLeft, w.CorruptFound, w.Quarantined);
+        w.Scrubbing, w.LastScrubMs, w.ScrubChecked, w.ScrubLeft, w.CorruptFound, w.Quarantined, w.Draining);
 }

@@ -23,6 +23,7 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
           members                       the cluster: address, status, roles, node id, objects, chunks
           status [--json]               self-healing: copies queued per node and peer, bytes to repair,
                                         repair rate and time left, last anti-entropy and scrub passes
+          leave                         this node hands every copy it holds to the others, then leaves the cluster
           help                          this text
           exit                          leave the shell
         bucket names follow S3's rules (3-63 of a-z 0-9 . -); keys are up to 1024 bytes of UTF-8.
@@ -57,7 +58,8 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
                 ("members", 1) => await MembersAsync(),
                 ("status", 1) => await StatusAsync(json: false),
                 ("status", 2) when words[1] == "--json" => await StatusAsync(json: true),
-                ("put" or "get" or "ls" or "stat" or "rm" or "members" or "status", _) => Fail($"wrong arguments for '{words[0]}'; see 'help'"),
+                ("leave", 1) => await LeaveAsync(),
+                ("put" or "get" or "ls" or "stat" or "rm" or "members" or "status" or "leave", _) => Fail($"wrong arguments for '{words[0]}'; see 'help'"),
                 _ => Fail($"unknown command '{words[0]}'; type 'help' for the list"),
             };
         }
@@ -285,6 +287,14 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
             var chunks = m.Chunks < 0 ? "?" : m.Chunks.ToString();
             output.Line($"{m.Address,-40} {m.Status,-12} {string.Join(",", m.Roles),-10} {node,-18} {objects,8} {chunks,8}");
         }
+        return ShellOutcome.Ok;
+    }
+
+    private async Task<ShellOutcome> LeaveAsync()
+    {
+        var accepted = await client.LeaveAsync();
+        output.Line($"{accepted.NodeId} is handing its {accepted.Objects} object version(s) over to the other nodes; " +
+                    "it leaves the cluster once each has its copies there (follow it with 'status')");
         return ShellOutcome.Ok;
     }
 
