@@ -95,6 +95,7 @@ public static class WireSamples
         R("stage", new StageChunks("upload-1", "0192abcd", 2000, [new ChunkRef(A, 100), new ChunkRef(B, 200)])),
         R("stageok", new ChunksStaged("0192abcd", 2002)),
         R("commitok", new ReplicaCommitted("0192abcd", true)),
+        R("commitok-missing", new ReplicaCommitted("0192abcd", true, [A, B])),
         R("drop", new DropReplica("photos", "k", "0192abcd")),
         R("dropok", new ReplicaDropped("0192abcd")),
         R("release", new ReleaseReplicaUpload("upload-1")),

@@ -1,3 +1,4 @@
+using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
@@ -19,7 +20,11 @@ public static class ReplicaProtocol
     /// <summary>One page of a large manifest's chunk list, in order from <paramref name="Start"/>. Replies ChunksStaged or StoreError.</summary>
     public sealed record StageChunks(string UploadId, string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicaMessage;
     public sealed record ChunksStaged(string VersionId, int Next) : IReplicaMessage;
-    public sealed record ReplicaCommitted(string VersionId, bool Current) : IReplicaMessage;
+    /// <param name="Missing">Chunks the put stored or offered here that are not on this node's disk: the metadata is committed, those copies are not here.</param>
+    public sealed record ReplicaCommitted(string VersionId, bool Current, IReadOnlyList<ContentHash>? Missing = null) : IReplicaMessage
+    {
+        public IReadOnlyList<ContentHash> Missing { get; init; } = Missing ?? [];
+    }
     /// <summary>Undo of a put that missed its quorum: removes that version where it is still current. Replies ReplicaDropped.</summary>
     public sealed record DropReplica(string Bucket, string Key, string VersionId) : IReplicaMessage;
     public sealed record ReplicaDropped(string VersionId) : IReplicaMessage;

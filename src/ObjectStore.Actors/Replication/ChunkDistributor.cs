@@ -142,7 +142,7 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
             else Sender.Tell(new ChunkStored(m.Id, length, false));
             return;
         }
-        var reachable = _ring.Reachable.Count(n => n.Writable && !_late.Contains(n.NodeId));
+        var reachable = _ring.Reachable.Count(n => n.Writable);
         if (reachable < _quorum)
         {
             m.Data.Dispose();
@@ -150,7 +150,9 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
                 $"{reachable} storage node(s) can take it and the write quorum is {_quorum} (factor {_factor}, {_ring.Size} member(s))", StoreErrorCode.Unavailable));
             return;
         }
-        var order = _ring.Candidates(m.Id).Select(n => new Candidate(n.NodeId, n.Writable && !_late.Contains(n.NodeId))).ToList();
+        // Nodes found late earlier in this put are skipped while the others can still make the quorum.
+        var skipLate = _ring.Reachable.Count(n => n.Writable && !_late.Contains(n.NodeId)) >= _quorum;
+        var order = _ring.Candidates(m.Id).Select(n => new Candidate(n.NodeId, n.Writable && !(skipLate && _late.Contains(n.NodeId)))).ToList();
         var chunk = new Chunk(m.Id, m.Data, m.Data.Length, Sender, new ChunkPlacement(order, _factor, _quorum));
         _active[m.Id] = chunk;
         foreach (var target in chunk.Placement.Targets) Start(chunk, _ring.Find(target)!);

@@ -22,7 +22,9 @@ namespace ObjectStore.Actors.Replication;
 internal sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId,
     IReadOnlySet<string> late, ILoggingAdapter log, Func<ITimerScheduler> timers)
 {
-    public sealed record Reply(RingMember Node, bool Durable, bool Current, string? Failure, StoreErrorCode Code = StoreErrorCode.Unavailable) : ILocalMessage;
+    /// <param name="Missing">Chunks the put counted on the node that it says are not on its disk.</param>
+    public sealed record Reply(RingMember Node, bool Durable, bool Current, string? Failure, StoreErrorCode Code = StoreErrorCode.Unavailable,
+        IReadOnlyList<ContentHash>? Missing = null) : ILocalMessage;
     public sealed record GraceOver : ILocalMessage
     {
         public static readonly GraceOver Instance = new();
@@ -50,7 +52,8 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         _replyTo = replyTo;
         _placed = placed;
         _started = DateTime.UtcNow;
-        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Writable && !late.Contains(n.NodeId))).ToList();
+        var skipLate = ring.Reachable.Count(n => n.Writable && !late.Contains(n.NodeId)) >= Quorum;
+        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Writable && !(skipLate && late.Contains(n.NodeId)))).ToList();
         var (owners, _) = ChunkPlacement.Choose(order, Factor);
         _keyOwners = owners.ToHashSet();
         var everyone = owners.Concat(placed.Values.SelectMany(h => h)).Distinct().Select(id => ring.Find(id)!).ToList();
@@ -68,7 +71,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
                 .PipeTo(context.Self,
                     success: reply => reply switch
                     {
-                        ReplicaCommitted c => new Reply(target, true, c.Current, null),
+                        ReplicaCommitted c => new Reply(target, true, c.Current, null, Missing: c.Missing),
                         StoreError e => new Reply(target, false, false, e.Message, e.Code),
                         _ => new Reply(target, false, false, $"unexpected reply {reply.GetType().Name}"),
                     },
@@ -81,6 +84,14 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
     {
         if (_decided || !_waiting.Remove(m.Node.NodeId)) return;
         _replies[m.Node.NodeId] = m;
+        if (m.Missing is { Count: > 0 } missing)
+        {
+            // The node committed the metadata but lacks these chunks now: it no longer counts as holding them.
+            var placed = _placed.ToDictionary(p => p.Key, p => p.Value);
+            foreach (var id in missing)
+                if (placed.TryGetValue(id, out var holders)) placed[id] = holders.Where(h => h != m.Node.NodeId).ToList();
+            _placed = placed;
+        }
         if (_waiting.Count == 0)
         {
             Decide();

@@ -12,8 +12,8 @@ namespace ObjectStore.Actors.Replication;
 /// Where other nodes (and this one) send object metadata (<c>/user/replicas</c>, the replica protocol):
 /// commits of a put's manifest (a large chunk list staged page by page first), undoing a put that missed
 /// its quorum, lookups, listings and deletes, answered from this node's object index. A commit goes
-/// through the chunk keeper, which checks that the chunks the put left here are still on disk; the index
-/// then commits it, answers, and ends the put's pins here.
+/// through the chunk keeper, which notes the chunks the put left here that are not on disk; the index
+/// then commits it, answers (naming those chunks), and ends the put's pins here.
 /// </summary>
 public sealed class ReplicaEndpoint : WireActor, IWithTimers
 {
@@ -109,8 +109,8 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
             }
             m = m with { Manifest = m.Manifest with { Chunks = staged }, ChunksStaged = false };
         }
-        // The keeper checks the put's chunks here, then the index commits and answers the sender.
-        _keeper.Forward(new CommitIfIntact(new CommitObject(m.Manifest, m.UploadId), _index));
+        // The keeper notes which of the put's chunks are not here, then the index commits and answers the sender.
+        _keeper.Forward(new CommitNotingMissing(new CommitObject(m.Manifest, m.UploadId), _index));
     }
 
     private void HandleFind(FindManifest m)

@@ -29,7 +29,7 @@ public sealed class ReplicaSerializer : ProtoSerializer
             w => new(w.UploadId, w.VersionId, NonNegative(w.Start, "index"), Chunks(w.Chunks)));
         Message<ChunksStaged, W.ChunksStaged>("stageok", W.ChunksStaged.Parser, m => new() { VersionId = m.VersionId, Next = m.Next }, w => new(w.VersionId, w.Next));
         Message<ReplicaCommitted, W.ReplicaCommitted>("commitok", W.ReplicaCommitted.Parser,
-            m => new() { VersionId = m.VersionId, Current = m.Current }, w => new(w.VersionId, w.Current));
+            m => new() { VersionId = m.VersionId, Current = m.Current, Missing = Hashes(m.Missing) }, w => new(w.VersionId, w.Current, Hashes(w.Missing)));
         Message<DropReplica, W.DropReplica>("drop", W.DropReplica.Parser,
             m => new() { Bucket = m.Bucket, Key = m.Key, VersionId = m.VersionId }, w => new(w.Bucket, w.Key, w.VersionId));
         Message<ReplicaDropped, W.ReplicaDropped>("dropok", W.ReplicaDropped.Parser, m => new() { VersionId = m.VersionId }, w => new(w.VersionId));

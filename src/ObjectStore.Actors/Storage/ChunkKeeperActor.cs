@@ -97,7 +97,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
                 }
             }
         });
-        Receive<CommitIfIntact>(HandleCommit);
+        Receive<CommitNotingMissing>(HandleCommit);
         Receive<FlushLedger>(_ =>
         {
             _flushQueued = false;
@@ -222,21 +222,17 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Passes a put's commit on to the index once the chunks the put left here are known to be on disk.</summary>
-    private void HandleCommit(CommitIfIntact m)
+    /// <summary>
+    /// Passes a put's commit on to the index, saying which of the chunks the put left here are not on disk:
+    /// a transfer the put gave up on (its node was slow), or a chunk lost since. The metadata is committed
+    /// either way; the put does not count this node for those chunks, and their copies are repaired.
+    /// </summary>
+    private void HandleCommit(CommitNotingMissing m)
     {
         var upload = m.Commit.UploadId;
         // A put of several chunks has its pins in index.db before its commit.
         if (_ledger.ShouldSaveBeforeCommit(upload)) Flush();
         var missing = _ledger.PinsOf(upload).Where(id => !_store.Contains(id)).ToList();
-        if (missing.Count == 0)
-        {
-            m.Index.Forward(m.Commit);
-            return;
-        }
-        var manifest = m.Commit.Manifest;
-        Sender.Tell(new StoreError(StoreErrorCode.StorageFailure,
-            $"cannot commit {manifest.Bucket}/{manifest.Key}: chunk {missing[0].ToShortString()} of the put is no longer on this node's disk" +
-            (missing.Count > 1 ? $" (nor {missing.Count - 1} more)" : "") + "; run the put again"));
+        m.Index.Forward(missing.Count == 0 ? m.Commit : m.Commit with { Missing = missing });
     }
 }

@@ -40,10 +40,10 @@ public static class ChunkStorageProtocol
     public sealed record ShedChunks(IReadOnlyCollection<ContentHash> Ids) : ILocalMessage;
     public sealed record CollectChunks(IReadOnlyCollection<ContentHash> Ids, IActorRef? ReplyTo = null, object? Reply = null) : ILocalMessage;
     /// <summary>
-    /// A put's commit on this node: when the chunks the put stored or claimed here are still on disk, the
-    /// commit goes on to <paramref name="Index"/>, which answers the sender; else the sender gets StoreError.
+    /// A put's commit on this node: it goes on to <paramref name="Index"/>, which answers the sender, with the
+    /// chunks the put stored or claimed here that are not on disk named in the answer (ReplicaCommitted.Missing).
     /// </summary>
-    public sealed record CommitIfIntact(IndexProtocol.CommitObject Commit, IActorRef Index) : ILocalMessage;
+    public sealed record CommitNotingMissing(IndexProtocol.CommitObject Commit, IActorRef Index) : ILocalMessage;
 
     /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt / StorageFailure).</summary>
     public sealed record ReadChunk(ContentHash Id) : ILocalMessage;

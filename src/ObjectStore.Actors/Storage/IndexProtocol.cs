@@ -10,7 +10,8 @@ public static class IndexProtocol
     /// distributor, answered with ObjectCommitted; at the object index, a replica's commit, answered with
     /// ReplicaProtocol.ReplicaCommitted or StoreError (and the put's pins here end with it).
     /// </summary>
-    public sealed record CommitObject(ObjectManifest Manifest, string UploadId) : ILocalMessage;
+    /// <param name="Missing">Chunks the put left on this node that are no longer on its disk (said in the reply, so that the put does not count them here).</param>
+    public sealed record CommitObject(ObjectManifest Manifest, string UploadId, IReadOnlyList<Core.Hashing.ContentHash>? Missing = null) : ILocalMessage;
     /// <param name="Current">False when this node already had a newer version of the key.</param>
     /// <param name="Copies">Durable copies of the chunk or metadata with the fewest; <paramref name="Queued"/>: copies left to the repair queue.</param>
     public sealed record ObjectCommitted(ObjectManifest Manifest, bool Current = true, int Copies = 0, int Factor = 0, int Queued = 0) : ILocalMessage;

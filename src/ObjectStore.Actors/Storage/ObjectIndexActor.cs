@@ -103,7 +103,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
                 var results = _index.CommitMany(batch.Select(b => b.Commit.Manifest).ToList(), m => _faults?.BeforeCommit(m.Bucket, m.Key));
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    Committed(batch[i].Commit, batch[i].ReplyTo, new ReplicaCommitted(batch[i].Commit.Manifest.VersionId, results[i].Current));
+                    Committed(batch[i].Commit, batch[i].ReplyTo, new ReplicaCommitted(batch[i].Commit.Manifest.VersionId, results[i].Current, batch[i].Commit.Missing));
                     Collect(results[i].Unreferenced);
                 }
                 return;
@@ -122,7 +122,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             {
                 _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
                 var result = _index.Commit(manifest);
-                Committed(commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current));
+                Committed(commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current, commit.Missing));
                 Collect(result.Unreferenced);
             }
             catch (Exception e)
