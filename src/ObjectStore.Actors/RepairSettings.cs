@@ -23,6 +23,10 @@ public sealed record RepairSettings
     public int ScrubRate { get; init; }
     /// <summary>Time from the start of one scrub pass to the start of the next.</summary>
     public TimeSpan ScrubInterval { get; init; }
+    /// <summary>How often the chunk keeper sweeps for chunk files nothing references or pins.</summary>
+    public TimeSpan GcInterval { get; init; }
+    /// <summary>How old such a file must be before the sweep deletes it.</summary>
+    public TimeSpan GcGrace { get; init; }
 
     internal static RepairSettings Read(SettingsReader c) => new()
     {
@@ -35,6 +39,8 @@ public sealed record RepairSettings
         AntiEntropySettle = c.Duration("objectstore.repair.anti-entropy-settle"),
         ScrubRate = c.Bytes("objectstore.repair.scrub-rate"),
         ScrubInterval = c.Duration("objectstore.repair.scrub-interval"),
+        GcInterval = c.Duration("objectstore.repair.gc-interval"),
+        GcGrace = c.Duration("objectstore.repair.gc-grace"),
     };
 
     public void Validate()
@@ -48,6 +54,8 @@ public sealed record RepairSettings
             throw new ConfigurationException($"objectstore.repair.anti-entropy-interval must be positive, got {AntiEntropyInterval}");
         if (ScrubRate < 64 * 1024) throw new ConfigurationException($"objectstore.repair.scrub-rate must be at least 64KiB (bytes per second), got {ScrubRate}");
         if (ScrubInterval <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.scrub-interval must be positive, got {ScrubInterval}");
+        if (GcInterval <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.gc-interval must be positive, got {GcInterval}");
+        if (GcGrace < TimeSpan.Zero) throw new ConfigurationException($"objectstore.repair.gc-grace must be 0 or more, got {GcGrace}");
         if (AntiEntropySettle < TimeSpan.Zero)
             throw new ConfigurationException($"objectstore.repair.anti-entropy-settle must be 0 or more, got {AntiEntropySettle}");
     }

@@ -49,6 +49,14 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
         public static readonly FlushLedger Instance = new();
     }
 
+    /// <summary>Sweep for chunk files nothing references or pins (every repair.gc-interval). Replies GarbageCollected when asked.</summary>
+    public sealed record CollectGarbage : ILocalMessage
+    {
+        public static readonly CollectGarbage Instance = new();
+    }
+
+    public sealed record GarbageCollected(int Removed, long Kept) : ILocalMessage;
+
     private sealed record ExpireLeases : ILocalMessage
     {
         public static readonly ExpireLeases Instance = new();
@@ -103,6 +111,12 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
             _flushQueued = false;
             Flush();
         });
+        Receive<CollectGarbage>(_ =>
+        {
+            var (removed, kept) = RemoveUnreferenced(DateTime.UtcNow - _settings.Repair.GcGrace);
+            if (removed > 0) _log.Info("garbage collection: removed {0} chunk file(s) nothing references, {1} kept", removed, kept);
+            if (!Sender.IsNobody()) Sender.Tell(new GarbageCollected(removed, kept));
+        });
         Receive<ExpireLeases>(_ =>
         {
             foreach (var upload in _ledger.Expired(DateTimeOffset.UtcNow))
@@ -122,7 +136,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     {
         _ledger = new ChunkLedger(_settings.DataDirectory) { LeaseSlack = _settings.Replication.PinLease / 4 };
         var temps = _store.RemoveLeftoverTempFiles();
-        var (orphans, chunks) = RemoveOrphans();
+        var (orphans, chunks) = RemoveUnreferenced(_nodeStartedUtc);
         _store.StartCount(chunks);
         _log.Info("chunk store ready at {0}: {1} chunks, {2} puts in progress; removed {3} leftover temp files and {4} unreferenced chunks",
             _store.Root, chunks, _ledger.UploadCount, temps, orphans);
@@ -131,6 +145,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
         var every = TimeSpan.FromTicks(Math.Clamp(lease.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
         Self.Tell(ExpireLeases.Instance);
         Timers.StartPeriodicTimer(nameof(ExpireLeases), ExpireLeases.Instance, every);
+        Timers.StartPeriodicTimer(nameof(CollectGarbage), CollectGarbage.Instance, _settings.Repair.GcInterval);
     }
 
     protected override void PostStop()
@@ -147,24 +162,31 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Deletes chunk files that no object references and no put pins, and that predate the node's start:
-    /// what a killed put left behind. Newer ones may belong to a put in progress when this actor is
-    /// restarted after a failure; pinned ones belong to a put whose lease has not ended. Returns how many
-    /// it removed and how many remain.
+    /// Deletes chunk files that no object references and no put pins, and that were last written before
+    /// <paramref name="olderThan"/>: at start the node's start time (what a killed put left behind), then
+    /// periodically now minus gc-grace. Newer ones may belong to a put in progress (a restarted keeper, a
+    /// chunk written before its pin was saved); pinned ones belong to a put whose lease has not ended.
+    /// Returns how many it removed and how many remain.
     /// </summary>
-    private (int Removed, long Kept) RemoveOrphans()
+    private (int Removed, long Kept) RemoveUnreferenced(DateTime olderThan)
     {
         var referenced = _ledger.ReferencedChunks();
         var (removed, kept) = (0, 0L);
         foreach (var id in _store.EnumerateChunks().ToList())
         {
-            if (referenced.Contains(id) || _ledger.IsPinned(id) || File.GetLastWriteTimeUtc(_store.PathOf(id)) >= _nodeStartedUtc)
+            if (referenced.Contains(id) || _ledger.IsPinned(id) || File.GetLastWriteTimeUtc(_store.PathOf(id)) >= olderThan)
             {
                 kept++;
                 continue;
             }
-            _store.Delete(id);
-            removed++;
+            try
+            {
+                if (_store.Delete(id)) removed++;
+            }
+            catch (IOException e)
+            {
+                _log.Warning("could not delete unreferenced chunk {0}: {1}", id, e.Message);
+            }
         }
         return (removed, kept);
     }
