@@ -4,6 +4,7 @@ using System.Net.Sockets;
 namespace ObjectStore.Node.Tests;
 
 /// <summary>Three <c>objectstore node</c> processes on loopback: the cluster outlives a kill -9 and takes the node back.</summary>
+[Collection(NodeClusters.Name)]
 public class ClusterProcessTests : IDisposable
 {
     private readonly TestFiles _files = new();

@@ -8,6 +8,7 @@ namespace ObjectStore.Node.Tests;
 /// version does not declare (as a newer version's would; OBJECTSTORE_TEST_WIRE_EXTRA_FIELD) form one
 /// cluster, replicate puts both ways and serve each other's objects.
 /// </summary>
+[Collection(NodeClusters.Name)]
 public class MixedVersionTests : IDisposable
 {
     private readonly TestFiles _files = new();

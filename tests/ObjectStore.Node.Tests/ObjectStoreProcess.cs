@@ -155,6 +155,14 @@ public static partial class ObjectStoreProcess
         /// <summary>True when the process has ended (by itself) within <paramref name="timeout"/>.</summary>
         public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
+        /// <summary>Sends a signal (STOP freezes the process, CONT thaws it, TERM stops it cleanly, as Ctrl+C does).</summary>
+        public void Signal(string signal)
+        {
+            if (_process.HasExited) return;
+            using var kill = Process.Start(new ProcessStartInfo("kill", $"-{signal} {_process.Id}") { UseShellExecute = false })!;
+            kill.WaitForExit(10_000);
+        }
+
         /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
         public void KillHard()
         {
@@ -165,6 +173,7 @@ public static partial class ObjectStoreProcess
 
         public void Dispose()
         {
+            Signal("CONT"); // a frozen process cannot be waited for
             KillHard();
             _process.Dispose();
         }
