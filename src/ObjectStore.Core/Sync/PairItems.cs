@@ -15,6 +15,7 @@ public sealed class PairItems
     private readonly Dictionary<ulong, HeldVersion> _versions = new();
     private readonly Dictionary<ulong, HeldVersion> _versionOfChunk = new();
     private readonly Dictionary<ulong, DeleteMarker> _markers = new();
+    private readonly Dictionary<ulong, ContentHash> _chunkOfItem = new();
 
     public PairItems(NodeHoldings holdings, Func<ContentHash, bool> onDisk, RendezvousPlacement placement, int factor, string self, string peer)
     {
@@ -39,6 +40,7 @@ public sealed class PairItems
                 var chunkItem = SyncItem.OfChunk(chunk);
                 if (_versionOfChunk.ContainsKey(chunkItem) || !onDisk(chunk)) continue;
                 _versionOfChunk[chunkItem] = version;
+                _chunkOfItem[chunkItem] = chunk;
                 items.Add(chunkItem);
             }
         }
@@ -55,10 +57,13 @@ public sealed class PairItems
 
     public DigestTree Tree { get; }
 
-    /// <summary>What an item the peer lacks asks for: a version to copy there (for a chunk, one version that lists it), or a delete to apply there.</summary>
-    public (HeldVersion? Version, DeleteMarker? Marker) Resolve(ulong item) =>
-        _versions.TryGetValue(item, out var v) ? (v, null)
-        : _versionOfChunk.TryGetValue(item, out var c) ? (c, null)
-        : _markers.TryGetValue(item, out var m) ? (null, m)
-        : (null, null);
+    /// <summary>
+    /// What an item the peer lacks asks for: a version to copy there (for a chunk, one version that lists it,
+    /// and the chunk), or a delete to apply there.
+    /// </summary>
+    public (HeldVersion? Version, ContentHash? Chunk, DeleteMarker? Marker) Resolve(ulong item) =>
+        _versions.TryGetValue(item, out var v) ? (v, null, null)
+        : _versionOfChunk.TryGetValue(item, out var c) ? (c, _chunkOfItem[item], null)
+        : _markers.TryGetValue(item, out var m) ? (null, null, m)
+        : (null, null, null);
 }

@@ -3,7 +3,9 @@ using Akka.Cluster;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication.Repair;
+using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
+using ObjectStore.Core.Placement;
 using ObjectStore.Core.Storage;
 using ObjectStore.Core.Sync;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
@@ -115,6 +117,20 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
             failure: e => new PassDone(_last with { LastPass = DateTimeOffset.UtcNow, LastError = e.GetBaseException().Message }));
     }
 
+    /// <summary>
+    /// Every holder of a version finds the same lack on a new owner at about the same time; the first of them
+    /// in the version's order sends at once, the others a while later, when a look at the target (which
+    /// chunks it holds) finds the copy made and costs no transfer — unless the first could not send it.
+    /// </summary>
+    private static readonly TimeSpan BackupDelay = TimeSpan.FromSeconds(10);
+
+    private bool FirstToSend(ClusterRing ring, HeldVersion version, ContentHash? chunk, string target) =>
+        (chunk is { } id ? ring.OwnersOf(id, _settings.Replication.Factor)
+                : VersionOwners.NodesFor(ring.Placement, version.Bucket, version.Key, version.Chunks, _settings.Replication.Factor))
+            .Where(n => n != target && ring.Find(n) is { Reachable: true })
+            .Append(_nodeId)
+            .First() == _nodeId;
+
     /// <summary>One comparison with every reachable node, one after the other. Runs outside the actor: it touches no actor state.</summary>
     private async Task<AntiEntropyStatus> Pass()
     {
@@ -147,10 +163,16 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
                 differences += exchange.PeerLacks.Count;
                 foreach (var item in exchange.PeerLacks)
                 {
-                    var (version, marker) = pair.Resolve(item);
+                    var (version, chunk, marker) = pair.Resolve(item);
                     if (version is not null)
-                        entries.TryAdd((version.VersionId, peer.NodeId),
-                            new RepairEntry(version.VersionId, peer.NodeId, version.Bucket, version.Key, version.Size, "anti-entropy: missing there"));
+                    {
+                        var first = FirstToSend(ring, version, chunk, peer.NodeId);
+                        var key = (version.VersionId, peer.NodeId);
+                        // Sent at once if this node is first for any of what the peer lacks of the version.
+                        if (!entries.TryGetValue(key, out var queued) || first && queued.NextTry != default)
+                            entries[key] = new RepairEntry(version.VersionId, peer.NodeId, version.Bucket, version.Key, version.Size,
+                                "anti-entropy: missing there", NextTry: first ? default : DateTimeOffset.UtcNow + BackupDelay);
+                    }
                     else if (marker is not null)
                         ClusterRing.ReplicasOf(system, peer.Address).Tell(new DeleteLocal(marker));
                 }
