@@ -29,6 +29,23 @@ public class ChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_chunk_whose_directory_was_removed_under_the_store_is_stored_again_in_a_new_one()
+    {
+        var store = new ChunkStore(_dir.Path);
+        var (id, data) = Chunk(100_000, 5);
+        Directory.Delete(Path.Combine(_dir.Path, "chunks"), recursive: true);
+
+        Assert.True(store.Put(id, data));
+
+        Assert.Equal(data, store.Read(id));
+        // And a corrupt one still goes to a quarantine that is gone too.
+        Directory.Delete(Path.Combine(_dir.Path, "quarantine"), recursive: true);
+        File.WriteAllBytes(store.PathOf(id), new byte[100_000]);
+        Assert.Throws<ChunkCorruptException>(() => store.Read(id));
+        Assert.Single(Directory.GetFiles(Path.Combine(_dir.Path, "quarantine")));
+    }
+
+    [Fact]
     public void A_chunk_already_present_is_not_rewritten()
     {
         var store = new ChunkStore(_dir.Path);

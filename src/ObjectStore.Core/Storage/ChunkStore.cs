@@ -153,7 +153,7 @@ public sealed class ChunkStore
             {
                 _faults?.BeforeRename(chunk.Id);
                 var isNew = !File.Exists(chunk.FinalPath);
-                File.Move(chunk.TempPath, chunk.FinalPath, overwrite: true);
+                MoveIntoPlace(chunk.TempPath, chunk.FinalPath);
                 renamed++;
                 if (!isNew) continue;
                 added++;
@@ -168,6 +168,27 @@ public sealed class ChunkStore
         {
             foreach (var chunk in batch.Skip(renamed)) DurableFiles.TryDelete(chunk.TempPath);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Renames a file into its fan-out directory, making the directory again if it is gone (an operator or a
+    /// failing disk removed part of chunks/): without that, every chunk whose id falls there would be refused
+    /// for good, and the node could never be repaired. The new directory reaches the disk with the batch's
+    /// flush of the file system (or, where there is none, its own).
+    /// </summary>
+    private static void MoveIntoPlace(string from, string to)
+    {
+        try
+        {
+            File.Move(from, to, overwrite: true);
+        }
+        catch (DirectoryNotFoundException) when (File.Exists(from))
+        {
+            var directory = Path.GetDirectoryName(to)!;
+            Directory.CreateDirectory(directory);
+            DurableFiles.SyncDirectory(Path.GetDirectoryName(directory)!);
+            File.Move(from, to, overwrite: true);
         }
     }
 
@@ -202,6 +223,7 @@ public sealed class ChunkStore
     public string Quarantine(ContentHash id)
     {
         var target = Path.Combine(_quarantine, $"{id}.{DateTime.UtcNow:yyyyMMddTHHmmssfff}");
+        Directory.CreateDirectory(_quarantine);
         File.Move(PathOf(id), target, overwrite: true);
         Interlocked.Decrement(ref _count);
         return target;
