@@ -9,6 +9,8 @@ public sealed record RepairSettings
 
     /// <summary>Bytes per second the repair worker sends at most.</summary>
     public int Rate { get; init; }
+    /// <summary>Bytes per second it sends at most while the node serves puts or gets.</summary>
+    public int BusyRate { get; init; }
     /// <summary>Copies (object versions) repaired at once.</summary>
     public int Concurrency { get; init; }
     public TimeSpan RetryMinBackoff { get; init; }
@@ -31,6 +33,7 @@ public sealed record RepairSettings
     internal static RepairSettings Read(SettingsReader c) => new()
     {
         Rate = c.Bytes("objectstore.repair.rate"),
+        BusyRate = c.Bytes("objectstore.repair.busy-rate"),
         Concurrency = c.Int("objectstore.repair.concurrency"),
         RetryMinBackoff = c.Duration("objectstore.repair.retry.min-backoff"),
         RetryMaxBackoff = c.Duration("objectstore.repair.retry.max-backoff"),
@@ -46,6 +49,8 @@ public sealed record RepairSettings
     public void Validate()
     {
         if (Rate < 64 * 1024) throw new ConfigurationException($"objectstore.repair.rate must be at least 64KiB (bytes per second), got {Rate}");
+        if (BusyRate < 64 * 1024 || BusyRate > Rate)
+            throw new ConfigurationException($"objectstore.repair.busy-rate must be 64KiB..rate ({Rate}), got {BusyRate}");
         if (Concurrency < 1) throw new ConfigurationException($"objectstore.repair.concurrency must be at least 1, got {Concurrency}");
         if (RetryMinBackoff <= TimeSpan.Zero || RetryMaxBackoff < RetryMinBackoff)
             throw new ConfigurationException("objectstore.repair.retry.min-backoff must be positive and max-backoff at least as long");

@@ -175,33 +175,34 @@ public sealed class SelfHealingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_node_down_during_puts_and_deletes_catches_up_by_itself_and_deleted_objects_stay_deleted()
+    public async Task A_node_down_during_50_puts_and_10_deletes_catches_up_by_itself_and_deleted_objects_stay_deleted()
     {
         _cluster = new TestCluster(_root, factor: 3, quorum: 2);
         await _cluster.StartAsync(3);
         var (a, c) = (_cluster.Nodes[0], _cluster.Nodes[2]);
-        var files = Enumerable.Range(0, 10).Select(i => WriteRandomFile($"f{i}", 20_000 + i * 7_000, 20 + i)).ToList();
-        for (var i = 0; i < 3; i++) await Within(a.Client.PutFileAsync(files[i], "docs", $"early-{i}"));
+        for (var i = 0; i < 5; i++) await Within(a.Client.PutFileAsync(WriteRandomFile($"early{i}", 20_000 + i * 7_000, 20 + i), "docs", $"early-{i}"));
 
         await _cluster.CrashAsync(c);
         await _cluster.RemoveAsync(c);
-        for (var i = 0; i < files.Count; i++) await Within(a.Client.PutFileAsync(files[i], "docs", $"late-{i}"));
-        await Within(a.Client.DeleteAsync("docs", "early-0"));
-        await Within(a.Client.DeleteAsync("docs", "late-0"));
+        var puts = Enumerable.Range(0, 50).Select(i => a.Client.PutFileAsync(WriteRandomFile($"late{i}", 5_000 + i * 3_000, 100 + i), "docs", $"late-{i:00}"));
+        foreach (var batch in puts.Chunk(10)) await Within(Task.WhenAll(batch));
+        // Ten deletes: two of objects the node had before it went down, eight of objects it never saw.
+        var deleted = new[] { "early-0", "early-1" }.Concat(Enumerable.Range(0, 8).Select(i => $"late-{i:00}")).ToList();
+        foreach (var key in deleted) await Within(a.Client.DeleteAsync("docs", key));
 
         c = await _cluster.RestartAsync(c);
 
-        var expected = Enumerable.Range(1, 2).Select(i => $"early-{i}").Concat(Enumerable.Range(1, files.Count - 1).Select(i => $"late-{i}")).ToList();
-        foreach (var key in expected)
-        {
-            var version = (await Within(a.Client.StatAsync("docs", key))).Object.VersionId;
-            await TestCluster.WaitUntil(() => TestCluster.HoldsVersionAsync(c, "docs", key, version).Result, $"the returned node holds docs/{key}", 60);
-        }
-        await TestCluster.WaitUntil(() => c.Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest("docs", "early-0"), TimeSpan.FromSeconds(5)).Result
-            is Protocol.StoreProtocol.StoreError, "the delete it missed reaches the returned node", 60);
+        var expected = Enumerable.Range(2, 3).Select(i => $"early-{i}").Concat(Enumerable.Range(8, 42).Select(i => $"late-{i:00}")).ToList();
+        var versions = new Dictionary<string, string>();
+        foreach (var key in expected) versions[key] = (await Within(a.Client.StatAsync("docs", key))).Object.VersionId;
+        await TestCluster.WaitUntil(() => expected.All(key => TestCluster.HoldsVersionAsync(c, "docs", key, versions[key]).Result),
+            "the returned node holds every object it should", 60);
+        foreach (var key in deleted.Take(2))
+            await TestCluster.WaitUntil(() => c.Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest("docs", key), TimeSpan.FromSeconds(5)).Result
+                is Protocol.StoreProtocol.StoreError, $"the delete of {key} it missed reaches the returned node", 60);
         foreach (var node in _cluster.Running)
             Assert.Equal(expected.Order(StringComparer.Ordinal), (await Within(node.Client.ListAsync("docs", ""))).Objects.Select(o => o.Key));
-        await TestCluster.WaitUntil(() => LiveCopiesAsync(a, "docs", "late-5").Result.All(n => n == 3), "late-5's chunks are on all three nodes", 60);
+        await TestCluster.WaitUntil(() => LiveCopiesAsync(a, "docs", "late-45").Result.All(n => n == 3), "late-45's chunks are on all three nodes", 60);
     }
 
     /// <summary>For every distinct chunk of the objects: the running nodes holding it.</summary>
@@ -279,6 +280,9 @@ public sealed class SelfHealingTests : IAsyncLifetime
         Assert.All(handedOff, h => Assert.True(h.Value.Count >= 2));
         Assert.Empty(sick.ChunkIds());
         Assert.True(put.Queued >= 1, put.Durability);
+        // `status` shows the shortfall: copies queued for the node whose disk fails, with its error.
+        var health = (await Within(a.Client.HealthAsync())).Nodes.Single(h => h.NodeId == a.Id);
+        Assert.Contains(health.Backlog, b => b.NodeId == sick.Id && b.Copies >= 1);
 
         flaky.Broken = false;
 
@@ -338,15 +342,16 @@ public sealed class SelfHealingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_graceful_leave_drains_first_no_chunk_drops_below_the_factor_and_a_leave_that_would_is_refused()
+    public async Task A_graceful_leave_of_one_of_five_drains_first_and_no_chunk_drops_below_the_factor()
     {
         _cluster = new TestCluster(_root, factor: 3, quorum: 2);
-        await _cluster.StartAsync(4);
-        var (a, d) = (_cluster.Nodes[0], _cluster.Nodes[3]);
+        await _cluster.StartAsync(5);
+        var (a, d) = (_cluster.Nodes[0], _cluster.Nodes[4]);
         var keys = Enumerable.Range(0, 3).Select(i => $"f{i}").ToList();
         for (var i = 0; i < keys.Count; i++) await Within(a.Client.PutFileAsync(WriteRandomFile(keys[i], 1_000_000, 70 + i), "photos", keys[i]));
         Assert.NotEmpty(d.ChunkIds());
         var dAddress = d.Address;
+        var rest = _cluster.Nodes.Take(4).ToList();
 
         var accepted = await Within(d.Client.LeaveAsync());
         Assert.Equal(d.Id, accepted.NodeId);
@@ -358,20 +363,33 @@ public sealed class SelfHealingTests : IAsyncLifetime
         {
             // Copies on every node still running, the leaving one included while it holds them.
             lowest = Math.Min(lowest, (await HoldersAsync(a, "photos", keys)).Values.Min(h => h.Count));
-            var gone = _cluster.Nodes.Take(3).All(n => Akka.Cluster.Cluster.Get(n.System).State.Members.All(m => m.Address != dAddress));
-            if (gone) break;
+            if (rest.All(n => Akka.Cluster.Cluster.Get(n.System).State.Members.All(m => m.Address != dAddress))) break;
             await Task.Delay(100);
         }
-        Assert.True(_cluster.Nodes.Take(3).All(n => Akka.Cluster.Cluster.Get(n.System).State.Members.All(m => m.Address != dAddress)),
+        Assert.True(rest.All(n => Akka.Cluster.Cluster.Get(n.System).State.Members.All(m => m.Address != dAddress)),
             "the drained node should have left the cluster");
-        var remaining = _cluster.Nodes.Take(3).Select(n => n.ChunkIds()).ToList();
-        var holders = await HoldersAsync(a, "photos", keys);
-        Assert.All(holders.Keys, id => Assert.Equal(3, remaining.Count(r => r.Contains(id))));
         Assert.True(lowest >= 3, $"a chunk was down to {lowest} cop(ies) during the drain");
         Assert.Empty(d.ChunkIds());
+        var holders = await HoldersAsync(a, "photos", keys);
+        var remaining = rest.Select(n => (n.Id, Chunks: n.ChunkIds())).ToList();
+        Assert.All(holders.Keys, id => Assert.Equal(3, remaining.Count(r => r.Chunks.Contains(id))));
+        var target = Path.Combine(_root, "work", "after-leave");
+        await Within(a.Client.GetFileAsync("photos", "f1", target));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_root, "work", "f1")), File.ReadAllBytes(target));
+    }
+
+    [Fact]
+    public async Task A_leave_that_would_leave_fewer_nodes_than_the_factor_is_refused_and_changes_nothing()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        await _cluster.StartAsync(3);
+        var a = _cluster.Nodes[0];
 
         var refused = await Assert.ThrowsAsync<StoreException>(() => Within(a.Client.LeaveAsync()));
+
         Assert.Equal(StoreErrorCode.InvalidRequest, refused.Code);
         Assert.Contains("leaving would leave 2 storage node(s) for a replication factor of 3", refused.Message);
+        Assert.False((await Within(a.Client.HealthAsync())).Nodes.Any(n => n.Draining));
+        Assert.Equal(3, (await Within(a.Client.MembersAsync())).Members.Count);
     }
 }

@@ -120,24 +120,29 @@ public class SelfHealingProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task A_frozen_node_does_not_hold_a_put_up_and_gets_its_copies_once_it_thaws()
+    public async Task A_node_frozen_during_a_256_MiB_put_does_not_hold_it_up_and_gets_its_copies_once_it_thaws()
     {
-        // Production failure detection (10 s): the node is frozen for less than that, as a long GC pause would.
+        // Production failure detection (10 s, then 20 s before downing): frozen for less, as a long pause would be.
         var (ports, data) = await StartClusterAsync(3);
-        var file = _files.RandomFile("in.bin", 32 * 1024 * 1024, 7);
+        var file = _files.RandomFile("in.bin", 256 * 1024 * 1024, 7);
         var frozenId = File.ReadAllText(Path.Combine(data[2], "node-id")).Trim();
 
-        _nodes[2].Signal("STOP");
         var clock = Stopwatch.StartNew();
-        var put = await ObjectStoreProcess.ShellAsync(ports[0], $"put '{file}' big/frozen.bin", TimeSpan.FromMinutes(2));
+        var putting = ObjectStoreProcess.ShellAsync(ports[0], $"put '{file}' big/frozen.bin", TimeSpan.FromMinutes(3));
+        // Frozen once the put is under way (the shell starts in about half a second), thawed once it is answered.
+        await Task.Delay(1500);
+        _nodes[2].Signal("STOP");
+        var frozenAt = clock.Elapsed;
+        var put = await putting;
         var putTime = clock.Elapsed;
         _nodes[2].Signal("CONT");
 
         Assert.True(put.ExitCode == 0, put.Stderr + Logs());
-        Assert.Contains("stored on 2 of 3 nodes; 1 copy queued", put.Stdout);
-        Assert.True(putTime < TimeSpan.FromSeconds(9), $"the put took {putTime} with a frozen node");
+        // Queued, unless the frozen node had every chunk before it froze (a machine much faster than this one).
+        Assert.Matches("stored on (2 of 3 nodes; 1 copy queued|3 of 3 nodes)", put.Stdout);
+        Assert.True(putTime - frozenAt < TimeSpan.FromSeconds(15), $"the put waited {putTime - frozenAt} for the frozen node");
         var healed = await UntilAsync(ports[0], "stat big/frozen.bin", r =>
-            r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3 && l.Contains(frozenId)), seconds: 60);
+            r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3 && l.Contains(frozenId)), seconds: 90);
         Assert.True(ChunkLines(healed).All(l => l.Split(',').Length == 3), $"the thawed node did not get its copies:\n{healed.Stdout}");
         var quiet = await UntilAsync(ports[0], "status --json", r => CopiesQueued(r) == 0, seconds: 60);
         Assert.Equal(0, CopiesQueued(quiet));
@@ -173,35 +178,55 @@ public class SelfHealingProcessTests : IDisposable
         Assert.Equal(0, CopiesQueued(quiet));
     }
 
+    /// <summary>Tries of kill -9 and put (OBJECTSTORE_HONEST_TRIES, default 2; the issue's 20 are run by hand, see docs/BENCHMARKS.md).</summary>
+    private static int HonestTries => int.TryParse(Environment.GetEnvironmentVariable("OBJECTSTORE_HONEST_TRIES"), out var n) && n > 0 ? n : 2;
+
     [Fact]
     public async Task A_put_right_after_a_kill_says_what_happened_and_with_two_of_three_stopped_it_fails_on_the_quorum()
     {
-        var (ports, _) = await StartClusterAsync(5, FastFailover());
-        // Two tries: a node killed, and at once a put through another; the shell's word must match the cluster's.
-        for (var attempt = 0; attempt < 2; attempt++)
+        var config = FastFailover();
+        var (ports, data) = await StartClusterAsync(4, config);
+        var outcomes = new List<string>();
+        for (var attempt = 0; attempt < HonestTries; attempt++)
         {
-            // Each kill once the cluster has removed the one before: two failures within the split-brain
+            // Each kill once the cluster has its four members again: two failures within the split-brain
             // resolver's stable-after make it down every node (down-all-when-unstable).
-            var members = 5 - attempt;
-            var settled = await UntilAsync(ports[0], "members", r => r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == members, seconds: 60);
-            Assert.True(UpCount(settled) == members, settled.Stdout + Logs());
-            _nodes[4 - attempt].KillHard();
+            var settled = await UntilAsync(ports[0], "members", r => UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
+            Assert.True(UpCount(settled) == 4, settled.Stdout + Logs());
+            var victim = 1 + attempt % 3;
+            _nodes[victim].KillHard();
             var file = _files.RandomFile($"try{attempt}.bin", 4 * 1024 * 1024, 20 + attempt);
-            var put = await ObjectStoreProcess.ShellAsync(ports[attempt], $"put '{file}' honest/try{attempt}.bin", TimeSpan.FromMinutes(2));
-            var ls = await ObjectStoreProcess.ShellAsync(ports[2], "ls honest");
+            var put = await ObjectStoreProcess.ShellAsync(ports[0], $"put '{file}' honest/try{attempt}.bin", TimeSpan.FromMinutes(2));
+            var ls = await ObjectStoreProcess.ShellAsync(ports[0], "ls honest");
             Assert.True(ls.ExitCode == 0, ls.Stderr + Logs());
+            var listed = ls.Stdout.Contains($"try{attempt}.bin");
             if (put.ExitCode == 0)
             {
                 Assert.Matches("stored on [23] of 3 nodes", put.Stdout);
-                Assert.Contains($"try{attempt}.bin", ls.Stdout);
+                Assert.True(listed, $"try {attempt}: the put said {put.Stdout} but ls does not list it");
+                outcomes.Add(put.Stdout.Contains("stored on 3 of 3") ? "3 of 3" : "2 of 3, 1 queued");
             }
             else if (put.Stderr.Contains("nothing was stored"))
-                Assert.DoesNotContain($"try{attempt}.bin", ls.Stdout);
+            {
+                Assert.False(listed, $"try {attempt}: the put said nothing was stored but ls lists it");
+                outcomes.Add("failed, nothing stored");
+            }
             else
+            {
                 Assert.Contains("may or may not have completed", put.Stderr); // and says how to check
+                outcomes.Add("outcome unknown");
+            }
+            _nodes[victim].Dispose();
+            _nodes[victim] = await ObjectStoreProcess.NodeProcess.StartAsync(data[victim], new Dictionary<string, string>(), config, ports[victim],
+                $"127.0.0.1:{ports[0]}");
         }
-        // Two of the three left stopped cleanly (Ctrl+C), once the killed ones are gone from the cluster (else the
-        // last node would be a minority the split-brain resolver downs): one node cannot make the quorum of two.
+        Console.WriteLine($"kill -9 then put, {HonestTries} tries: {string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} x {g.Key}"))}");
+
+        // Two of three stopped cleanly (Ctrl+C) once the cluster is whole: one node cannot make the quorum of two.
+        var whole = await UntilAsync(ports[0], "members", r => UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
+        Assert.True(UpCount(whole) == 4, whole.Stdout + Logs());
+        _nodes[3].Signal("TERM");
+        Assert.True(_nodes[3].WaitForExit(TimeSpan.FromSeconds(60)));
         var three = await UntilAsync(ports[0], "members", r => r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 3, seconds: 60);
         Assert.True(UpCount(three) == 3, three.Stdout + Logs());
         _nodes[1].Signal("TERM");

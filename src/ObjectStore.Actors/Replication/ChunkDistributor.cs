@@ -133,6 +133,7 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
 
     private void HandleStoreChunk(StoreChunk m)
     {
+        ForegroundActivity.Of(Context.System).Touch();
         if (_active.TryGetValue(m.Id, out var running) || _placed.ContainsKey(m.Id))
         {
             // The same chunk again in this object: it is (being) placed already.

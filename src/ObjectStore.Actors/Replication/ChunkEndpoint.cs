@@ -56,6 +56,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
 
     private void HandleOffer(OfferChunk m)
     {
+        if (!Repair.ForegroundActivity.IsRepair(m.UploadId)) Repair.ForegroundActivity.Of(Context.System).Touch();
         if (m.Length < 1 || m.Length > _settings.Chunking.LargestChunk)
         {
             Sender.Tell(new TransferFailed(m.TransferId, StoreErrorCode.InvalidRequest,

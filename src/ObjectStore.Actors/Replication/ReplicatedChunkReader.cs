@@ -48,6 +48,8 @@ public sealed class ReplicatedChunkReader : ReceiveActor
 
         Receive<ReadChunk>(m =>
         {
+            // A get's read is foreground work; a repair's own reads are not.
+            if (_repairFor is not null) Repair.ForegroundActivity.Of(Context.System).Touch();
             // Nearest first: this node's disk, then the chunk's owners and hand-off nodes in order.
             var order = new Queue<RingMember>(_ring.Candidates(m.Id).Where(n => n.Reachable).OrderBy(n => n.NodeId == _ring.SelfId ? 0 : 1));
             var id = ++_nextRequest;

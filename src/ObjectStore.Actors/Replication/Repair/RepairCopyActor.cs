@@ -36,7 +36,7 @@ internal sealed class RepairCopyActor : ReceiveActor
     private readonly StoreSettings _settings;
     private readonly RepairActor.Parts _parts;
     private readonly RateLimiter _rate;
-    private readonly string _uploadId = "repair-" + Guid.NewGuid().ToString("N");
+    private readonly string _uploadId = ForegroundActivity.RepairUploadPrefix + Guid.NewGuid().ToString("N");
     private long _bytes;
 
     public RepairCopyActor(RepairEntry entry, StoreSettings settings, RepairActor.Parts parts, RateLimiter rate)
@@ -150,7 +150,9 @@ internal sealed class RepairCopyActor : ReceiveActor
 
     private async Task Send(ContentHash id, int length, RingMember target, IActorRef reader)
     {
-        await Acquire(length);
+        // While this node serves puts or gets, a chunk costs as many tokens as it would at the busy rate.
+        var busy = ForegroundActivity.Of(Context.System).Busy;
+        await Acquire(busy ? (int)Math.Min(int.MaxValue, (long)length * _settings.Repair.Rate / _settings.Repair.BusyRate) : length);
         var r = _settings.Replication;
         var read = await reader.Ask<object>(new ReadChunk(id), r.TransferTimeout * 2);
         if (read is not ChunkRead chunk)
