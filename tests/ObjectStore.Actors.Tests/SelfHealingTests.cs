@@ -389,7 +389,7 @@ public sealed class SelfHealingTests : IAsyncLifetime
 
         Assert.Equal(StoreErrorCode.InvalidRequest, refused.Code);
         Assert.Contains("leaving would leave 2 storage node(s) for a replication factor of 3", refused.Message);
-        Assert.False((await Within(a.Client.HealthAsync())).Nodes.Any(n => n.Draining));
+        Assert.DoesNotContain((await Within(a.Client.HealthAsync())).Nodes, n => n.Draining);
         Assert.Equal(3, (await Within(a.Client.MembersAsync())).Members.Count);
     }
 }

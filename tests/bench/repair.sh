@@ -8,6 +8,7 @@
 #                                      nothing to repair; alternating, which goes first switching every round.
 #   scrub [DATA_MIB] [RATE_MIB]        one node: the scrubber's measured rate over a full pass against its setting.
 # APP=DIR: a framework-dependent build published beforehand. KEEP=1: leave the work directory.
+# BENCH_EXTRA='objectstore.repair.busy-rate = 8MiB': settings layered on the nodes' configuration.
 set -euo pipefail
 mode=${1:-rate}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,6 +43,8 @@ akka.cluster.split-brain-resolver.stable-after = 5s
 objectstore.repair.anti-entropy-settle = 500ms
 objectstore.repair.anti-entropy-interval = 5s
 EOF
+# BENCH_EXTRA: more HOCON for the nodes, to compare settings in the same harness.
+printf '%s\n' "${BENCH_EXTRA:-}" >> "$work/bench.conf"
 
 start_node() { # $1 = data dir, $2 = log, $3.. = extra args; sets $port
   local data=$1 log=$2; shift 2
