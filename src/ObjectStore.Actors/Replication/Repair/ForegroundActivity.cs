@@ -6,8 +6,7 @@ namespace ObjectStore.Actors.Replication.Repair;
 /// <summary>
 /// Whether this node is serving puts or gets right now (a put's chunk placed here or sent here, a chunk read
 /// for a get within the last second), so that repair slows to <see cref="RepairSettings.BusyRate"/> and
-/// leaves the disk and the cores to them: measured, a 256 MiB put took 1.7 times as long while the repair
-/// queue sent at its full rate (docs/BENCHMARKS.md, "self-healing").
+/// leaves the disk and the cores to them (the figures are in akka.hocon and docs/BENCHMARKS.md).
 /// </summary>
 public sealed class ForegroundActivity
 {
