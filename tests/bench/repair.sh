@@ -63,6 +63,9 @@ start_cluster() { # $1 = nodes, $2 = tag; sets port1 and ports[]
 }
 
 members() { shell members 2>/dev/null | grep -c 'akka.tcp' || true; }
+# Members Up and reachable: the dead node stops counting once the cluster downs it (placement drops it then,
+# and the repair begins), a moment before the leader removes it.
+up() { shell members 2>/dev/null | grep -c ' Up  ' || true; }
 queued() { shell "status --json" 2>/dev/null | grep -m1 '"copiesQueued"' | grep -o '[0-9]*' || echo -1; }
 repaired() { shell "status --json" 2>/dev/null | grep '"bytesRepaired"' | grep -o '[0-9]*' | paste -sd+ | bc; }
 # Every chunk of every object at three holders, none of them the node named in $1.
@@ -91,14 +94,14 @@ rate)
     dead=$(cat "$work/r$r-n4/node-id"); before=$(repaired)
     kill -9 "${pids[3]}"
     tk=$(now)
-    until [ "$(members)" = 3 ]; do sleep 0.2; done
+    until [ "$(up)" = 3 ]; do sleep 0.2; done
     tr=$(now)
     # Healthy: every chunk of every object on three live nodes (backup entries may still wait, cheaply).
     until healthy "$dead"; do sleep 0.5; done
     th=$(now)
     bytes=$(( $(repaired) - before ))
     repair_rate=$(echo "$bytes / 1048576 / ($th - $tr)" | bc -l)
-    printf "round %d: put %.1f MiB/s answered (%.1f s), %.1f MiB/s with every copy made; removed %.1f s after kill -9; healthy %.1f s after removal; repaired %.0f MiB at %.1f MiB/s = %.2fx the answered put rate\n" \
+    printf "round %d: put %.1f MiB/s answered (%.1f s), %.1f MiB/s with every copy made; downed %.1f s after kill -9; healthy %.1f s after that; repaired %.0f MiB at %.1f MiB/s = %.2fx the answered put rate\n" \
       "$r" "$put_rate" "$(echo "$t1 - $t0" | bc -l)" "$full_rate" "$(echo "$tr - $tk" | bc -l)" "$(echo "$th - $tr" | bc -l)" "$(echo "$bytes / 1048576" | bc -l)" \
       "$repair_rate" "$(echo "$repair_rate / $put_rate" | bc -l)"
     echo "$repair_rate / $put_rate" | bc -l >> "$work/ratios"
