@@ -95,7 +95,9 @@ rate)
     kill -9 "${pids[3]}"
     tk=$(now)
     until [ "$(up)" = 3 ]; do sleep 0.2; done
-    tr=$(now)
+    # The moment the leader downed it, from its log (a shell's poll of the members lags by seconds).
+    stamp=$(grep -h "SBR is downing" "$work"/r$r-n[123].log | head -1 | sed -E 's/^\[[A-Z]+\]\[([0-9]+)\/([0-9]+)\/([0-9]+) ([0-9:.]+)Z\].*/\3-\1-\2 \4 UTC/')
+    tr=$(date -d "$stamp" +%s.%N)
     # Healthy: every chunk of every object on three live nodes (backup entries may still wait, cheaply).
     until healthy "$dead"; do sleep 0.5; done
     th=$(now)

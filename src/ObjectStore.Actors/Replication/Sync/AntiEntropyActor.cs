@@ -131,6 +131,48 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
             .Append(_nodeId)
             .First() == _nodeId;
 
+    private sealed record PeerResult(long Items, int Rounds, long Differences, IReadOnlyList<RepairEntry> Entries, string? Error);
+
+    /// <summary>One exchange with one peer: what it lacks of what both should hold becomes repair entries; the deletes it missed are sent.</summary>
+    private async Task<PeerResult> CompareWith(ActorSystem system, ClusterRing ring, NodeHoldings holdings, RingMember peer)
+    {
+        var entries = new Dictionary<(string, string), RepairEntry>();
+        try
+        {
+            var pair = new PairItems(holdings, _chunks.Contains, ring.Placement, _settings.Replication.Factor, _nodeId, peer.NodeId);
+            var exchange = new DigestExchange(pair.Tree);
+            var session = Guid.NewGuid().ToString("N");
+            var sync = system.ActorSelection(new RootActorPath(peer.Address) / "user" / SyncEndpoint.Name);
+            while (!exchange.Done)
+            {
+                var reply = await sync.Ask<object>(new SyncDigests(session, _nodeId, exchange.NextRequest(SyncDigests.MaxRanges)),
+                    _settings.Replication.LookupTimeout);
+                if (reply is not SyncAnswers answers) throw new InvalidOperationException((reply as StoreProtocol.StoreError)?.Message ?? reply.GetType().Name);
+                exchange.Take(answers.Answers);
+            }
+            foreach (var item in exchange.PeerLacks)
+            {
+                var (version, chunk, marker) = pair.Resolve(item);
+                if (version is not null)
+                {
+                    var first = FirstToSend(ring, version, chunk, peer.NodeId);
+                    var key = (version.VersionId, peer.NodeId);
+                    // Sent at once if this node is first for any of what the peer lacks of the version.
+                    if (!entries.TryGetValue(key, out var queued) || first && queued.NextTry != default)
+                        entries[key] = new RepairEntry(version.VersionId, peer.NodeId, version.Bucket, version.Key, version.Size,
+                            "anti-entropy: missing there", NextTry: first ? default : DateTimeOffset.UtcNow + BackupDelay);
+                }
+                else if (marker is not null)
+                    ClusterRing.ReplicasOf(system, peer.Address).Tell(new DeleteLocal(marker));
+            }
+            return new PeerResult(pair.Tree.Count, exchange.Rounds, exchange.PeerLacks.Count, entries.Values.ToList(), null);
+        }
+        catch (Exception e)
+        {
+            return new PeerResult(0, 0, 0, [], $"{peer.NodeId}: {(e is AskTimeoutException ? "no answer" : e.Message)}");
+        }
+    }
+
     /// <summary>One comparison with every reachable node, one after the other. Runs outside the actor: it touches no actor state.</summary>
     private async Task<AntiEntropyStatus> Pass()
     {
@@ -143,44 +185,18 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         var (items, rounds, differences) = (0L, 0, 0L);
         var errors = new List<string>();
         var entries = new Dictionary<(string, string), RepairEntry>();
-        foreach (var peer in peers)
+        // Every peer at once: a peer that died a moment ago (still reachable in this node's view) costs its
+        // timeout, not the whole pass's.
+        var results = await Task.WhenAll(peers.Select(peer => CompareWith(system, ring, found.Holdings, peer)));
+        foreach (var result in results)
         {
-            try
-            {
-                var pair = new PairItems(found.Holdings, _chunks.Contains, ring.Placement, _settings.Replication.Factor, _nodeId, peer.NodeId);
-                var exchange = new DigestExchange(pair.Tree);
-                var session = Guid.NewGuid().ToString("N");
-                var sync = system.ActorSelection(new RootActorPath(peer.Address) / "user" / SyncEndpoint.Name);
-                while (!exchange.Done)
-                {
-                    var reply = await sync.Ask<object>(new SyncDigests(session, _nodeId, exchange.NextRequest(SyncDigests.MaxRanges)),
-                        _settings.Replication.TransferTimeout);
-                    if (reply is not SyncAnswers answers) throw new InvalidOperationException((reply as StoreProtocol.StoreError)?.Message ?? reply.GetType().Name);
-                    exchange.Take(answers.Answers);
-                }
-                items += pair.Tree.Count;
-                rounds += exchange.Rounds;
-                differences += exchange.PeerLacks.Count;
-                foreach (var item in exchange.PeerLacks)
-                {
-                    var (version, chunk, marker) = pair.Resolve(item);
-                    if (version is not null)
-                    {
-                        var first = FirstToSend(ring, version, chunk, peer.NodeId);
-                        var key = (version.VersionId, peer.NodeId);
-                        // Sent at once if this node is first for any of what the peer lacks of the version.
-                        if (!entries.TryGetValue(key, out var queued) || first && queued.NextTry != default)
-                            entries[key] = new RepairEntry(version.VersionId, peer.NodeId, version.Bucket, version.Key, version.Size,
-                                "anti-entropy: missing there", NextTry: first ? default : DateTimeOffset.UtcNow + BackupDelay);
-                    }
-                    else if (marker is not null)
-                        ClusterRing.ReplicasOf(system, peer.Address).Tell(new DeleteLocal(marker));
-                }
-            }
-            catch (Exception e)
-            {
-                errors.Add($"{peer.NodeId}: {(e is AskTimeoutException ? "no answer" : e.Message)}");
-            }
+            if (result.Error is not null) errors.Add(result.Error);
+            items += result.Items;
+            rounds += result.Rounds;
+            differences += result.Differences;
+            foreach (var entry in result.Entries)
+                if (!entries.TryGetValue((entry.VersionId, entry.Target), out var queued) || entry.NextTry == default && queued.NextTry != default)
+                    entries[(entry.VersionId, entry.Target)] = entry;
         }
         // Then what this node holds but no longer should: given up once its owners have theirs.
         var excess = new ExcessCopies(found.Holdings, _chunks.Contains, ring.Placement, _settings.Replication.Factor, _nodeId);
