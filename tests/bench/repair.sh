@@ -92,6 +92,8 @@ rate)
     put_rate=$(echo "$files * $file_mib / ($t1 - $t0)" | bc -l)
     full_rate=$(echo "$files * $file_mib / ($t2 - $t0)" | bc -l)
     dead=$(cat "$work/r$r-n4/node-id"); before=$(repaired)
+    # What the node held is what must be copied again: the repair rate is that over the time it took.
+    lost=$(du -sb "$work/r$r-n4/chunks" | cut -f1)
     kill -9 "${pids[3]}"
     tk=$(now)
     until [ "$(up)" = 3 ]; do sleep 0.2; done
@@ -102,10 +104,10 @@ rate)
     until healthy "$dead"; do sleep 0.5; done
     th=$(now)
     bytes=$(( $(repaired) - before ))
-    repair_rate=$(echo "$bytes / 1048576 / ($th - $tr)" | bc -l)
-    printf "round %d: put %.1f MiB/s answered (%.1f s), %.1f MiB/s with every copy made; downed %.1f s after kill -9; healthy %.1f s after that; repaired %.0f MiB at %.1f MiB/s = %.2fx the answered put rate\n" \
-      "$r" "$put_rate" "$(echo "$t1 - $t0" | bc -l)" "$full_rate" "$(echo "$tr - $tk" | bc -l)" "$(echo "$th - $tr" | bc -l)" "$(echo "$bytes / 1048576" | bc -l)" \
-      "$repair_rate" "$(echo "$repair_rate / $put_rate" | bc -l)"
+    repair_rate=$(echo "$lost / 1048576 / ($th - $tr)" | bc -l)
+    printf "round %d: put %.1f MiB/s answered (%.1f s), %.1f MiB/s with every copy made; downed %.1f s after kill -9; %.0f MiB of copies lost, all back %.1f s after the downing: %.1f MiB/s = %.2fx the answered put rate (%.0f MiB sent, duplicates included)\n" \
+      "$r" "$put_rate" "$(echo "$t1 - $t0" | bc -l)" "$full_rate" "$(echo "$tr - $tk" | bc -l)" "$(echo "$lost / 1048576" | bc -l)" "$(echo "$th - $tr" | bc -l)" \
+      "$repair_rate" "$(echo "$repair_rate / $put_rate" | bc -l)" "$(echo "$bytes / 1048576" | bc -l)"
     echo "$repair_rate / $put_rate" | bc -l >> "$work/ratios"
     stop_nodes
   done
