@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -11,7 +12,7 @@ namespace ObjectStore.Node.Tests;
 /// matches what the cluster holds.
 /// </summary>
 [Collection(NodeClusters.Name)]
-public class SelfHealingProcessTests : IDisposable
+public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestFiles _files = new();
     private readonly List<ObjectStoreProcess.NodeProcess> _nodes = [];
@@ -220,7 +221,7 @@ public class SelfHealingProcessTests : IDisposable
             _nodes[victim] = await ObjectStoreProcess.NodeProcess.StartAsync(data[victim], new Dictionary<string, string>(), config, ports[victim],
                 $"127.0.0.1:{ports[0]}");
         }
-        Console.WriteLine($"kill -9 then put, {HonestTries} tries: {string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} x {g.Key}"))}");
+        output.WriteLine($"kill -9 then put, {HonestTries} tries: {string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} x {g.Key}"))}");
 
         // Two of three stopped cleanly (Ctrl+C) once the cluster is whole: one node cannot make the quorum of two.
         var whole = await UntilAsync(ports[0], "members", r => UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
