@@ -36,6 +36,9 @@ public static class StoreNode
     public static Handles Start(ActorSystem system, StoreSettings settings, IStorageFaults? faults = null)
     {
         settings.Validate();
+        // Held until the actor system ends (the kernel lets go if the process dies first).
+        var dataLock = DataDirectoryLock.Acquire(settings.DataDirectory);
+        system.RegisterOnTermination(dataLock.Dispose);
         var nodeId = NodeIdentity.LoadOrCreate(settings.DataDirectory);
         if (((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider
             && ClusterRing.NodeIdOf(Akka.Cluster.Cluster.Get(system).SelfRoles) != nodeId)

@@ -105,6 +105,22 @@ public class ShellProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_node_on_a_data_directory_in_use_exits_with_an_error_naming_it_and_the_holder_and_the_first_keeps_serving()
+    {
+        using var first = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("data"));
+
+        var second = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(1), null, "node", "--data", _files.PathOf("data"), "--port", "0", "--factor", "1");
+
+        Assert.Equal(2, second.ExitCode);
+        Assert.Contains($"data directory {Path.GetFullPath(_files.PathOf("data"))} is in use by another node (pid ", second.Stderr);
+        Assert.Single(second.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:"));
+        var file = _files.RandomFile("in.bin", 100_000, 1);
+        var put = await ObjectStoreProcess.ShellAsync(first.Port, $"put '{file}' locked/in.bin; members");
+        Assert.True(put.ExitCode == 0, put.Stderr);
+        Assert.Equal(1, put.Stdout.Split('\n').Count(l => l.Contains(" Up ")));
+    }
+
+    [Fact]
     public async Task A_second_node_on_a_port_in_use_refuses_to_start_and_the_first_keeps_serving()
     {
         using var first = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("first"));
