@@ -155,7 +155,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
             $"put of {manifest.Bucket}/{manifest.Key} failed: {string.Join("; ", problems)} ({failures}); nothing was stored"));
     }
 
-    /// <summary>Every node that should hold the version but did not commit it or lacks a chunk it owns; one entry with no target per copy no node exists for.</summary>
+    /// <summary>Every node that should hold the version but did not commit it or lacks a chunk it owns; and one entry with no target while there are fewer nodes than the factor.</summary>
     private List<RepairEntry> MissingCopies(ObjectManifest manifest, IReadOnlySet<string> committed)
     {
         var chunks = manifest.Chunks.Select(c => c.Id).ToList();
