@@ -5,7 +5,7 @@ using ObjectStore.Core.Validation;
 namespace ObjectStore.Actors.Shell;
 
 /// <summary>The shell's commands. Every error is one line on the error output, starting with "error:".</summary>
-public sealed class ShellCommands(StoreClient client, IShellOutput output)
+public sealed partial class ShellCommands(StoreClient client, IShellOutput output)
 {
     /// <summary>Below this size a transfer shows no progress bar.</summary>
     private const long ProgressThreshold = 8 * 1024 * 1024;
@@ -273,36 +273,6 @@ public sealed class ShellCommands(StoreClient client, IShellOutput output)
         var address = ObjectAddress.ParseObject(target);
         await client.DeleteAsync(address.Bucket, address.Key);
         output.Line($"removed {address}");
-        return ShellOutcome.Ok;
-    }
-
-    private async Task<ShellOutcome> MembersAsync()
-    {
-        var listing = await client.MembersAsync();
-        output.Line($"{"address",-40} {"status",-12} {"roles",-10} {"node",-18} {"objects",8} {"chunks",8}");
-        foreach (var m in listing.Members)
-        {
-            var node = m.NodeId.Length == 0 ? "(no answer)" : m.NodeId;
-            var objects = m.Objects < 0 ? "?" : m.Objects.ToString();
-            var chunks = m.Chunks < 0 ? "?" : m.Chunks.ToString();
-            output.Line($"{m.Address,-40} {m.Status,-12} {string.Join(",", m.Roles),-10} {node,-18} {objects,8} {chunks,8}");
-        }
-        return ShellOutcome.Ok;
-    }
-
-    private async Task<ShellOutcome> LeaveAsync()
-    {
-        var accepted = await client.LeaveAsync();
-        output.Line($"{accepted.NodeId} is handing its {accepted.Objects} object version(s) over to the other nodes; " +
-                    "it leaves the cluster once each has its copies there (follow it with 'status')");
-        return ShellOutcome.Ok;
-    }
-
-    private async Task<ShellOutcome> StatusAsync(bool json)
-    {
-        var health = await client.HealthAsync();
-        if (json) output.Line(HealthReport.ToJson(health.Nodes, DateTimeOffset.UtcNow));
-        else foreach (var line in HealthReport.Lines(health.Nodes, DateTimeOffset.UtcNow)) output.Line(line);
         return ShellOutcome.Ok;
     }
 
