@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Placement;
+using ObjectStore.Actors.Protocol;
 
 namespace ObjectStore.Actors.Replication;
 
@@ -91,6 +92,25 @@ public sealed class ClusterRing
 
     public static ActorSelection ChunksOf(ActorSystem system, Address address) =>
         system.ActorSelection(new RootActorPath(address) / "user" / ChunkEndpoint.Name);
+
+    /// <summary>
+    /// Which of <paramref name="ids"/> a node holds durably, asked a manifest page at a time (WhichChunks).
+    /// <c>Refusal</c> is the first answer that was not a list (its pages count as not held), else null.
+    /// </summary>
+    public static async Task<(HashSet<ContentHash> Held, string? Refusal)> HeldBy(ActorSystem system, Address node, IReadOnlyList<ContentHash> ids,
+        ReplicationSettings settings)
+    {
+        var held = new HashSet<ContentHash>();
+        string? refusal = null;
+        for (var start = 0; start < ids.Count; start += settings.ManifestPage)
+        {
+            var reply = await ChunksOf(system, node).Ask<object>(
+                new ChunkTransferProtocol.WhichChunks(ids.Skip(start).Take(settings.ManifestPage).ToList()), settings.TransferTimeout);
+            if (reply is ChunkTransferProtocol.ChunksHeld answer) held.UnionWith(answer.Ids);
+            else refusal ??= (reply as StoreProtocol.StoreError)?.Message ?? reply.GetType().Name;
+        }
+        return (held, refusal);
+    }
 
     /// <summary>A node's replica endpoint (object metadata); every node runs one at this path.</summary>
     public static ActorSelection ReplicasOf(IActorContext context, Address address) =>

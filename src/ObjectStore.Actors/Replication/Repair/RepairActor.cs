@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -31,7 +30,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly Parts _parts;
-    private readonly TokenBucketRateLimiter _rate;
+    private readonly ByteRate _rate;
     private readonly Dictionary<(string VersionId, string Target), IActorRef> _running = new();
     private readonly Queue<(DateTime At, long Bytes)> _recent = new();
     private RepairQueue _queue = null!;
@@ -44,17 +43,8 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     {
         _settings = settings;
         _parts = new Parts(index, reader, pushes, nodeId);
-        var rate = settings.Repair.Rate;
-        // Tokens are bytes: a second's worth at most in the bucket, refilled ten times a second.
-        _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = rate,
-            TokensPerPeriod = Math.Max(1, rate / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
+        // A second's worth at most in the bucket.
+        _rate = new ByteRate(settings.Repair.Rate, TimeSpan.FromSeconds(1));
 
         Receive<QueueRepairs>(m =>
         {

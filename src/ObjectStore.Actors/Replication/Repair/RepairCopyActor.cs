@@ -1,11 +1,9 @@
-using System.Threading.RateLimiting;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Placement;
-using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
@@ -35,11 +33,11 @@ internal sealed class RepairCopyActor : ReceiveActor
     private readonly RepairEntry _entry;
     private readonly StoreSettings _settings;
     private readonly RepairActor.Parts _parts;
-    private readonly RateLimiter _rate;
+    private readonly ByteRate _rate;
     private readonly string _uploadId = ForegroundActivity.RepairUploadPrefix + Guid.NewGuid().ToString("N");
     private long _bytes;
 
-    public RepairCopyActor(RepairEntry entry, StoreSettings settings, RepairActor.Parts parts, RateLimiter rate)
+    public RepairCopyActor(RepairEntry entry, StoreSettings settings, RepairActor.Parts parts, ByteRate rate)
     {
         _entry = entry;
         _settings = settings;
@@ -67,7 +65,7 @@ internal sealed class RepairCopyActor : ReceiveActor
         });
     }
 
-    public static Props Props(RepairEntry entry, StoreSettings settings, RepairActor.Parts parts, RateLimiter rate) =>
+    public static Props Props(RepairEntry entry, StoreSettings settings, RepairActor.Parts parts, ByteRate rate) =>
         Akka.Actor.Props.Create(() => new RepairCopyActor(entry, settings, parts, rate));
 
     protected override void PreStart() => Self.Tell(Begin.Instance);
@@ -132,27 +130,19 @@ internal sealed class RepairCopyActor : ReceiveActor
         return new Finished(_entry, true, _bytes, missing.Count == 0 ? "the chunks were there; metadata committed" : $"{missing.Count} chunk(s) sent", []);
     }
 
-    /// <summary>The chunks among <paramref name="owned"/> that the target does not hold, asked a page at a time.</summary>
+    /// <summary>The chunks among <paramref name="owned"/> that the target does not hold.</summary>
     private async Task<List<ContentHash>> Missing(RingMember target, IReadOnlyList<ContentHash> owned)
     {
-        var missing = new List<ContentHash>();
-        var page = _settings.Replication.ManifestPage;
-        for (var start = 0; start < owned.Count; start += page)
-        {
-            var ids = owned.Skip(start).Take(page).ToList();
-            var reply = await ClusterRing.ChunksOf(Context.System, target.Address).Ask<object>(new WhichChunks(ids), _settings.Replication.TransferTimeout);
-            if (reply is not ChunksHeld held) throw new RepairFailed($"{target.NodeId} did not say which chunks it holds: {(reply as StoreError)?.Message}");
-            var there = held.Ids.ToHashSet();
-            missing.AddRange(ids.Where(id => !there.Contains(id)));
-        }
-        return missing;
+        var (held, refusal) = await ClusterRing.HeldBy(Context.System, target.Address, owned, _settings.Replication);
+        if (refusal is not null) throw new RepairFailed($"{target.NodeId} did not say which chunks it holds: {refusal}");
+        return owned.Where(id => !held.Contains(id)).ToList();
     }
 
     private async Task Send(ContentHash id, int length, RingMember target, IActorRef reader)
     {
         // While this node serves puts or gets, a chunk costs as many tokens as it would at the busy rate.
         var busy = ForegroundActivity.Of(Context.System).Busy;
-        await Acquire(busy ? (int)Math.Min(int.MaxValue, (long)length * _settings.Repair.Rate / _settings.Repair.BusyRate) : length);
+        await _rate.Take(busy ? (long)length * _settings.Repair.Rate / _settings.Repair.BusyRate : length);
         var r = _settings.Replication;
         var read = await reader.Ask<object>(new ReadChunk(id), r.TransferTimeout * 2);
         if (read is not ChunkRead chunk)
@@ -164,16 +154,5 @@ internal sealed class RepairCopyActor : ReceiveActor
         var done = await _parts.Pushes.Ask<PushDone>(new PushChunk(0, id, buffer, target, _uploadId), pushTimeout);
         if (!done.Durable) throw new RepairFailed($"chunk {id.ToShortString()} could not be sent to {target.NodeId}: {done.Reason}");
         _bytes += length;
-    }
-
-    /// <summary>Waits for the repair rate to allow <paramref name="bytes"/> more; a chunk larger than one second's worth takes it in pieces.</summary>
-    private async Task Acquire(int bytes)
-    {
-        var step = Math.Max(1, _settings.Repair.Rate);
-        for (var left = bytes; left > 0; left -= step)
-        {
-            using var lease = await _rate.AcquireAsync(Math.Min(left, step));
-            if (!lease.IsAcquired) throw new RepairFailed("the repair rate limiter refused the transfer");
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
@@ -50,7 +49,7 @@ public sealed class ScrubberActor : ReceiveActor, IWithTimers
     private readonly IActorRef _reader;
     private readonly IActorRef _index;
     private readonly string _nodeId;
-    private readonly TokenBucketRateLimiter _rate;
+    private readonly ByteRate _rate;
     private readonly Queue<ContentHash> _todo = new();
     private bool _running;
     private DateTimeOffset _passStarted, _lastPassEnded;
@@ -66,16 +65,8 @@ public sealed class ScrubberActor : ReceiveActor, IWithTimers
         _reader = reader;
         _index = index;
         _nodeId = nodeId;
-        var rate = settings.Repair.ScrubRate;
-        _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            // A tenth of a second's worth at most in the bucket: the rate holds over short spans too.
-            TokenLimit = Math.Max(1, rate / 10),
-            TokensPerPeriod = Math.Max(1, rate / 100),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(10),
-            QueueLimit = int.MaxValue,
-            AutoReplenishment = true,
-        });
+        // A tenth of a second's worth at most in the bucket: the rate holds over short spans too.
+        _rate = new ByteRate(settings.Repair.ScrubRate, TimeSpan.FromMilliseconds(100));
 
         Receive<StartPass>(_ => Start());
         Receive<Next>(_ => CheckNext());
@@ -131,15 +122,8 @@ public sealed class ScrubberActor : ReceiveActor, IWithTimers
         }
         var reader = _reader;
         var timeout = _settings.RequestTimeout;
-        Throttle(size).ContinueWith(_ => reader.Ask<object>(new ReadChunk(id), timeout)).Unwrap()
+        _rate.Take(size).ContinueWith(_ => reader.Ask<object>(new ReadChunk(id), timeout)).Unwrap()
             .PipeTo(Self, success: reply => new Checked(id, size, reply), failure: e => new Checked(id, size, e));
-    }
-
-    private async Task Throttle(long bytes)
-    {
-        var step = Math.Max(1, _settings.Repair.ScrubRate / 10);
-        for (var left = bytes; left > 0; left -= step)
-            using (await _rate.AcquireAsync((int)Math.Min(left, step))) { }
     }
 
     private void HandleChecked(Checked m)

@@ -3,7 +3,6 @@ using ObjectStore.Actors.Replication.Repair;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Sync;
-using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 using static ObjectStore.Actors.Storage.IndexProtocol;
@@ -33,13 +32,8 @@ internal sealed class ExcessShedder(ActorSystem system, StoreSettings settings, 
         {
             if (!heldBy.TryGetValue(node, out var known)) heldBy[node] = known = [];
             var ask = ids.Where(id => !known.Contains(id)).Distinct().ToList();
-            var page = settings.Replication.ManifestPage;
-            for (var start = 0; start < ask.Count; start += page)
-            {
-                var reply = await ClusterRing.ChunksOf(system, ring.Find(node)!.Address)
-                    .Ask<object>(new WhichChunks(ask.Skip(start).Take(page).ToList()), settings.Replication.TransferTimeout);
-                if (reply is ChunksHeld held) known.UnionWith(held.Ids);
-            }
+            // A page the owner does not answer counts as not held: nothing is given up on its account.
+            if (ask.Count > 0) known.UnionWith((await ClusterRing.HeldBy(system, ring.Find(node)!.Address, ask, settings.Replication)).Held);
             return known;
         }
 
