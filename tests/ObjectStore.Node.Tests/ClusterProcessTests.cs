@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 
 namespace ObjectStore.Node.Tests;
 
@@ -11,31 +9,10 @@ public class ClusterProcessTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
-    /// <summary>Ports chosen up front, because every node names the same seeds (nodes 1 and 2).</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<ObjectStoreProcess.Result> UntilAsync(int port, string script, Func<ObjectStoreProcess.Result, bool> done, int seconds = 90)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var result = await ObjectStoreProcess.ShellAsync(port, script);
-            if (done(result) || DateTime.UtcNow > deadline) return result;
-            await Task.Delay(500);
-        }
-    }
-
-    private static int UpCount(ObjectStoreProcess.Result members) => members.Stdout.Split('\n').Count(l => l.Contains(" Up "));
-
     [Fact]
     public async Task A_put_survives_kill_9_of_its_node_and_the_node_rejoins_as_the_same_owner()
     {
-        var ports = new[] { FreePort(), FreePort(), FreePort() };
+        var ports = new[] { ObjectStoreProcess.FreePort(), ObjectStoreProcess.FreePort(), ObjectStoreProcess.FreePort() };
         var seeds = new[] { $"127.0.0.1:{ports[0]}", $"127.0.0.1:{ports[1]}" };
         var data = Enumerable.Range(1, 3).Select(i => _files.PathOf($"n{i}")).ToArray();
         var file = _files.RandomFile("in.bin", 64 * 1024 * 1024, 1);
@@ -43,8 +20,8 @@ public class ClusterProcessTests : IDisposable
         try
         {
             for (var i = 0; i < 3; i++) nodes[i] = await ObjectStoreProcess.NodeProcess.StartAsync(data[i], ports[i], seeds);
-            var members = await UntilAsync(ports[0], "members", r => UpCount(r) == 3);
-            Assert.True(UpCount(members) == 3, $"the three nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
+            var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 3);
+            Assert.True(ObjectStoreProcess.UpCount(members) == 3, $"the three nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
             var firstId = File.ReadAllText(Path.Combine(data[0], "node-id")).Trim();
 
             var put = await ObjectStoreProcess.ShellAsync(ports[0], $"put '{file}' photos/big.bin", TimeSpan.FromMinutes(3));
@@ -70,12 +47,12 @@ public class ClusterProcessTests : IDisposable
             }
             Assert.Contains("waiting up to 90s for the cluster to remove it before joining", nodes[0]!.Log);
             // The restarted node comes back with its old id; the cluster replaces the killed incarnation with it.
-            members = await UntilAsync(ports[1], "members", r => UpCount(r) == 3 && r.Stdout.Contains(firstId) && r.Stdout.Contains($":{ports[0]} "), seconds: 120);
-            Assert.True(UpCount(members) == 3 && members.Stdout.Contains(firstId), $"node 1 did not rejoin:\n{members.Stdout}{members.Stderr}\n--- node 1:\n{nodes[0]!.Log}\n--- node 2:\n{nodes[1]!.Log}");
+            members = await ObjectStoreProcess.UntilAsync(ports[1], "members", r => ObjectStoreProcess.UpCount(r) == 3 && r.Stdout.Contains(firstId) && r.Stdout.Contains($":{ports[0]} "), seconds: 120);
+            Assert.True(ObjectStoreProcess.UpCount(members) == 3 && members.Stdout.Contains(firstId), $"node 1 did not rejoin:\n{members.Stdout}{members.Stderr}\n--- node 1:\n{nodes[0]!.Log}\n--- node 2:\n{nodes[1]!.Log}");
             Assert.Equal(firstId, File.ReadAllText(Path.Combine(data[0], "node-id")).Trim());
             // ... and node 1 sees the others Up too (gossip reaches it a moment later).
-            members = await UntilAsync(ports[0], "members", r => UpCount(r) == 3);
-            Assert.True(UpCount(members) == 3, $"node 1 does not see the cluster:\n{members.Stdout}{members.Stderr}");
+            members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 3);
+            Assert.True(ObjectStoreProcess.UpCount(members) == 3, $"node 1 does not see the cluster:\n{members.Stdout}{members.Stderr}");
 
             var fromFirst = _files.PathOf("from-1.bin");
             var get = await ObjectStoreProcess.ShellAsync(ports[0], $"get photos/big.bin '{fromFirst}'", TimeSpan.FromMinutes(3));

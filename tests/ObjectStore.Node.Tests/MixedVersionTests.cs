@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 
 namespace ObjectStore.Node.Tests;
 
@@ -18,17 +16,10 @@ public class MixedVersionTests : IDisposable
     private static readonly IReadOnlyDictionary<string, string> Newer = new Dictionary<string, string> { ["OBJECTSTORE_TEST_WIRE_EXTRA_FIELD"] = "1" };
     private static readonly IReadOnlyDictionary<string, string> Today = new Dictionary<string, string>();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task A_node_with_a_newer_protocol_and_a_node_of_today_replicate_both_ways_and_serve_gets()
     {
-        var (newerPort, todayPort) = (FreePort(), FreePort());
+        var (newerPort, todayPort) = (ObjectStoreProcess.FreePort(), ObjectStoreProcess.FreePort());
         using var newer = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("newer"), Newer, newerPort, $"127.0.0.1:{newerPort}");
         using var today = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("today"), Today, todayPort, $"127.0.0.1:{newerPort}");
         var deadline = DateTime.UtcNow.AddSeconds(60);

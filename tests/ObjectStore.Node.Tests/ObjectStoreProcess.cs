@@ -34,6 +34,29 @@ public static partial class ObjectStoreProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
+    /// <summary>A free loopback port, for tests that must name their nodes' ports up front (seeds).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Runs a shell script against a node every half second until <paramref name="done"/> holds or the time is up; returns the last result.</summary>
+    public static async Task<Result> UntilAsync(int port, string script, Func<Result, bool> done, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            var result = await ShellAsync(port, script);
+            if (done(result) || DateTime.UtcNow > deadline) return result;
+            await Task.Delay(500);
+        }
+    }
+
+    /// <summary>Members listed Up by `members`.</summary>
+    public static int UpCount(Result members) => members.Stdout.Split('\n').Count(l => l.Contains(" Up "));
+
     /// <summary>Runs <c>objectstore shell -c SCRIPT</c> against a node and waits for it to exit.</summary>
     public static Task<Result> ShellAsync(int port, string script, TimeSpan? timeout = null) =>
         RunAsync(timeout ?? TimeSpan.FromMinutes(2), null, "shell", "--node", $"127.0.0.1:{port}", "-c", script);

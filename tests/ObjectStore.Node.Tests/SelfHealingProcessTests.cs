@@ -1,7 +1,5 @@
 using Xunit.Abstractions;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace ObjectStore.Node.Tests;
@@ -23,13 +21,6 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         _files.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>A dead node is noticed after 5 s and downed 5 s later (production: 10 s and 20 s), so a test waits seconds, not a minute.</summary>
     private string FastFailover(string extra = "") => WriteConfig("fast.conf", $$"""
         akka.cluster.failure-detector.acceptable-heartbeat-pause = 5s
@@ -47,31 +38,18 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
 
     private async Task<(int[] Ports, string[] Data)> StartClusterAsync(int count, string? config = null)
     {
-        var ports = Enumerable.Range(0, count).Select(_ => FreePort()).ToArray();
+        var ports = Enumerable.Range(0, count).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
         var data = Enumerable.Range(1, count).Select(i => _files.PathOf($"n{i}")).ToArray();
         var seeds = new[] { $"127.0.0.1:{ports[0]}" };
         for (var i = 0; i < count; i++)
             _nodes.Add(await ObjectStoreProcess.NodeProcess.StartAsync(data[i], new Dictionary<string, string>(), config, ports[i], seeds));
-        var members = await UntilAsync(ports[0], "members", r => UpCount(r) == count);
-        Assert.True(UpCount(members) == count, $"the nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
+        var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == count);
+        Assert.True(ObjectStoreProcess.UpCount(members) == count, $"the nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
         return (ports, data);
-    }
-
-    private static async Task<ObjectStoreProcess.Result> UntilAsync(int port, string script, Func<ObjectStoreProcess.Result, bool> done, int seconds = 90)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var result = await ObjectStoreProcess.ShellAsync(port, script);
-            if (done(result) || DateTime.UtcNow > deadline) return result;
-            await Task.Delay(500);
-        }
     }
 
     /// <summary>Every node's output, for a failure message.</summary>
     private string Logs() => string.Join("\n", _nodes.Select((n, i) => $"--- node {i + 1}:\n{n.Log}"));
-
-    private static int UpCount(ObjectStoreProcess.Result members) => members.Stdout.Split('\n').Count(l => l.Contains(" Up "));
 
     /// <summary>`status --json` from a node: the copies queued on every node, or -1 when the status did not come.</summary>
     private static long CopiesQueued(ObjectStoreProcess.Result status)
@@ -99,10 +77,10 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         _nodes[3].KillHard();
 
         // Removed by the cluster (3 s to notice, 4 s to decide), then every copy it held is made again elsewhere.
-        var healed = await UntilAsync(ports[0], "stat docs/big.bin", r =>
+        var healed = await ObjectStoreProcess.UntilAsync(ports[0], "stat docs/big.bin", r =>
             r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3 && !l.Contains(deadId)), seconds: 120);
         Assert.True(ChunkLines(healed).All(l => l.Split(',').Length == 3 && !l.Contains(deadId)), $"not healed:\n{healed.Stdout}{healed.Stderr}");
-        var quiet = await UntilAsync(ports[1], "status --json", r => CopiesQueued(r) == 0, seconds: 60);
+        var quiet = await ObjectStoreProcess.UntilAsync(ports[1], "status --json", r => CopiesQueued(r) == 0, seconds: 60);
         Assert.Equal(0, CopiesQueued(quiet));
         var elapsed = killed.Elapsed;
         for (var i = 0; i < 12; i++)
@@ -142,10 +120,10 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         // Queued, unless the frozen node had every chunk before it froze (a machine much faster than this one).
         Assert.Matches("stored on (2 of 3 nodes; 1 copy queued|3 of 3 nodes)", put.Stdout);
         Assert.True(putTime - frozenAt < TimeSpan.FromSeconds(15), $"the put waited {putTime - frozenAt} for the frozen node");
-        var healed = await UntilAsync(ports[0], "stat big/frozen.bin", r =>
+        var healed = await ObjectStoreProcess.UntilAsync(ports[0], "stat big/frozen.bin", r =>
             r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3 && l.Contains(frozenId)), seconds: 90);
         Assert.True(ChunkLines(healed).All(l => l.Split(',').Length == 3), $"the thawed node did not get its copies:\n{healed.Stdout}");
-        var quiet = await UntilAsync(ports[0], "status --json", r => CopiesQueued(r) == 0, seconds: 60);
+        var quiet = await ObjectStoreProcess.UntilAsync(ports[0], "status --json", r => CopiesQueued(r) == 0, seconds: 60);
         Assert.Equal(0, CopiesQueued(quiet));
     }
 
@@ -158,7 +136,7 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
             objectstore.replication.write-quorum = 1
             objectstore.repair.anti-entropy-settle = 500ms
             """);
-        var port = FreePort();
+        var port = ObjectStoreProcess.FreePort();
         var data = _files.PathOf("n1");
         _nodes.Add(await ObjectStoreProcess.NodeProcess.StartAsync(data, new Dictionary<string, string>(), config, port, $"127.0.0.1:{port}"));
         var file = _files.RandomFile("in.bin", 3 * 1024 * 1024, 8);
@@ -168,14 +146,14 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
 
         _nodes[0].KillHard();
         _nodes[0] = await ObjectStoreProcess.NodeProcess.StartAsync(data, new Dictionary<string, string>(), config, port, $"127.0.0.1:{port}");
-        var status = await UntilAsync(port, "status --json", r => r.ExitCode == 0);
+        var status = await ObjectStoreProcess.UntilAsync(port, "status --json", r => r.ExitCode == 0);
         Assert.True(CopiesQueued(status) >= 1, $"the queue did not survive the restart:\n{status.Stdout}{status.Stderr}");
 
         for (var i = 2; i <= 3; i++)
             _nodes.Add(await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), new Dictionary<string, string>(), config, 0, $"127.0.0.1:{port}"));
-        var healed = await UntilAsync(port, "stat queue/x.bin", r => r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3), seconds: 90);
+        var healed = await ObjectStoreProcess.UntilAsync(port, "stat queue/x.bin", r => r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3), seconds: 90);
         Assert.True(ChunkLines(healed).All(l => l.Split(',').Length == 3), $"the queued copies were not made:\n{healed.Stdout}");
-        var quiet = await UntilAsync(port, "status --json", r => CopiesQueued(r) == 0, seconds: 60);
+        var quiet = await ObjectStoreProcess.UntilAsync(port, "status --json", r => CopiesQueued(r) == 0, seconds: 60);
         Assert.Equal(0, CopiesQueued(quiet));
     }
 
@@ -192,8 +170,8 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         {
             // Each kill once the cluster has its four members again: two failures within the split-brain
             // resolver's stable-after make it down every node (down-all-when-unstable).
-            var settled = await UntilAsync(ports[0], "members", r => UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
-            Assert.True(UpCount(settled) == 4, settled.Stdout + Logs());
+            var settled = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
+            Assert.True(ObjectStoreProcess.UpCount(settled) == 4, settled.Stdout + Logs());
             var victim = 1 + attempt % 3;
             _nodes[victim].KillHard();
             var file = _files.RandomFile($"try{attempt}.bin", 4 * 1024 * 1024, 20 + attempt);
@@ -224,17 +202,17 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"kill -9 then put, {HonestTries} tries: {string.Join(", ", outcomes.GroupBy(o => o).Select(g => $"{g.Count()} x {g.Key}"))}");
 
         // Two of three stopped cleanly (Ctrl+C) once the cluster is whole: one node cannot make the quorum of two.
-        var whole = await UntilAsync(ports[0], "members", r => UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
-        Assert.True(UpCount(whole) == 4, whole.Stdout + Logs());
+        var whole = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 4 && r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 4, seconds: 90);
+        Assert.True(ObjectStoreProcess.UpCount(whole) == 4, whole.Stdout + Logs());
         _nodes[3].Signal("TERM");
         Assert.True(_nodes[3].WaitForExit(TimeSpan.FromSeconds(60)));
-        var three = await UntilAsync(ports[0], "members", r => r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 3, seconds: 60);
-        Assert.True(UpCount(three) == 3, three.Stdout + Logs());
+        var three = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => r.Stdout.Split('\n').Count(l => l.Contains("akka.tcp")) == 3, seconds: 60);
+        Assert.True(ObjectStoreProcess.UpCount(three) == 3, three.Stdout + Logs());
         _nodes[1].Signal("TERM");
         _nodes[2].Signal("TERM");
         Assert.True(_nodes[1].WaitForExit(TimeSpan.FromSeconds(60)) && _nodes[2].WaitForExit(TimeSpan.FromSeconds(60)));
         var alone = _files.RandomFile("alone.bin", 1024 * 1024, 30);
-        var refused = await UntilAsync(ports[0], $"put '{alone}' honest/alone.bin", r => r.ExitCode != 0, seconds: 30);
+        var refused = await ObjectStoreProcess.UntilAsync(ports[0], $"put '{alone}' honest/alone.bin", r => r.ExitCode != 0, seconds: 30);
         Assert.NotEqual(0, refused.ExitCode);
         Assert.True(refused.Stderr.Contains("write quorum is 2"), refused.Stderr + Logs());
         Assert.Contains("nothing was stored", refused.Stderr);
