@@ -67,4 +67,18 @@ public class PlacementTests
             Assert.Equal(full.Where(n => n != "node-03").Take(3), after.OwnersOf(chunk, 3));
         }
     }
+
+    [Fact]
+    public void A_last_resort_node_is_not_a_target_but_takes_a_failed_write_when_nothing_else_can()
+    {
+        // Three nodes, factor 3, quorum 2: C was slow earlier in the put; B's disk fails.
+        var placement = new ChunkPlacement([new Candidate("A", true), new Candidate("B", true), new Candidate("C", true, LastResort: true)], 3, 2);
+
+        Assert.Equal(["A", "B"], placement.Targets);
+        placement.Stored("A");
+        Assert.Equal("C", placement.Failed("B", "disk error"));
+        placement.Stored("C");
+        Assert.True(placement.QuorumMet);
+        Assert.Equal(["A", "C"], placement.Holders);
+    }
 }

@@ -151,9 +151,7 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
                 $"{reachable} storage node(s) can take it and the write quorum is {_quorum} (factor {_factor}, {_ring.Size} member(s))", StoreErrorCode.Unavailable));
             return;
         }
-        // Nodes found late earlier in this put are skipped while the others can still make the quorum.
-        var skipLate = _ring.Reachable.Count(n => n.Writable && !_late.Contains(n.NodeId)) >= _quorum;
-        var order = _ring.Candidates(m.Id).Select(n => new Candidate(n.NodeId, n.Writable && !(skipLate && _late.Contains(n.NodeId)))).ToList();
+        var order = ClusterRing.WriteOrder(_ring.Candidates(m.Id), _late, _quorum);
         var chunk = new Chunk(m.Id, m.Data, m.Data.Length, Sender, new ChunkPlacement(order, _factor, _quorum));
         _active[m.Id] = chunk;
         foreach (var target in chunk.Placement.Targets) Start(chunk, _ring.Find(target)!);

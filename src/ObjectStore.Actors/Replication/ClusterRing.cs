@@ -94,6 +94,17 @@ public sealed class ClusterRing
         system.ActorSelection(new RootActorPath(address) / "user" / ChunkEndpoint.Name);
 
     /// <summary>
+    /// A write's order of nodes: writable ones as placed; the nodes a put found late are left out of its targets
+    /// while the others can make the quorum, but stay the last resort for a write that fails elsewhere: slow
+    /// is not broken.
+    /// </summary>
+    public static List<Candidate> WriteOrder(IReadOnlyList<RingMember> candidates, IReadOnlySet<string> late, int quorum)
+    {
+        var skipLate = candidates.Count(n => n.Writable && !late.Contains(n.NodeId)) >= quorum;
+        return candidates.Select(n => new Candidate(n.NodeId, n.Writable, LastResort: skipLate && late.Contains(n.NodeId))).ToList();
+    }
+
+    /// <summary>
     /// Which of <paramref name="ids"/> a node holds durably, asked a manifest page at a time (WhichChunks).
     /// <c>Refusal</c> is the first answer that was not a list (its pages count as not held), else null.
     /// </summary>

@@ -52,8 +52,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         _replyTo = replyTo;
         _placed = placed;
         _started = DateTime.UtcNow;
-        var skipLate = ring.Reachable.Count(n => n.Writable && !late.Contains(n.NodeId)) >= Quorum;
-        var order = ring.Candidates(manifest.Bucket, manifest.Key).Select(n => new Candidate(n.NodeId, n.Writable && !(skipLate && late.Contains(n.NodeId)))).ToList();
+        var order = ClusterRing.WriteOrder(ring.Candidates(manifest.Bucket, manifest.Key), late, Quorum);
         var (owners, _) = ChunkPlacement.Choose(order, Factor);
         _keyOwners = owners.ToHashSet();
         var everyone = owners.Concat(placed.Values.SelectMany(h => h)).Distinct().Select(id => ring.Find(id)!).ToList();

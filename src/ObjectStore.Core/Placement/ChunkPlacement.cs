@@ -2,7 +2,8 @@
 namespace ObjectStore.Core.Placement;
 
 /// <summary>A node as a write sees it: its stable id and whether it answers now.</summary>
-public readonly record struct Candidate(string NodeId, bool Reachable);
+/// <param name="LastResort">Reachable but slow (a put found it late): not a target, only the last node a failed write is handed to.</param>
+public readonly record struct Candidate(string NodeId, bool Reachable, bool LastResort = false);
 
 /// <summary>
 /// Where one chunk of a put goes, and whether enough copies of it are durable. Its owners are the first
@@ -30,16 +31,17 @@ public sealed class ChunkPlacement
         foreach (var target in targets) _pending.Add(target);
     }
 
-    /// <summary>The first <paramref name="factor"/> reachable nodes of an order, then the reachable rest as hand-off candidates.</summary>
+    /// <summary>The first <paramref name="factor"/> reachable nodes of an order, then the reachable rest as hand-off candidates, last-resort ones last.</summary>
     public static (List<string> Targets, List<string> Spare) Choose(IReadOnlyList<Candidate> order, int factor)
     {
-        var targets = order.Take(factor).Where(n => n.Reachable).Select(n => n.NodeId).ToList();
-        var spare = order.Skip(factor).Where(n => n.Reachable).Select(n => n.NodeId).ToList();
+        var targets = order.Take(factor).Where(n => n.Reachable && !n.LastResort).Select(n => n.NodeId).ToList();
+        var spare = order.Skip(factor).Where(n => n.Reachable && !n.LastResort).Select(n => n.NodeId).ToList();
         while (targets.Count < factor && spare.Count > 0)
         {
             targets.Add(spare[0]);
             spare.RemoveAt(0);
         }
+        spare.AddRange(order.Where(n => n.Reachable && n.LastResort).Select(n => n.NodeId));
         return (targets, spare);
     }
 
