@@ -64,6 +64,7 @@ public static class StoreNode
         system.ActorOf(SyncEndpoint.Props(settings, index, chunks, nodeId), SyncEndpoint.Name);
         system.ActorOf(DrainActor.Props(settings, index, nodeId), DrainActor.Name);
         system.ActorOf(AntiEntropyActor.Props(settings, index, keeper, chunks, nodeId), AntiEntropyActor.Name);
+        if (((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider) system.ActorOf(ClusterJoinWatch.Props(), ClusterJoinWatch.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);
         return handles with { Coordinator = coordinator };

@@ -23,7 +23,7 @@ public static class Commands
             Console.Error.WriteLine($"error: --factor must be 1..32, got {factor}");
             return 2;
         }
-        if (!TryLoad(configFile, NodeOverrides(data, host, port, factor), out var config, out var settings)) return 2;
+        if (!TryLoad(configFile, NodeOverrides(data, host, port, factor).Concat(NodeLogging), out var config, out var settings)) return 2;
         var seedAddresses = new List<(string Host, int Port)>();
         foreach (var seed in seeds)
         {
@@ -38,6 +38,7 @@ public static class Commands
         var selfPort = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
         if (PortInUse(selfHost, selfPort)) return 2;
         if (!TryLoad(configFile, ShellOverrides, out var clientConfig, out _)) return 2;
+        seedAddresses = await SeedAddresses.ResolveAsync(clientConfig, settings, seedAddresses, selfHost, selfPort);
         var configSeeds = new List<(string Host, int Port)>();
         foreach (var seed in config.GetStringList("akka.cluster.seed-nodes"))
         {
@@ -124,7 +125,17 @@ public static class Commands
             return 2;
         }
         if (!TryLoad(configFile, [], out var baseConfig, out var baseSettings)) return 2;
-        if (port is { } seedPort && PortInUse("127.0.0.1", seedPort)) return 2;
+        // --port P: node i listens on P+i-1, the same ports on every run (scripts and firewalls can name them).
+        if (port is { } firstPort)
+        {
+            if (firstPort < 1 || firstPort + nodes - 1 > 65535)
+            {
+                Console.Error.WriteLine($"error: --port must leave room for {nodes} ports up to 65535, got {firstPort}");
+                return 2;
+            }
+            for (var i = 0; i < nodes; i++)
+                if (PortInUse("127.0.0.1", firstPort + i)) return 2;
+        }
         var root = data ?? baseSettings.DataDirectory;
         // A local cluster smaller than the configured factor is meant to be that small (one node: factor 1).
         if (factor is null && baseSettings.Replication.Factor > nodes) factor = nodes;
@@ -135,7 +146,7 @@ public static class Commands
             for (var i = 1; i <= nodes; i++)
             {
                 // Node warnings (a disk error, a lost peer) go to stderr, so stdout carries only the shell's results.
-                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", i == 1 ? port ?? 0 : 0, factor)
+                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", port is { } p ? p + i - 1 : 0, factor)
                     .Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = OFF", "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]"]);
                 if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
                 var app = NodeHost.Build(config, settings, LogLevel.Warning, seed is null ? [] : [seed.Value]);
@@ -195,6 +206,13 @@ public static class Commands
         "akka.stdout-loglevel = OFF",
         "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]",
         "akka.remote.log-remote-lifecycle-events = off",
+    ];
+
+    /// <summary>A node's log on stderr: its stdout has the one "listening on" line that scripts wait for.</summary>
+    private static readonly string[] NodeLogging =
+    [
+        "akka.stdout-loglevel = OFF",
+        "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]",
     ];
 
     private static IEnumerable<string> NodeOverrides(string? data, string? host, int? port, int? factor = null)

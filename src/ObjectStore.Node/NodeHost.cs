@@ -25,17 +25,20 @@ public static class NodeHost
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
         });
+        // Like Akka's log (StderrLogger), on stderr.
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(consoleLogLevel);
         builder.Services.AddAkka(Actors.Client.StoreClient.NodeSystemName, (akka, _) =>
         {
-            akka.AddHocon(StoreNode.WithNodeRole(config, settings.DataDirectory), HoconAddMode.Prepend);
+            akka.AddHocon(StoreNode.WithNodeRole(WithSeeds(config, seeds), settings.DataDirectory), HoconAddMode.Prepend);
             akka.WithActors((system, registry) =>
             {
                 var handles = StoreNode.Start(system, settings);
                 registry.Register<CoordinatorKey>(handles.Coordinator);
-                JoinCluster(system, seeds);
+                JoinCluster(system);
                 started?.Invoke(system, handles);
             });
         });
@@ -43,18 +46,22 @@ public static class NodeHost
     }
 
     /// <summary>
-    /// Joins the --seed nodes; else, when akka.cluster.seed-nodes names some (a config/ file), lets Akka
-    /// join those by itself; else joins itself: the first node of a new cluster.
+    /// The --seed nodes replace the configuration's seed-nodes (a config/ file's), so Akka joins exactly
+    /// those by itself and `members` can name them while they do not answer.
     /// </summary>
-    private static void JoinCluster(ActorSystem system, IReadOnlyList<(string Host, int Port)> seeds)
+    private static Config WithSeeds(Config config, IReadOnlyList<(string Host, int Port)> seeds)
+    {
+        if (seeds.Count == 0) return config;
+        var list = string.Join(", ", seeds.Select(s => NodeConfig.Quote($"akka.tcp://{Actors.Client.StoreClient.NodeSystemName}@{s.Host}:{s.Port}")));
+        return ConfigurationFactory.ParseString($"akka.cluster.seed-nodes = [{list}]").WithFallback(config);
+    }
+
+    /// <summary>With no seeds at all (none given, none configured) the node joins itself: the first node of a new cluster.</summary>
+    private static void JoinCluster(ActorSystem system)
     {
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return;
         var cluster = Akka.Cluster.Cluster.Get(system);
-        if (seeds.Count == 0 && cluster.Settings.SeedNodes.Count > 0) return;
-        var addresses = seeds.Count == 0
-            ? [cluster.SelfAddress]
-            : seeds.Select(s => new Address("akka.tcp", system.Name, s.Host, s.Port)).ToList();
-        cluster.JoinSeedNodes(addresses);
+        if (cluster.Settings.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
     }
 
     public static string AddressOf(ActorSystem system)

@@ -3,7 +3,7 @@ using ObjectStore.Node;
 
 var data = new Option<string?>("--data") { Description = "data directory (chunks, index); default: objectstore.data-dir, ./data" };
 var host = new Option<string?>("--host") { Description = "address to bind and advertise; default 127.0.0.1" };
-var port = new Option<int?>("--port") { Description = "TCP port; 0 picks a free one; default from akka.hocon (4053)" };
+var port = new Option<int?>("--port") { Description = "TCP port; 0 picks a free one; default from akka.hocon (4053). With local: node i gets PORT+i-1, default free ports" };
 var factor = new Option<int?>("--factor")
 {
     Description = "copies of every object (replication.factor, default 3); the write quorum becomes a majority of them. A single node is --factor 1",

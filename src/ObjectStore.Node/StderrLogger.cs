@@ -4,14 +4,20 @@ using Akka.Event;
 namespace ObjectStore.Node;
 
 /// <summary>
-/// Akka log events on stderr. The shell's stdout carries command results only (scripts parse it), so
-/// its Akka logging cannot use the default stdout logger.
+/// Akka log events on stderr, one line each with the time (UTC). Stdout carries what scripts read — a
+/// node's "listening on" line, the shell's results — so no log line may land there.
 /// </summary>
 public sealed class StderrLogger : ReceiveActor
 {
     public StderrLogger()
     {
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
-        Receive<LogEvent>(e => Console.Error.WriteLine($"[{e.LogLevel().ToString().Replace("Level", "").ToUpperInvariant()}] {e.LogSource}: {e.Message}"));
+        Receive<LogEvent>(e =>
+        {
+            var level = e.LogLevel().ToString().Replace("Level", "").ToUpperInvariant();
+            // An error's stack trace is for whoever reports it; a warning's cause is one line.
+            var cause = e.Cause is null ? "" : e is Error ? Environment.NewLine + e.Cause : $" ({e.Cause.GetBaseException().Message})";
+            Console.Error.WriteLine($"{e.Timestamp:HH:mm:ss.fff} [{level}] {e.LogSource}: {e.Message}{cause}");
+        });
     }
 }

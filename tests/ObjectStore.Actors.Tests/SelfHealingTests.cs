@@ -79,7 +79,7 @@ public sealed class SelfHealingTests : IAsyncLifetime
             Assert.Equal(c.Id, Assert.Single(fromA.Backlog).NodeId);
             Assert.NotNull(fromA.SecondsLeft);
             Assert.StartsWith("1 copy queued on 1 node(s)", Shell.HealthReport.Lines(health, DateTimeOffset.UtcNow).First());
-            using (var json = System.Text.Json.JsonDocument.Parse(Shell.HealthReport.ToJson(health, DateTimeOffset.UtcNow)))
+            using (var json = System.Text.Json.JsonDocument.Parse(Shell.HealthReport.ToJson(new ClusterHealth(health), DateTimeOffset.UtcNow)))
                 Assert.Equal(1, json.RootElement.GetProperty("copiesQueued").GetInt64());
             Assert.False(await TestCluster.HoldsVersionAsync(c, "photos", "frozen", put.Object.VersionId));
 

@@ -25,20 +25,38 @@ public sealed class StoreClient
 
     public IActorRef Node { get; }
 
-    /// <summary>Finds the coordinator of the node at host:port, or fails with a message that names the address.</summary>
+    /// <summary>
+    /// Finds the coordinator of the node at host:port under any of its names (see <see cref="NodeAddress"/>),
+    /// or fails with a message that says why: nothing listens there, or the node answers to another name.
+    /// </summary>
     public static async Task<StoreClient> ConnectAsync(ActorSystem system, string host, int port, StoreSettings settings)
     {
-        var path = $"akka.tcp://{NodeSystemName}@{host}:{port}/user/{StoreCoordinator.Name}";
-        try
+        var candidates = await NodeAddress.CandidatesAsync(host);
+        if (!await NodeAddress.ListensAsync(candidates[0], port))
+            throw new StoreException(StoreErrorCode.Unavailable, $"no objectstore node answers at {host}:{port} (nothing listens there)");
+        // A name the node does not answer to costs a short wait; the last candidate gets the full timeout.
+        var probe = settings.RequestTimeout < TimeSpan.FromSeconds(5) ? settings.RequestTimeout : TimeSpan.FromSeconds(5);
+        for (var i = 0; i < candidates.Count; i++)
         {
-            var node = await system.ActorSelection(path).ResolveOne(settings.RequestTimeout);
-            return new StoreClient(system, node, settings);
+            var path = $"akka.tcp://{NodeSystemName}@{candidates[i]}:{port}/user/{StoreCoordinator.Name}";
+            try
+            {
+                var node = await system.ActorSelection(path).ResolveOne(i == candidates.Count - 1 ? settings.RequestTimeout : probe);
+                return new StoreClient(system, node, settings) { Host = candidates[i] };
+            }
+            catch (ActorNotFoundException)
+            {
+                // Not under this name; try the next.
+            }
         }
-        catch (ActorNotFoundException)
-        {
-            throw new StoreException(StoreErrorCode.Unavailable, $"no objectstore node answers at {host}:{port}");
-        }
+        throw new StoreException(StoreErrorCode.Unavailable, candidates.Count == 1
+            ? $"no objectstore node answers at {host}:{port}"
+            : $"no objectstore node answers at {host}:{port} under any of its names ({string.Join(", ", candidates)}); " +
+              "a node answers only to the host it advertises (its --host, shown in its 'listening on' line)");
     }
+
+    /// <summary>The host name the node answered to (it may differ from the one the user gave).</summary>
+    public string Host { get; private init; } = "";
 
     /// <summary>The actor system name every node uses; part of every node address.</summary>
     public const string NodeSystemName = "objectstore";

@@ -58,7 +58,8 @@ internal static class NodeHealthReport
                 return new NodeHealth(nodeId, m.Address.ToString(), status, false);
             }
         });
-        return new ClusterHealth((await Task.WhenAll(asks)).OrderBy(h => h.Address, StringComparer.Ordinal).ToList());
+        var notice = ClusterJoin.NotJoinedNotice(system) ?? "";
+        return new ClusterHealth((await Task.WhenAll(asks)).OrderBy(h => h.Address, StringComparer.Ordinal).ToList(), notice);
     }
 
     private static long Ms(DateTimeOffset at) => at == default ? 0 : at.ToUnixTimeMilliseconds();

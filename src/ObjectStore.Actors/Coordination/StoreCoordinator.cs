@@ -132,7 +132,8 @@ public sealed class StoreCoordinator : WireActor
             var status = m.Ask ? await AskStatus(system, m.Address, timeout) : null;
             return new MemberInfo(m.Address.ToString(), m.Status, m.Roles, status?.NodeId ?? m.NodeId, status?.Objects ?? -1, status?.Chunks ?? -1);
         });
-        Task.WhenAll(asks).PipeTo(client, success: infos => new MemberListing(infos));
+        var notice = ClusterJoin.NotJoinedNotice(system) ?? "";
+        Task.WhenAll(asks).PipeTo(client, success: infos => new MemberListing(infos, notice));
     }
 
     private static async Task<NodeStatus?> AskStatus(ActorSystem system, Address address, TimeSpan timeout)

@@ -123,7 +123,7 @@ public static class StoreProtocol
     {
         public static readonly ListMembers Instance = new();
     }
-    public sealed record MemberListing(IReadOnlyList<MemberInfo> Members) : IStoreMessage;
+    public sealed record MemberListing(IReadOnlyList<MemberInfo> Members, string Notice = "") : IStoreMessage;
     public sealed record GetNodeStatus : IStoreMessage
     {
         public static readonly GetNodeStatus Instance = new();
@@ -136,7 +136,7 @@ public static class StoreProtocol
     {
         public static readonly GetClusterHealth Instance = new();
     }
-    public sealed record ClusterHealth(IReadOnlyList<NodeHealth> Nodes) : IStoreMessage;
+    public sealed record ClusterHealth(IReadOnlyList<NodeHealth> Nodes, string Notice = "") : IStoreMessage;
     public sealed record GetNodeHealth : IStoreMessage
     {
         public static readonly GetNodeHealth Instance = new();

@@ -11,7 +11,7 @@ internal static class StoreHealthMessages
     {
         s.Message<GetClusterHealth, W.GetClusterHealth>("chealth", W.GetClusterHealth.Parser, _ => new(), _ => GetClusterHealth.Instance);
         s.Message<ClusterHealth, W.ClusterHealth>("chealthok", W.ClusterHealth.Parser,
-            m => new() { Nodes = { m.Nodes.Select(ToWire) } }, w => new(w.Nodes.Select(FromWire).ToList()));
+            m => new() { Nodes = { m.Nodes.Select(ToWire) }, Notice = m.Notice }, w => new(w.Nodes.Select(FromWire).ToList(), w.Notice));
         s.Message<GetNodeHealth, W.GetNodeHealth>("health", W.GetNodeHealth.Parser, _ => new(), _ => GetNodeHealth.Instance);
         s.Message<NodeHealth, W.NodeHealth>("healthok", W.NodeHealth.Parser, ToWire, FromWire);
         s.Message<LeaveCluster, W.LeaveCluster>("leave", W.LeaveCluster.Parser, _ => new(), _ => LeaveCluster.Instance);

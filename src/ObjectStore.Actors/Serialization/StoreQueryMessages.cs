@@ -51,8 +51,9 @@ internal static class StoreQueryMessages
                         Address = i.Address, Status = i.Status, Roles = { i.Roles }, NodeId = i.NodeId, Objects = i.Objects, Chunks = i.Chunks,
                     }),
                 },
+                Notice = m.Notice,
             },
-            w => new(w.Members.Select(i => new MemberInfo(i.Address, i.Status, i.Roles.ToList(), i.NodeId, i.Objects, i.Chunks)).ToList()));
+            w => new(w.Members.Select(i => new MemberInfo(i.Address, i.Status, i.Roles.ToList(), i.NodeId, i.Objects, i.Chunks)).ToList(), w.Notice));
         s.Message<GetNodeStatus, W.GetNodeStatus>("status", W.GetNodeStatus.Parser, _ => new(), _ => GetNodeStatus.Instance);
         s.Message<NodeStatus, W.NodeStatus>("statusok", W.NodeStatus.Parser,
             m => new() { NodeId = m.NodeId, Objects = m.Objects, Chunks = m.Chunks }, w => new(w.NodeId, w.Objects, w.Chunks));

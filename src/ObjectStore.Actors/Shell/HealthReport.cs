@@ -8,9 +8,12 @@ public static class HealthReport
 {
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
 
-    public static string ToJson(IReadOnlyList<NodeHealth> nodes, DateTimeOffset now) =>
-        JsonSerializer.Serialize(new
+    public static string ToJson(StoreProtocol.ClusterHealth health, DateTimeOffset now)
+    {
+        var nodes = health.Nodes;
+        return JsonSerializer.Serialize(new
         {
+            notJoined = health.Notice.Length == 0 ? null : health.Notice,
             copiesQueued = nodes.Sum(n => n.CopiesQueued),
             bytesQueued = nodes.Sum(n => n.BytesQueued),
             secondsLeft = nodes.Max(n => n.SecondsLeft),
@@ -23,6 +26,7 @@ public static class HealthReport
                 n.Scrubbing, lastScrub = Time(n.LastScrubMs), n.ScrubChecked, n.ScrubLeft, n.CorruptFound, n.Quarantined,
             }),
         }, Json);
+    }
 
     public static IEnumerable<string> Lines(IReadOnlyList<NodeHealth> nodes, DateTimeOffset now)
     {

@@ -6,6 +6,7 @@ public sealed partial class ShellCommands
     private async Task<ShellOutcome> MembersAsync()
     {
         var listing = await client.MembersAsync();
+        if (listing.Notice.Length > 0) output.Line($"warning: {listing.Notice}");
         output.Line($"{"address",-40} {"status",-12} {"roles",-10} {"node",-18} {"objects",8} {"chunks",8}");
         foreach (var m in listing.Members)
         {
@@ -28,8 +29,12 @@ public sealed partial class ShellCommands
     private async Task<ShellOutcome> StatusAsync(bool json)
     {
         var health = await client.HealthAsync();
-        if (json) output.Line(HealthReport.ToJson(health.Nodes, DateTimeOffset.UtcNow));
-        else foreach (var line in HealthReport.Lines(health.Nodes, DateTimeOffset.UtcNow)) output.Line(line);
+        if (json) output.Line(HealthReport.ToJson(health, DateTimeOffset.UtcNow));
+        else
+        {
+            if (health.Notice.Length > 0) output.Line($"warning: {health.Notice}");
+            foreach (var line in HealthReport.Lines(health.Nodes, DateTimeOffset.UtcNow)) output.Line(line);
+        }
         return ShellOutcome.Ok;
     }
 }
