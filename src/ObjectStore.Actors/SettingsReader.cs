@@ -49,6 +49,13 @@ internal readonly struct SettingsReader(Config config)
         catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException) { throw Bad(key, "a size like 64KiB", e); }
     }
 
+    public long LongBytes(string key)
+    {
+        Require(key);
+        try { return Config.GetByteSize(key) ?? throw new FormatException("empty"); }
+        catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException) { throw Bad(key, "a size like 16GiB", e); }
+    }
+
     private static ConfigurationException Bad(string key, string expected, Exception e) =>
         new($"setting {key} must be {expected}: {e.Message}");
 }

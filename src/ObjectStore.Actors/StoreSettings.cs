@@ -35,6 +35,8 @@ public sealed record StoreSettings
     public bool DirectIo { get; init; }
     /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
     public TimeSpan IdleTimeout { get; init; }
+    /// <summary>The most a shell reads from stdin or a FIFO for one put (it is spooled to a temp file first).</summary>
+    public long StreamInputLimit { get; init; }
     /// <summary>How long a short request (ls, stat, rm) may take.</summary>
     public TimeSpan RequestTimeout { get; init; }
     public TimeSpan StorageRestartMinBackoff { get; init; }
@@ -76,6 +78,7 @@ public sealed record StoreSettings
             DataPort = c.Int("objectstore.transfer.data-port"),
             LocalHandOver = c.Bool("objectstore.transfer.local-hand-over"),
             IdleTimeout = c.Duration("objectstore.transfer.idle-timeout"),
+            StreamInputLimit = c.LongBytes("objectstore.transfer.stream-input-limit"),
             RequestTimeout = c.Duration("objectstore.request-timeout"),
             ChunksInFlight = c.Int("objectstore.storage.chunks-in-flight"),
             ChunksAwaitingCommit = c.Int("objectstore.storage.chunks-awaiting-commit"),
@@ -106,6 +109,7 @@ public sealed record StoreSettings
         if (Window < 1) throw new ConfigurationException($"objectstore.transfer.window must be at least 1, got {Window}");
         if (ChunksInFlight < 1) throw new ConfigurationException($"objectstore.storage.chunks-in-flight must be at least 1, got {ChunksInFlight}");
         if (IoParallelism < 1) throw new ConfigurationException($"objectstore.storage.io-parallelism must be at least 1, got {IoParallelism}");
+        if (StreamInputLimit <= 0) throw new ConfigurationException($"objectstore.transfer.stream-input-limit must be positive, got {StreamInputLimit}");
         if (IdleTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.transfer.idle-timeout must be positive, got {IdleTimeout}");
         if (RequestTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.request-timeout must be positive, got {RequestTimeout}");
         Replication.Validate();

@@ -149,7 +149,7 @@ public static class Commands
                 var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", port is { } p ? p + i - 1 : 0, factor)
                     .Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = OFF", "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]"]);
                 if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
-                var app = NodeHost.Build(config, settings, LogLevel.Warning, seed is null ? [] : [seed.Value]);
+                var app = NodeHost.Build(config, settings, LogLevel.Warning, seed is null ? [] : [seed.Value], stopsOnCtrlC: false);
                 apps.Add(app);
                 await app.StartAsync();
                 var system = app.Services.GetRequiredService<ActorSystem>();

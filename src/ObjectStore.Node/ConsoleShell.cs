@@ -5,15 +5,40 @@ namespace ObjectStore.Node;
 
 /// <summary>
 /// Feeds command lines to the shell actor: interactively on a terminal (prompt, history), or as a
-/// script from -c or from stdin, stopping at the first error with exit code 1.
+/// script from -c or from stdin, stopping at the first error with exit code 1. Ctrl+C cancels the
+/// running command (on the node too); a script then ends with exit code 130, the prompt comes back;
+/// at the prompt Ctrl+C clears the line and Ctrl+D leaves. A second Ctrl+C while a cancel is under way
+/// ends the shell at once.
 /// </summary>
 public static class ConsoleShell
 {
+    /// <summary>The exit code of a script stopped by Ctrl+C (128 + SIGINT, as shells report it).</summary>
+    private const int Interrupted = 130;
+
+    private static CancellationTokenSource? _running;
+
     public static async Task<int> RunAsync(IActorRef shell, string? script)
     {
-        if (script is not null) return await RunScriptAsync(shell, ShellLine.SplitCommands(script));
-        if (Console.IsInputRedirected) return await RunScriptAsync(shell, ReadStdin());
-        return await RunInteractiveAsync(shell);
+        Console.CancelKeyPress += OnCancelKeyPress;
+        try
+        {
+            if (script is not null) return await RunScriptAsync(shell, ShellLine.SplitCommands(script));
+            if (Console.IsInputRedirected) return await RunScriptAsync(shell, ReadStdin());
+            return await RunInteractiveAsync(shell);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
+    }
+
+    private static void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+    {
+        var running = _running;
+        if (running is null || running.IsCancellationRequested) return; // nothing to cancel, or asked twice: the process ends
+        e.Cancel = true;
+        Console.Error.WriteLine("^C cancelling (Ctrl+C again to quit at once)");
+        running.Cancel();
     }
 
     private static IEnumerable<string> ReadStdin()
@@ -28,7 +53,9 @@ public static class ConsoleShell
     {
         foreach (var command in commands)
         {
-            switch (await ExecuteAsync(shell, command))
+            var (outcome, cancelled) = await ExecuteAsync(shell, command);
+            if (cancelled) return Interrupted;
+            switch (outcome)
             {
                 case ShellOutcome.Failed: return 1;
                 case ShellOutcome.Exit: return 0;
@@ -41,21 +68,48 @@ public static class ConsoleShell
     {
         Console.WriteLine("objectstore shell — type 'help' for commands, 'exit' or Ctrl+D to leave.");
         var editor = new LineEditor();
-        while (editor.ReadLine("objectstore> ") is { } line)
+        while (ReadLine(editor) is { } line)
         {
             foreach (var command in ShellLine.SplitCommands(line))
-                if (await ExecuteAsync(shell, command) == ShellOutcome.Exit)
-                    return 0;
+            {
+                var (outcome, cancelled) = await ExecuteAsync(shell, command);
+                if (outcome == ShellOutcome.Exit) return 0;
+                if (cancelled) break; // the rest of the line is not run
+            }
         }
         return 0;
     }
 
-    private static Task<ShellOutcome> ExecuteAsync(IActorRef shell, string command)
+    /// <summary>At the prompt Ctrl+C is a key (it clears the line); while a command runs it is a signal that cancels it.</summary>
+    private static string? ReadLine(LineEditor editor)
+    {
+        Console.TreatControlCAsInput = true;
+        try
+        {
+            return editor.ReadLine("objectstore> ");
+        }
+        finally
+        {
+            Console.TreatControlCAsInput = false;
+        }
+    }
+
+    private static async Task<(ShellOutcome Outcome, bool Cancelled)> ExecuteAsync(IActorRef shell, string command)
     {
         // The shell actor completes this for every command, success or not; each command is bounded by
         // its own timeouts (request timeout, transfer idle timeout), so this wait is bounded too.
-        var done = new TaskCompletionSource<ShellOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        shell.Tell(new ShellActor.Execute(command, done));
-        return done.Task;
+        using var running = new CancellationTokenSource();
+        _running = running;
+        try
+        {
+            var done = new TaskCompletionSource<ShellOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            shell.Tell(new ShellActor.Execute(command, done, running.Token));
+            var outcome = await done.Task;
+            return (outcome, running.IsCancellationRequested);
+        }
+        finally
+        {
+            _running = null;
+        }
     }
 }

@@ -15,7 +15,7 @@ public sealed class CoordinatorKey;
 public static class NodeHost
 {
     public static IHost Build(Config config, StoreSettings settings, LogLevel consoleLogLevel,
-        IReadOnlyList<(string Host, int Port)> seeds, Action<ActorSystem, StoreNode.Handles>? started = null)
+        IReadOnlyList<(string Host, int Port)> seeds, Action<ActorSystem, StoreNode.Handles>? started = null, bool stopsOnCtrlC = true)
     {
         // No default sources: they add appsettings.json with reload-on-change, i.e. a recursive
         // FileSystemWatcher on the working directory, which then wakes on every chunk the node writes
@@ -31,6 +31,8 @@ public static class NodeHost
         // Like Akka's log (StderrLogger), on stderr.
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(consoleLogLevel);
+        // In `local` the shell owns Ctrl+C (it cancels the running command); the nodes stop when the shell ends.
+        if (!stopsOnCtrlC) builder.Services.AddSingleton<IHostLifetime, ShellOwnedLifetime>();
         builder.Services.AddAkka(Actors.Client.StoreClient.NodeSystemName, (akka, _) =>
         {
             akka.AddHocon(StoreNode.WithNodeRole(WithSeeds(config, seeds), settings.DataDirectory), HoconAddMode.Prepend);
@@ -62,6 +64,12 @@ public static class NodeHost
         if (((ExtendedActorSystem)system).Provider is not Akka.Cluster.ClusterActorRefProvider) return;
         var cluster = Akka.Cluster.Cluster.Get(system);
         if (cluster.Settings.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
+    }
+
+    private sealed class ShellOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public static string AddressOf(ActorSystem system)

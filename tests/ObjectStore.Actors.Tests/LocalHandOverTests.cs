@@ -20,7 +20,7 @@ public class LocalHandOverTests : StoreTestKit
         var source = WriteRandomFile("in", LargeFile, 1);
         var progress = new List<long>();
 
-        var put = await Within(client.PutFileAsync(source, "photos", "big", new SynchronousProgress(progress)));
+        var put = await Within(client.PutFileAsync(source, "photos", "big", progress: new SynchronousProgress(progress)));
         await Within(client.GetFileAsync("photos", "big", Path.Combine(WorkDirectory, "out")));
 
         Assert.Equal(1, Node!.DataPlane!.HandOvers);

@@ -76,4 +76,94 @@ public class ShellTests : StoreTestKit
         Assert.Contains("at most 1024 bytes", Assert.Single(output.Errors));
         Assert.Empty((await Within(client.ListBucketsAsync())).Buckets);
     }
+
+    [Fact]
+    public async Task Put_FILE_BUCKET_uses_the_file_name_and_a_prefix_ending_in_a_slash_puts_it_after_the_prefix()
+    {
+        var client = StartNode();
+        var file = WriteRandomFile("report.pdf", 1000, 2);
+        var output = new RecordingOutput();
+        var commands = new ShellCommands(client, output);
+
+        Assert.Equal(ShellOutcome.Ok, await commands.RunAsync($"put '{file}' docs"));
+        Assert.Equal(ShellOutcome.Ok, await commands.RunAsync($"put '{file}' docs/2026/"));
+        Assert.Equal(ShellOutcome.Ok, await commands.RunAsync($"put '{file}' docs/renamed.pdf"));
+
+        var keys = (await Within(client.ListAsync("docs", ""))).Objects.Select(o => o.Key).ToList();
+        Assert.Equal(["2026/report.pdf", "renamed.pdf", "report.pdf"], keys);
+        Assert.Empty(output.Errors);
+    }
+
+    [Fact]
+    public async Task Wrong_arguments_print_the_commands_usage_and_help_CMD_prints_one_command()
+    {
+        var client = StartNode();
+        var output = new RecordingOutput();
+        var commands = new ShellCommands(client, output);
+
+        Assert.Equal(ShellOutcome.Failed, await commands.RunAsync("put onlyone"));
+        Assert.Equal(ShellOutcome.Failed, await commands.RunAsync("get --bogus a/b c"));
+        Assert.Equal(ShellOutcome.Ok, await commands.RunAsync("help get"));
+
+        Assert.Equal("error: wrong arguments for 'put'; usage: put FILE BUCKET[/KEY] | put FILE BUCKET/PREFIX/ | put -r DIR BUCKET[/PREFIX] | put - BUCKET/KEY",
+            output.Errors[0]);
+        Assert.StartsWith("error: unknown option '--bogus' for 'get' (it takes -r, --force, --no-preserve)", output.Errors[1]);
+        var help = Assert.Single(output.Lines);
+        Assert.StartsWith("usage: get BUCKET/KEY FILE", help);
+        Assert.DoesNotContain("usage: put", help);
+    }
+
+    [Fact]
+    public async Task Get_keeps_an_existing_file_unless_force_and_get_r_writes_nothing_when_one_exists()
+    {
+        var client = StartNode();
+        var file = WriteRandomFile("in.bin", 5000, 3);
+        await Within(client.PutFileAsync(file, "keep", "a/in.bin"));
+        await Within(client.PutFileAsync(file, "keep", "a/other.bin"));
+        var target = Path.Combine(WorkDirectory, "out");
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, "in.bin"), "mine");
+        var output = new RecordingOutput();
+        var commands = new ShellCommands(client, output);
+
+        Assert.Equal(ShellOutcome.Failed, await commands.RunAsync($"get keep/a/in.bin '{target}'"));
+        Assert.Equal(ShellOutcome.Failed, await commands.RunAsync($"get -r keep/a '{target}'"));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(target, "in.bin")));
+        Assert.False(File.Exists(Path.Combine(target, "other.bin")));
+        Assert.Contains("'get --force' overwrites it", output.Errors[0]);
+        Assert.Contains("1 of the 2 files exist already", output.Errors[1]);
+
+        Assert.Equal(ShellOutcome.Ok, await commands.RunAsync($"get --force keep/a/in.bin '{target}'"));
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(target, "in.bin")));
+    }
+
+    [Fact]
+    public async Task A_device_is_refused_with_one_line_and_stores_nothing()
+    {
+        var client = StartNode();
+        var output = new RecordingOutput();
+
+        var outcome = await new ShellCommands(client, output).RunAsync("put /dev/zero zeros/z");
+
+        Assert.Equal(ShellOutcome.Failed, outcome);
+        Assert.Equal("error: /dev/zero is a character device, not a file; put takes regular files, a FIFO, or - for stdin", Assert.Single(output.Errors));
+        Assert.Empty((await Within(client.ListBucketsAsync())).Buckets);
+    }
+
+    [Fact]
+    public async Task A_cancelled_put_stores_nothing_and_says_so()
+    {
+        var client = StartNode();
+        var file = WriteRandomFile("big.bin", 64 * 1024 * 1024, 4);
+        var output = new RecordingOutput();
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel(); // before the node has the put: the client must still end it there
+
+        var outcome = await Within(new ShellCommands(client, output).RunAsync($"put '{file}' cancel/big.bin", cancel.Token));
+
+        Assert.Equal(ShellOutcome.Failed, outcome);
+        Assert.Contains("cancelled", Assert.Single(output.Errors));
+        Assert.Contains("nothing was stored", output.Errors[0]);
+        Assert.Empty((await Within(client.ListBucketsAsync())).Buckets);
+    }
 }

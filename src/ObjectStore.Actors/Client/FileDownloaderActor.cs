@@ -53,6 +53,11 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             _started?.Invoke(m.Object);
             if (m.DataPort > 0 && m.DataToken.Length > 0) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
         });
+        Receive<UserCancelled>(_ =>
+        {
+            _session?.Tell(new CancelTransfer("cancelled by the user"));
+            Fail(new StoreException(StoreErrorCode.Cancelled, $"get of {Name} cancelled; nothing was written"));
+        });
         Receive<DataFrame>(m =>
         {
             if (_viaDataPort) Fail(new StoreException(StoreErrorCode.InvalidRequest, $"get of {Name}: a frame while the data connection is in use"));

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Storage;
 using ObjectStore.Actors.Transfer;
 using static ObjectStore.Actors.Client.UploadRoutes;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
@@ -27,15 +28,39 @@ public sealed class FileUploaderActor : WireActor
     private WindowedSender? _frames;
     private bool _completeSent;
     private TcpClient? _dataConnection;
+    private readonly FileMetadata? _metadata;
+    private bool _cancelled;
 
-    public FileUploaderActor(IActorRef node, string path, string bucket, string key, TimeSpan idleTimeout,
+    public FileUploaderActor(IActorRef node, string path, string bucket, string key, FileMetadata? metadata, TimeSpan idleTimeout,
         TaskCompletionSource<PutCompleted> result, IProgress<long>? progress)
     {
-        (_node, _path, _bucket, _key, _idleTimeout, _result, _progress) = (node, path, bucket, key, idleTimeout, result, progress);
+        (_node, _path, _bucket, _key, _metadata, _idleTimeout, _result, _progress) = (node, path, bucket, key, metadata, idleTimeout, result, progress);
+
+        // The node decides what a cancel means: before the commit it drops the put and says so
+        // (StoreError Cancelled); once committing, it finishes and answers PutCompleted. Either answer
+        // is passed on as it is, so the user hears what the store holds.
+        Receive<UserCancelled>(_ =>
+        {
+            if (_cancelled) return;
+            _cancelled = true;
+            if (_session is null)
+            {
+                Finish(new StoreException(StoreErrorCode.Cancelled, $"put of {_bucket}/{_key} cancelled before the node started it; nothing was stored"));
+                return;
+            }
+            _frames?.Close();
+            _dataConnection?.Dispose();
+            _session.Tell(new CancelTransfer("cancelled by the user"));
+        });
 
         Receive<UploadReady>(m =>
         {
             _session = m.Session;
+            if (_cancelled)
+            {
+                _session.Tell(new CancelTransfer("cancelled by the user"));
+                return;
+            }
             Context.Watch(_session);
             var window = Math.Max(1, m.Window);
             var frameSize = Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
@@ -54,6 +79,7 @@ public sealed class FileUploaderActor : WireActor
             else Pump();
         });
         Receive<DataSent>(m => Complete(m.Bytes, UploadComplete.ViaDataPort));
+        Receive<DataFailed>(_ => _cancelled, _ => { });
         Receive<DataFailed>(m =>
         {
             _dataConnection?.Dispose();
@@ -70,6 +96,7 @@ public sealed class FileUploaderActor : WireActor
         });
         Receive<FrameAck>(m =>
         {
+            if (_cancelled) return;
             _frames?.AcknowledgeParts(m.Sequence);
             _progress?.Report(_frames?.Acknowledged ?? 0);
             Pump();
@@ -88,8 +115,8 @@ public sealed class FileUploaderActor : WireActor
     }
 
     public static Props Props(IActorRef node, string path, string bucket, string key, TimeSpan idleTimeout,
-        TaskCompletionSource<PutCompleted> result, IProgress<long>? progress = null) =>
-        Akka.Actor.Props.Create(() => new FileUploaderActor(node, path, bucket, key, idleTimeout, result, progress));
+        TaskCompletionSource<PutCompleted> result, IProgress<long>? progress = null, FileMetadata? metadata = null) =>
+        Akka.Actor.Props.Create(() => new FileUploaderActor(node, path, bucket, key, metadata, idleTimeout, result, progress));
 
     protected override void PreStart()
     {
@@ -104,7 +131,7 @@ public sealed class FileUploaderActor : WireActor
         }
         Context.SetReceiveTimeout(_idleTimeout);
         _announcedSize = _file.Length;
-        _node.Tell(new PutObject(_bucket, _key, _announcedSize));
+        _node.Tell(new PutObject(_bucket, _key, _announcedSize, _metadata));
     }
 
     protected override void PostStop()
@@ -118,7 +145,9 @@ public sealed class FileUploaderActor : WireActor
     /// What the client can truthfully say when it loses the node: before all bytes were sent, no object can
     /// have been committed; after, the node (or the nodes it wrote to) may have committed it.
     /// </summary>
-    private string Outcome => _completeSent
+    private string Outcome => _cancelled
+        ? "after it was cancelled: the put may or may not have completed; `stat " + _bucket + "/" + _key + "` tells"
+        : _completeSent
         ? $"after all bytes were sent: the put may or may not have completed; `stat {_bucket}/{_key}` tells"
         : "before all bytes were sent; nothing was stored";
 

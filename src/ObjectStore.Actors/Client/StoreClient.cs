@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ObjectStore.Actors.Coordination;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Core.Storage;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors.Client;
@@ -61,13 +62,21 @@ public sealed class StoreClient
     /// <summary>The actor system name every node uses; part of every node address.</summary>
     public const string NodeSystemName = "objectstore";
 
-    public Task<PutCompleted> PutFileAsync(string path, string bucket, string key, IProgress<long>? progress = null)
+    /// <param name="metadata">The file's mode and modification time, kept with the object.</param>
+    /// <param name="cancel">Cancels the put on the node too; a small put (one request) is not cancelled, it is over in a moment.</param>
+    public async Task<PutCompleted> PutFileAsync(string path, string bucket, string key, FileMetadata? metadata = null, IProgress<long>? progress = null,
+        CancellationToken cancel = default)
     {
-        if (SmallFileBytes(path) is { } bytes) return PutSmallAsync(bucket, key, bytes);
+        if (SmallFileBytes(path) is { } bytes) return await PutSmallAsync(bucket, key, bytes, metadata);
         var result = new TaskCompletionSource<PutCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _system.ActorOf(FileUploaderActor.Props(Node, path, bucket, key, _settings.IdleTimeout, result, progress), $"upload-{Interlocked.Increment(ref _transfers)}");
-        return result.Task;
+        var uploader = _system.ActorOf(FileUploaderActor.Props(Node, path, bucket, key, _settings.IdleTimeout, result, progress, metadata),
+            $"upload-{Interlocked.Increment(ref _transfers)}");
+        await using var cancelled = cancel.Register(() => uploader.Tell(UserCancelled.Instance));
+        return await result.Task;
     }
+
+    /// <summary>Settings that bound what the client waits for and reads (idle timeout, stream input limit).</summary>
+    public StoreSettings Settings => _settings;
 
     /// <summary>Files up to this size travel inside the put request.</summary>
     public int SmallPutBytes => _settings.FrameSize;
@@ -89,16 +98,18 @@ public sealed class StoreClient
     }
 
     // The node answers once the object is durable on its quorum: allow what a transfer may idle.
-    private Task<PutCompleted> PutSmallAsync(string bucket, string key, byte[] data) =>
-        RequestAsync<PutCompleted>(new PutSmallObject(bucket, key, data), _settings.IdleTimeout + _settings.RequestTimeout,
+    private Task<PutCompleted> PutSmallAsync(string bucket, string key, byte[] data, FileMetadata? metadata) =>
+        RequestAsync<PutCompleted>(new PutSmallObject(bucket, key, data, metadata), _settings.IdleTimeout + _settings.RequestTimeout,
             $"put of {bucket}/{key}: the node did not answer; it may or may not have stored the object");
 
-    public Task<ObjectInfo> GetFileAsync(string bucket, string key, string target, Action<ObjectInfo>? started = null, IProgress<long>? progress = null)
+    public async Task<ObjectInfo> GetFileAsync(string bucket, string key, string target, Action<ObjectInfo>? started = null, IProgress<long>? progress = null,
+        CancellationToken cancel = default)
     {
         var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _system.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.IdleTimeout, result, started, progress),
+        var downloader = _system.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.IdleTimeout, result, started, progress),
             $"download-{Interlocked.Increment(ref _transfers)}");
-        return result.Task;
+        await using var cancelled = cancel.Register(() => downloader.Tell(UserCancelled.Instance));
+        return await result.Task;
     }
 
     public Task<ObjectListing> ListAsync(string bucket, string prefix, string? startAfter = null, int limit = 1000) =>

@@ -51,7 +51,7 @@ public sealed class StoreCoordinator : WireActor
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"a small put carries at most {_settings.FrameSize} bytes, got {m.Data.Length}"));
                 return;
             }
-            Context.ActorOf(UploadSessionActor.Props(_uploads with { DataPlane = null }, Sender, new PutObject(m.Bucket, m.Key, m.Data.Length), m.Data),
+            Context.ActorOf(UploadSessionActor.Props(_uploads with { DataPlane = null }, Sender, new PutObject(m.Bucket, m.Key, m.Data.Length, m.File), m.Data),
                 $"put-{++_sessions}");
         });
         Receive<GetObject>(m =>

@@ -6,8 +6,8 @@ namespace ObjectStore.Actors.Protocol;
 public static class ObjectInfos
 {
     public static ObjectInfo Of(ObjectManifest m) =>
-        new(m.Bucket, m.Key, m.VersionId, m.Size, m.Sha256, m.Created.ToUnixTimeMilliseconds(), m.Chunks.Count, m.Writer);
+        new(m.Bucket, m.Key, m.VersionId, m.Size, m.Sha256, m.Created.ToUnixTimeMilliseconds(), m.Chunks.Count, m.Writer, m.File);
 
     public static ObjectInfo Of(ObjectSummary s) =>
-        new(s.Bucket, s.Key, s.VersionId, s.Size, s.Sha256, s.Created.ToUnixTimeMilliseconds(), s.ChunkCount, s.Writer);
+        new(s.Bucket, s.Key, s.VersionId, s.Size, s.Sha256, s.Created.ToUnixTimeMilliseconds(), s.ChunkCount, s.Writer, s.File);
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
 
 namespace ObjectStore.Actors.Protocol;
 
@@ -21,7 +22,8 @@ public enum StoreErrorCode
 
 /// <summary>An object as the shell sees it.</summary>
 /// <param name="Writer">The node id of the node that took the put (last writer wins between versions).</param>
-public sealed record ObjectInfo(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, long CreatedUnixMs, int ChunkCount, string Writer = "");
+public sealed record ObjectInfo(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, long CreatedUnixMs, int ChunkCount, string Writer = "",
+    FileMetadata? File = null);
 
 /// <summary>One chunk of an object and the nodes that hold it.</summary>
 public sealed record ChunkLocation(ContentHash Id, int Length, IReadOnlyList<string> Nodes);
@@ -64,7 +66,7 @@ public static class StoreProtocol
     // on the node's machine (HandOver not empty), the open file itself, handed over with DataToken on
     // that Unix socket, which the node reads (UploadProgress* as it goes);
     // then UploadComplete → PutCompleted | StoreError
-    public sealed record PutObject(string Bucket, string Key, long ExpectedSize) : IStoreMessage;
+    public sealed record PutObject(string Bucket, string Key, long ExpectedSize, FileMetadata? File = null) : IStoreMessage;
     public sealed record UploadReady(IActorRef Session, int Window, int FrameSize, string DataHost, int DataPort, byte[] DataToken, string HandOver = "") : IStoreMessage;
     /// <summary>Bytes of a handed-over file the node has read so far.</summary>
     public sealed record UploadProgress(long Bytes) : IStoreMessage;
@@ -86,7 +88,7 @@ public static class StoreProtocol
 
     // --- put of a small object (at most one frame): PutSmallObject → PutCompleted | StoreError.
     // One round trip instead of six messages: a tree of small files is bound by per-object costs.
-    public sealed record PutSmallObject(string Bucket, string Key, ReadOnlyMemory<byte> Data) : IStoreMessage;
+    public sealed record PutSmallObject(string Bucket, string Key, ReadOnlyMemory<byte> Data, FileMetadata? File = null) : IStoreMessage;
 
     // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck*, or (DataPort > 0: the
     // object is larger than a window of frames) the raw bytes on the node's data port: connect, send

@@ -18,10 +18,10 @@ public sealed class StoreSerializer : ProtoSerializer
     public StoreSerializer(ExtendedActorSystem system) : base(system, "store")
     {
         Message<PutObject, W.PutObject>("put", W.PutObject.Parser,
-            m => new() { Bucket = m.Bucket, Key = m.Key, ExpectedSize = m.ExpectedSize },
-            w => new(w.Bucket, w.Key, w.ExpectedSize));
+            m => new() { Bucket = m.Bucket, Key = m.Key, ExpectedSize = m.ExpectedSize, File = File(m.File) },
+            w => new(w.Bucket, w.Key, w.ExpectedSize, File(w.File)));
         Raw<PutSmallObject>("putsmall",
-            m => new W.PutSmallObject { Bucket = m.Bucket, Key = m.Key, Data = Wrap(m.Data) }.ToByteArray(),
+            m => new W.PutSmallObject { Bucket = m.Bucket, Key = m.Key, Data = Wrap(m.Data), File = File(m.File) }.ToByteArray(),
             ReadSmallPut);
         Message<UploadReady, W.UploadReady>("upr", W.UploadReady.Parser,
             m => new()
@@ -58,6 +58,7 @@ public sealed class StoreSerializer : ProtoSerializer
         var fields = new WireFields(bytes);
         string bucket = "", key = "";
         ReadOnlyMemory<byte> data = default;
+        W.FileMetadata? file = null;
         while (fields.Next(out var field, out var type))
         {
             switch (field)
@@ -65,11 +66,12 @@ public sealed class StoreSerializer : ProtoSerializer
                 case 1: WireFields.Expect(type, WireFormat.WireType.LengthDelimited, field); bucket = fields.String(); break;
                 case 2: WireFields.Expect(type, WireFormat.WireType.LengthDelimited, field); key = fields.String(); break;
                 case 3: WireFields.Expect(type, WireFormat.WireType.LengthDelimited, field); data = fields.Bytes(); break;
+                case 4: WireFields.Expect(type, WireFormat.WireType.LengthDelimited, field); file = W.FileMetadata.Parser.ParseFrom(fields.Bytes().Span); break;
                 default: fields.Skip(type); break;
             }
         }
         if (data.Length > StoreSettings.MaxFrameSize) throw new SerializationException($"small put of {data.Length} bytes exceeds the limit");
-        return new PutSmallObject(bucket, key, data);
+        return new PutSmallObject(bucket, key, data, File(file));
     }
 
     private static DataFrame ReadFrame(byte[] bytes)

@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using Google.Protobuf;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
 using ObjectStore.Core.Metadata;
 using W = ObjectStore.Actors.Protocol.Wire;
 
@@ -66,20 +67,26 @@ internal static class WireMapping
     public static W.ObjectInfo Info(ObjectInfo o) => new()
     {
         Bucket = o.Bucket, Key = o.Key, VersionId = o.VersionId, Size = o.Size, Sha256 = Bytes(o.Sha256),
-        CreatedUnixMs = o.CreatedUnixMs, ChunkCount = o.ChunkCount, Writer = o.Writer,
+        CreatedUnixMs = o.CreatedUnixMs, ChunkCount = o.ChunkCount, Writer = o.Writer, File = File(o.File),
     };
 
     public static ObjectInfo Info(W.ObjectInfo? o)
     {
         if (o is null) throw new SerializationException("object info missing");
         return new ObjectInfo(o.Bucket, o.Key, o.VersionId, NonNegative(o.Size, "object size"), Hash(o.Sha256, "object hash"),
-            o.CreatedUnixMs, NonNegative(o.ChunkCount, "chunk count"), o.Writer);
+            o.CreatedUnixMs, NonNegative(o.ChunkCount, "chunk count"), o.Writer, File(o.File));
     }
+
+    public static W.FileMetadata? File(FileMetadata? f) => f is { } m ? new() { Mode = (uint)m.Mode, ModifiedUnixNs = m.ModifiedUnixNs } : null;
+
+    public static FileMetadata? File(W.FileMetadata? f) => f is null ? null
+        : f.Mode > FileMetadata.PermissionBits ? throw new SerializationException($"file mode {Convert.ToString(f.Mode, 8)} has more than permission bits")
+        : new FileMetadata((int)f.Mode, f.ModifiedUnixNs);
 
     public static W.Manifest Manifest(ObjectManifest m) => new()
     {
         Bucket = m.Bucket, Key = m.Key, VersionId = m.VersionId, Size = m.Size, Sha256 = Bytes(m.Sha256),
-        CreatedUnixMs = m.Created.ToUnixTimeMilliseconds(), Writer = m.Writer, Chunks = Chunks(m.Chunks),
+        CreatedUnixMs = m.Created.ToUnixTimeMilliseconds(), Writer = m.Writer, Chunks = Chunks(m.Chunks), File = File(m.File),
     };
 
     /// <param name="complete">The chunk list is the whole object's, so its lengths must add up to the size.</param>
@@ -91,7 +98,7 @@ internal static class WireMapping
         if (complete && chunks.Sum(c => (long)c.Length) is var total && total != size)
             throw new SerializationException($"manifest of {m.Bucket}/{m.Key}: chunks add up to {total} bytes, the object has {size}");
         return new ObjectManifest(m.Bucket, m.Key, m.VersionId, size, Hash(m.Sha256, "object hash"),
-            DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedUnixMs), chunks, m.Writer);
+            DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedUnixMs), chunks, m.Writer, File(m.File));
     }
 
     public static W.DeleteMarker Marker(DeleteMarker d) => new()

@@ -11,7 +11,8 @@ namespace ObjectStore.Actors.Shell;
 public sealed class ShellActor : ReceiveActor
 {
     /// <summary>Run one command; <paramref name="Done"/> gets true on success, false after an error was printed.</summary>
-    public sealed record Execute(string Command, TaskCompletionSource<ShellOutcome> Done) : Akka.Actor.INoSerializationVerificationNeeded;
+    /// <param name="Cancel">Cancelled by Ctrl+C: the command stops and undoes what it started on the node.</param>
+    public sealed record Execute(string Command, TaskCompletionSource<ShellOutcome> Done, CancellationToken Cancel = default) : Akka.Actor.INoSerializationVerificationNeeded;
 
     private readonly StoreClient _client;
     private readonly IShellOutput _out;
@@ -26,7 +27,7 @@ public sealed class ShellActor : ReceiveActor
         {
             try
             {
-                m.Done.TrySetResult(await _commands.RunAsync(m.Command));
+                m.Done.TrySetResult(await _commands.RunAsync(m.Command, m.Cancel));
             }
             catch (Exception e)
             {

@@ -77,6 +77,9 @@ internal static class IndexDatabase
             """);
         // Indexes created before replication lack the writer column (the node that took the put).
         if (!HasColumn(db, tx, "objects", "writer")) Execute(db, tx, "ALTER TABLE objects ADD COLUMN writer TEXT NOT NULL DEFAULT ''");
+        // The stored file's mode and modification time (NULL: the put did not give them, or came before them).
+        if (!HasColumn(db, tx, "objects", "file_mode"))
+            Execute(db, tx, "ALTER TABLE objects ADD COLUMN file_mode INTEGER; ALTER TABLE objects ADD COLUMN file_mtime_ns INTEGER");
         // Chunks a put in progress has stored or claimed here, kept from garbage collection until the put
         // commits, fails, or goes silent for its lease; persisted, so a restart knows them too.
         Execute(db, tx, """

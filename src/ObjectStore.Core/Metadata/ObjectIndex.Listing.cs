@@ -11,7 +11,7 @@ public sealed partial class ObjectIndex
     {
         // The range test lets SQLite seek on the primary key; substr keeps the prefix test exact.
         using var cmd = Command("""
-            SELECT key, version_id, size, sha256, created_ms, chunk_count, writer FROM objects
+            SELECT key, version_id, size, sha256, created_ms, chunk_count, writer, file_mode, file_mtime_ns FROM objects
             WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a)
             ORDER BY key LIMIT $n
             """);
@@ -24,7 +24,7 @@ public sealed partial class ObjectIndex
         while (reader.Read())
             result.Add(new ObjectSummary(bucket, reader.GetString(0), reader.GetString(1), reader.GetInt64(2),
                 ContentHash.FromBytes((byte[])reader[3]), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetInt32(5),
-                reader.GetString(6)));
+                reader.GetString(6), FileOf(reader, 7)));
         return result;
     }
 

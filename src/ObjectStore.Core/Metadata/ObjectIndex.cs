@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
 
 namespace ObjectStore.Core.Metadata;
 
@@ -67,10 +68,12 @@ public sealed partial class ObjectIndex : IDisposable
         DeleteKey(manifest.Bucket, manifest.Key, tx);
 
         using (var insert = Command("""
-            INSERT INTO objects(bucket, key, version_id, size, sha256, created_ms, chunk_count, writer)
-            VALUES ($b, $k, $v, $s, $h, $c, $n, $w)
+            INSERT INTO objects(bucket, key, version_id, size, sha256, created_ms, chunk_count, writer, file_mode, file_mtime_ns)
+            VALUES ($b, $k, $v, $s, $h, $c, $n, $w, $fm, $ft)
             """, tx))
         {
+            insert.Parameters.AddWithValue("$fm", (object?)manifest.File?.Mode ?? DBNull.Value);
+            insert.Parameters.AddWithValue("$ft", (object?)manifest.File?.ModifiedUnixNs ?? DBNull.Value);
             insert.Parameters.AddWithValue("$w", manifest.Writer);
             insert.Parameters.AddWithValue("$b", manifest.Bucket);
             insert.Parameters.AddWithValue("$k", manifest.Key);
@@ -124,7 +127,7 @@ public sealed partial class ObjectIndex : IDisposable
 
     private ObjectManifest? TryGet(string bucket, string key, SqliteTransaction? tx)
     {
-        using var cmd = Command("SELECT version_id, size, sha256, created_ms, writer FROM objects WHERE bucket=$b AND key=$k", tx);
+        using var cmd = Command("SELECT version_id, size, sha256, created_ms, writer, file_mode, file_mtime_ns FROM objects WHERE bucket=$b AND key=$k", tx);
         cmd.Parameters.AddWithValue("$b", bucket);
         cmd.Parameters.AddWithValue("$k", key);
         string versionId;
@@ -132,6 +135,7 @@ public sealed partial class ObjectIndex : IDisposable
         ContentHash sha;
         DateTimeOffset created;
         string writer;
+        FileMetadata? file;
         using (var reader = cmd.ExecuteReader())
         {
             if (!reader.Read()) return null;
@@ -140,6 +144,7 @@ public sealed partial class ObjectIndex : IDisposable
             sha = ContentHash.FromBytes((byte[])reader[2]);
             created = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
             writer = reader.GetString(4);
+            file = FileOf(reader, 5);
         }
         using var chunks = Command("SELECT chunk, length FROM object_chunks WHERE version_id=$v ORDER BY seq", tx);
         chunks.Parameters.AddWithValue("$v", versionId);
@@ -147,8 +152,12 @@ public sealed partial class ObjectIndex : IDisposable
         using (var reader = chunks.ExecuteReader())
             while (reader.Read())
                 list.Add(new ChunkRef(ContentHash.FromBytes((byte[])reader[0]), reader.GetInt32(1)));
-        return new ObjectManifest(bucket, key, versionId, size, sha, created, list, writer);
+        return new ObjectManifest(bucket, key, versionId, size, sha, created, list, writer, file);
     }
+
+    /// <summary>The file metadata in columns <paramref name="at"/> (mode) and the next (modification time), if stored.</summary>
+    private static FileMetadata? FileOf(SqliteDataReader reader, int at) =>
+        reader.IsDBNull(at) ? null : new FileMetadata(reader.GetInt32(at), reader.GetInt64(at + 1));
 
     public void Dispose() => _db.Dispose();
 

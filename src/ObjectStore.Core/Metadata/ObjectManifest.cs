@@ -1,4 +1,5 @@
 using ObjectStore.Core.Hashing;
+using ObjectStore.Core.Storage;
 
 namespace ObjectStore.Core.Metadata;
 
@@ -7,6 +8,7 @@ public readonly record struct ChunkRef(ContentHash Id, int Length);
 
 /// <summary>What the index knows of one version of an object.</summary>
 /// <param name="Writer">The node id of the node that took the put; breaks ties between versions created in the same millisecond.</param>
+/// <param name="File">The stored file's mode and modification time, when the put gave them.</param>
 public sealed record ObjectManifest(
     string Bucket,
     string Key,
@@ -15,7 +17,8 @@ public sealed record ObjectManifest(
     ContentHash Sha256,
     DateTimeOffset Created,
     IReadOnlyList<ChunkRef> Chunks,
-    string Writer = "")
+    string Writer = "",
+    FileMetadata? File = null)
 {
     /// <summary>A time-ordered, unique version id (UUIDv7 without dashes).</summary>
     public static string NewVersionId() => Guid.CreateVersion7().ToString("N");
@@ -58,7 +61,8 @@ public static class VersionOrder
 }
 
 /// <summary>A row of a listing: an object without its chunk list.</summary>
-public sealed record ObjectSummary(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, DateTimeOffset Created, int ChunkCount, string Writer = "");
+public sealed record ObjectSummary(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, DateTimeOffset Created, int ChunkCount, string Writer = "",
+    FileMetadata? File = null);
 
 /// <summary>A bucket and what it holds.</summary>
 public sealed record BucketSummary(string Bucket, long Objects, long Bytes);

@@ -21,6 +21,19 @@ public readonly record struct ObjectAddress(string Bucket, string Key)
         return address;
     }
 
+    /// <summary>
+    /// Where `put FILE TARGET` stores a file, as `aws s3 cp` does: TARGET = BUCKET or BUCKET/PREFIX/ (ending
+    /// in '/') puts the file's own name after it; BUCKET/KEY names the key.
+    /// </summary>
+    public static ObjectAddress ParseTargetFor(string text, string fileName)
+    {
+        var address = Split(text);
+        BucketName.Validate(address.Bucket);
+        if (address.Key.Length == 0 || address.Key.EndsWith('/')) address = address with { Key = address.Key + fileName };
+        ObjectKey.Validate(address.Key);
+        return address;
+    }
+
     private static ObjectAddress Split(string text)
     {
         var slash = text.IndexOf('/');

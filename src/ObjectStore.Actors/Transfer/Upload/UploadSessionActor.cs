@@ -35,6 +35,8 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
     private long _received;
     private long _newChunkBytes;
     private bool _finished;
+    /// <summary>Every chunk is durable and the commit has been asked for: too late to cancel.</summary>
+    private bool _committing;
 
     public IStash Stash { get; set; } = null!;
 
@@ -151,8 +153,9 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
         Receive<ChunkerActor.ChunkingDone>(m =>
         {
             _newChunkBytes = m.NewChunkBytes;
+            _committing = true;
             var manifest = new ObjectManifest(_request.Bucket, _request.Key, ObjectManifest.NewVersionId(), m.Size, m.Sha256, DateTimeOffset.UtcNow,
-                m.Chunks, _node.NodeId);
+                m.Chunks, _node.NodeId, _request.File);
             _distributor.Tell(new CommitObject(manifest, _uploadId));
         });
         Receive<ObjectCommitted>(m =>
@@ -170,7 +173,16 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
         Receive<StoreError>(m => Fail(m.Code, m.Message));
         Receive<CancelTransfer>(m =>
         {
+            if (_committing)
+            {
+                // The commit may already be on some replicas: finish it, and the client hears PutCompleted.
+                _log.Info("put of {0}: the client cancelled ({1}) while the object was being committed; finishing the commit", Name, m.Reason);
+                return;
+            }
             _log.Info("put of {0} cancelled by the client: {1}", Name, m.Reason);
+            Storage.CrashFailpoint.PutCancelled();
+            _finished = true;
+            _client.Tell(new StoreError(StoreErrorCode.Cancelled, $"put of {Name} cancelled ({m.Reason}); nothing was stored"));
             Context.Stop(Self);
         });
         Receive<Terminated>(m => m.ActorRef.Equals(_client), _ => Context.Stop(Self));
