@@ -89,6 +89,11 @@ public class SerializerTests : StoreTestKit
         // A listing row with a negative size.
         var listing = new W.ObjectListing { Bucket = "photos", Objects = { new W.ObjectInfo { Key = "k", Size = -1, Sha256 = ByteString.CopyFrom(new byte[32]) } } };
         Assert.Throws<SerializationException>(() => Store.FromBinary(listing.ToByteArray(), "lsok"));
+        // A file mode with file-type bits (a FIFO's 010644): a get would otherwise chmod with them.
+        var put = new W.PutObject { Bucket = "photos", Key = "k", ExpectedSize = 1, File = new W.FileMetadata { Mode = 0x11A4 } };
+        Assert.Throws<SerializationException>(() => Store.FromBinary(put.ToByteArray(), "put"));
+        var small = new W.PutSmallObject { Bucket = "photos", Key = "k", Data = ByteString.CopyFrom([1]), File = new W.FileMetadata { Mode = 0x11A4 } };
+        Assert.Throws<SerializationException>(() => Store.FromBinary(small.ToByteArray(), "putsmall"));
     }
 
     [Fact]

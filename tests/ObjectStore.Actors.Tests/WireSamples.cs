@@ -27,6 +27,7 @@ public static class WireSamples
     private static readonly ObjectInfo Info = new("photos", "a/ü b.jpg", "0192abcd", 300, ContentHash.Compute([3]), 1_700_000_000_000, 2, "node-a");
     private static readonly ObjectManifest Manifest = new("photos", "a/ü b.jpg", "0192abcd", 300, ContentHash.Compute([3]),
         DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), [new ChunkRef(A, 100), new ChunkRef(B, 200)], "node-a");
+    private static readonly Core.Storage.FileMetadata File = new(0b111_101_101, 1_557_126_489_123_456_789);
     private static readonly DeleteMarker Marker = new("photos", "k", "0192abce", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_999), "node-b");
     private const string Session = "akka.tcp://objectstore@127.0.0.1:4053/user/store/put-7#1234";
     private const string Receiver = "akka.tcp://objectstore@127.0.0.1:4054/user/replicator/receive-3#5678";
@@ -42,7 +43,9 @@ public static class WireSamples
     public static IReadOnlyList<Sample> All { get; } =
     [
         S("put", new PutObject("photos", "k", 42)),
+        S("put-file", new PutObject("photos", "k", 42, File)),
         S("putsmall", new PutSmallObject("photos", "k", new byte[] { 1, 2, 3, 250 })),
+        S("putsmall-file", new PutSmallObject("photos", "k", new byte[] { 1, 2, 3, 250 }, File)),
         new("store", "upr", actor => new UploadReady(actor(Session), 32, 65536, "127.0.0.1", 4321, [1, 2, 3], "objectstore-ab12")),
         S("upp", new UploadProgress(16_777_216)),
         S("upc", new UploadComplete(10, 1)),
@@ -59,6 +62,7 @@ public static class WireSamples
         S("ls", new ListObjects("photos", "a/", null, 100)),
         S("ls-after", new ListObjects("photos", "", "a/b", 5)),
         S("lsok", new ObjectListing("photos", [Info, Info with { Key = "other" }], true)),
+        S("lsok-file", new ObjectListing("photos", [Info with { File = File }], false)),
         S("lb", ListBuckets.Instance),
         S("lbok", new BucketListing([new BucketInfo("photos", 3, 300)])),
         S("stat", new StatObject("photos", "k", 2000)),
@@ -91,6 +95,7 @@ public static class WireSamples
         C("held", new ChunksHeld("node-b", [B])),
 
         R("commit", new CommitReplica(Manifest, "upload-1")),
+        R("commit-file", new CommitReplica(Manifest with { File = File }, "upload-1")),
         R("commit-staged", new CommitReplica(Manifest with { Chunks = [] }, "upload-1", ChunksStaged: true)),
         R("stage", new StageChunks("upload-1", "0192abcd", 2000, [new ChunkRef(A, 100), new ChunkRef(B, 200)])),
         R("stageok", new ChunksStaged("0192abcd", 2002)),

@@ -32,6 +32,22 @@ public class ObjectIndexTests : IDisposable
     }
 
     [Fact]
+    public void A_files_mode_and_modification_time_survive_reopening_and_show_in_listings()
+    {
+        var metadata = new Storage.FileMetadata(0b111_101_000, 1_557_126_489_123_456_789);
+        using (var index = new ObjectIndex(_dir.Path))
+        {
+            index.Commit(Manifest("with", 1) with { File = metadata });
+            index.Commit(Manifest("without", 2));
+        }
+
+        using var reopened = new ObjectIndex(_dir.Path);
+        Assert.Equal(metadata, reopened.TryGet("photos", "with")!.File);
+        Assert.Null(reopened.TryGet("photos", "without")!.File);
+        Assert.Equal([metadata, null], reopened.List("photos", "", 10).Select(o => o.File));
+    }
+
+    [Fact]
     public void Replacing_or_deleting_reports_only_chunks_nothing_else_references()
     {
         using var index = new ObjectIndex(_dir.Path);
