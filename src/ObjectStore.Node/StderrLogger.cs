@@ -14,9 +14,12 @@ public sealed class StderrLogger : ReceiveActor
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<LogEvent>(e =>
         {
-            var level = e.LogLevel().ToString().Replace("Level", "").ToUpperInvariant();
+            // Akka.Remote logs a peer or shell that went away at ERROR with a stack trace; a shell
+            // disconnecting is normal, and a node lost is reported by the cluster (unreachable, removed).
+            if (e.Cause?.GetType().Name == "EndpointDisassociatedException") return; // the type is internal to Akka.Remote
+            var level = e.Cause is Actors.RetriedFailureException ? "WARNING" : e.LogLevel().ToString().Replace("Level", "").ToUpperInvariant();
             // An error's stack trace is for whoever reports it; a warning's cause is one line.
-            var cause = e.Cause is null ? "" : e is Error ? Environment.NewLine + e.Cause : $" ({e.Cause.GetBaseException().Message})";
+            var cause = e.Cause is null or Actors.RetriedFailureException ? "" : e is Error ? Environment.NewLine + e.Cause : $" ({e.Cause.GetBaseException().Message})";
             Console.Error.WriteLine($"{e.Timestamp:HH:mm:ss.fff} [{level}] {e.LogSource}: {e.Message}{cause}");
         });
     }

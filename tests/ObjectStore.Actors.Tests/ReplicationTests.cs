@@ -240,9 +240,12 @@ public sealed class ReplicationTests : IAsyncLifetime
             // (then the put queued the copy for the broken owner instead).
             Assert.Subset(expected.ToHashSet(), chunk.Nodes.ToHashSet());
             Assert.True(chunk.Nodes.Count >= 2);
-            // One first attempt and MaxRetries retries, each reaching the broken disk, then the hand-off (and
-            // then the repair queue's attempts to bring it home, which keep failing too).
-            Assert.True(broken.Attempts[chunk.Id] >= _cluster.Settings.Replication.MaxRetries + 1, $"{broken.Attempts[chunk.Id]} attempts");
+            // Handed off: one first attempt and MaxRetries retries reached the broken disk first (then the
+            // repair queue's attempts to bring it home, which keep failing too). A copy the put gave up on
+            // as late (a loaded machine) may not have reached the disk even once.
+            if (chunk.Nodes.Count == 3)
+                Assert.True(broken.Attempts.GetValueOrDefault(chunk.Id) >= _cluster.Settings.Replication.MaxRetries + 1,
+                    $"{broken.Attempts.GetValueOrDefault(chunk.Id)} attempts before the hand-off");
         }
         Assert.True(handedOff > 0, "some chunk should have the broken node among its owners");
         Assert.Empty(sick.ChunkIds());

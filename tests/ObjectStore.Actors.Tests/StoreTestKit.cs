@@ -19,6 +19,7 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
         akka.remote.dot-netty.tcp.port = 0
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
+        akka.loggers = ["ObjectStore.Actors.Tests.TestLog, ObjectStore.Actors.Tests"]
         akka.coordinated-shutdown.run-by-default-clr-shutdown-hook = off
         # A test node is a store of one (TestCluster sets the factor of its clusters).
         objectstore.replication.factor = 1

@@ -25,6 +25,9 @@ public sealed class TestCluster : IAsyncDisposable
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
         akka.cluster.run-coordinated-shutdown-when-down = off
         akka.remote.dot-netty.tcp.port = 0
+        # Messages between these nodes cross Akka.Remote and are serialized there; within one node,
+        # Akka.Cluster's own events (ReachabilityChanged) cannot be, and checking them would drop them.
+        akka.actor.serialize-messages = off
         """).WithFallback(StoreTestKit.TestConfig);
 
     public sealed record Node(int Index, ActorSystem System, StoreNode.Handles Handles, StoreSettings Settings, StoreClient Client)

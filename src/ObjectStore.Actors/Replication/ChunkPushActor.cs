@@ -22,7 +22,6 @@ public sealed record PushDone(long RequestId, bool Durable, bool AlreadyThere, s
 /// </summary>
 internal sealed class ChunkPushActor : WireActor
 {
-    public sealed class TransferFailedException(string message) : Exception(message);
 
     internal sealed record AttemptFailed(long PushId, string Reason) : ILocalMessage;
     internal sealed record AttemptSucceeded(long PushId, bool AlreadyThere) : ILocalMessage;
@@ -103,6 +102,6 @@ internal sealed class ChunkPushActor : WireActor
     private void Fail(string reason)
     {
         _pushes.Tell(new AttemptFailed(_pushId, reason));
-        throw new TransferFailedException($"push of chunk {_push.Id.ToShortString()} to {reason}");
+        throw new RetriedFailureException($"push of chunk {_push.Id.ToShortString()} to {reason}");
     }
 }
