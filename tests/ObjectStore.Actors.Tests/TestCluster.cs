@@ -46,7 +46,8 @@ public sealed class TestCluster : IAsyncDisposable
     private readonly HashSet<int> _crashed = [];
 
     /// <param name="antiEntropy">How often each node runs anti-entropy (null: every 3 s); a test of another repair path sets it long.</param>
-    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000, TimeSpan? antiEntropy = null)
+    /// <param name="lateCopyGrace">How long a put waits for a copy still being written after its quorum (null: 300 ms).</param>
+    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000, TimeSpan? antiEntropy = null, TimeSpan? lateCopyGrace = null)
     {
         Root = root;
         Settings = StoreSettings.FromConfig(NodeConfig) with
@@ -66,7 +67,7 @@ public sealed class TestCluster : IAsyncDisposable
                 MaxRetries = 2,
                 LookupTimeout = TimeSpan.FromSeconds(2),
                 ManifestPage = manifestPage,
-                LateCopyGrace = TimeSpan.FromMilliseconds(300),
+                LateCopyGrace = lateCopyGrace ?? TimeSpan.FromMilliseconds(300),
             },
             Repair = StoreSettings.Default.Repair with
             {
