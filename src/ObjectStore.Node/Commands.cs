@@ -16,14 +16,15 @@ public static class Commands
     /// <summary>Failure detection (10 s) plus the split-brain resolver's stable-after (20 s) plus removal, with room to spare.</summary>
     private static readonly TimeSpan PreviousIncarnationLimit = TimeSpan.FromSeconds(90);
 
-    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, int? factor, string[] seeds, string? configFile, CancellationToken cancel)
+    public static async Task<int> RunNodeAsync(string? data, string? host, int? port, int? factor, string[] seeds, string? configFile, int? cmdPort,
+        CancellationToken cancel)
     {
         if (factor is < 1 or > 32)
         {
             Console.Error.WriteLine($"error: --factor must be 1..32, got {factor}");
             return 2;
         }
-        if (!TryLoad(configFile, NodeOverrides(data, host, port, factor).Concat(NodeLogging), out var config, out var settings)) return 2;
+        if (!TryLoad(configFile, NodeOverrides(data, host, port, factor, cmdPort).Concat(NodeLogging), out var config, out var settings)) return 2;
         var seedAddresses = new List<(string Host, int Port)>();
         foreach (var seed in seeds)
         {
@@ -37,6 +38,8 @@ public static class Commands
         var selfHost = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
         var selfPort = config.GetInt("akka.remote.dot-netty.tcp.port", 0);
         if (PortInUse(selfHost, selfPort)) return 2;
+        var commandPort = config.GetInt("objectstore.cmd.port", 0);
+        if (commandPort != 0 && PortInUse(config.GetString("objectstore.cmd.host", "127.0.0.1"), commandPort, "--cmd-port")) return 2;
         if (!TryLoad(configFile, ShellOverrides, out var clientConfig, out _)) return 2;
         seedAddresses = await SeedAddresses.ResolveAsync(clientConfig, settings, seedAddresses, selfHost, selfPort);
         var configSeeds = new List<(string Host, int Port)>();
@@ -112,7 +115,7 @@ public static class Commands
     /// seed (on --port, else a free port), the others join it — each with its own data directory
     /// DATA/n1..nN, and the shell on the first.
     /// </summary>
-    public static async Task<int> RunLocalAsync(string? data, int? port, int nodes, int? factor, string? configFile, string? script)
+    public static async Task<int> RunLocalAsync(string? data, int? port, int nodes, int? factor, string? configFile, string? script, int? cmdPort = null)
     {
         if (nodes is < 1 or > 32)
         {
@@ -146,7 +149,9 @@ public static class Commands
             for (var i = 1; i <= nodes; i++)
             {
                 // Node warnings (a disk error, a lost peer) go to stderr, so stdout carries only the shell's results.
-                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", port is { } p ? p + i - 1 : 0, factor)
+                // Each node's command host on its own port: --cmd-port P gives P+i-1, else the next free one from 9110.
+                var commandPort = cmdPort is { } c ? (c == 0 ? 0 : c + i - 1) : NextFreePort(9110 + i - 1);
+                var overrides = NodeOverrides(Path.Combine(root, $"n{i}"), "127.0.0.1", port is { } p ? p + i - 1 : 0, factor, commandPort)
                     .Concat(["akka.loglevel = WARNING", "akka.stdout-loglevel = OFF", "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]"]);
                 if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
                 var app = NodeHost.Build(config, settings, LogLevel.Warning, seed is null ? [] : [seed.Value], stopsOnCtrlC: false);
@@ -215,8 +220,16 @@ public static class Commands
         "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]",
     ];
 
-    private static IEnumerable<string> NodeOverrides(string? data, string? host, int? port, int? factor = null)
+    private static int NextFreePort(int from)
     {
+        for (var candidate = from; candidate < from + 100 && candidate <= 65535; candidate++)
+            if (!ListenPort.IsTaken("127.0.0.1", candidate)) return candidate;
+        return 0; // none free nearby: this node runs without a command host
+    }
+
+    private static IEnumerable<string> NodeOverrides(string? data, string? host, int? port, int? factor = null, int? cmdPort = null)
+    {
+        if (cmdPort is { } c) yield return $"objectstore.cmd.port = {c}";
         if (factor is { } f)
         {
             // The quorum follows the factor: a majority of the copies.
@@ -245,10 +258,10 @@ public static class Commands
         }
     }
 
-    private static bool PortInUse(string host, int port)
+    private static bool PortInUse(string host, int port, string option = "--port")
     {
         if (!ListenPort.IsTaken(host, port)) return false;
-        Console.Error.WriteLine($"error: {host}:{port} is already in use (another node on this port?); choose another --port");
+        Console.Error.WriteLine($"error: {host}:{port} is already in use (another node on this port?); choose another {option}");
         return true;
     }
 

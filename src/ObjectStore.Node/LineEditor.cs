@@ -10,6 +10,10 @@ namespace ObjectStore.Node;
 public sealed class LineEditor
 {
     private readonly List<string> _history = [];
+    private readonly Func<string, IReadOnlyList<string>>? _complete;
+
+    /// <param name="complete">Tab completion: the words that may follow the line so far (its last, partial word included).</param>
+    public LineEditor(Func<string, IReadOnlyList<string>>? complete = null) => _complete = complete;
 
     public string? ReadLine(string prompt)
     {
@@ -54,6 +58,10 @@ public sealed class LineEditor
                     line.Clear().Append(historyIndex < _history.Count ? _history[historyIndex] : "");
                     cursor = line.Length;
                     break;
+                case ConsoleKey.Tab when _complete is not null && cursor == line.Length:
+                    Complete(prompt, line);
+                    cursor = line.Length;
+                    break;
                 case ConsoleKey.D when key.Modifiers.HasFlag(ConsoleModifiers.Control) && line.Length == 0:
                     Console.WriteLine();
                     return null;
@@ -65,6 +73,23 @@ public sealed class LineEditor
                     break;
             }
             Redraw(prompt, line, cursor);
+        }
+    }
+
+    /// <summary>One candidate: the word is completed; several: their common prefix, and the list below the line.</summary>
+    private void Complete(string prompt, StringBuilder line)
+    {
+        var text = line.ToString();
+        var partial = text[(text.LastIndexOf(' ') + 1)..];
+        var candidates = _complete!(text).Where(c => c.StartsWith(partial, StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (candidates.Count == 0) return;
+        var common = candidates.Aggregate((a, b) => a[..Enumerable.Range(0, Math.Min(a.Length, b.Length)).TakeWhile(i => a[i] == b[i]).Count()]);
+        line.Append(common[partial.Length..]);
+        if (candidates.Count == 1) line.Append(' ');
+        else
+        {
+            Console.WriteLine();
+            Console.WriteLine(string.Join("  ", candidates));
         }
     }
 

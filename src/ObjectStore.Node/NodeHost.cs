@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ObjectStore.Actors;
+using ObjectStore.Actors.Commands;
 
 namespace ObjectStore.Node;
 
@@ -40,11 +41,24 @@ public static class NodeHost
             {
                 var handles = StoreNode.Start(system, settings);
                 registry.Register<CoordinatorKey>(handles.Coordinator);
+                StartCommandHost(system, config, settings, handles);
                 JoinCluster(system);
                 started?.Invoke(system, handles);
             });
         });
         return builder.Build();
+    }
+
+    /// <summary>The command host of `objectstore cmd`, on objectstore.cmd.host/port (port 0: none).</summary>
+    private static void StartCommandHost(ActorSystem system, Config config, StoreSettings settings, StoreNode.Handles handles)
+    {
+        var port = config.GetInt("objectstore.cmd.port", 0);
+        if (port == 0) return;
+        var log = RecentLog.Start(system);
+        var started = DateTimeOffset.UtcNow;
+        var host = CommandHost.Start(address => new CommandContext(system, config, settings, handles, log, address, started),
+            config.GetString("objectstore.cmd.host", "127.0.0.1"), port, CommandPalettes.BuiltIn());
+        Console.Out.WriteLine($"command host on {config.GetString("objectstore.cmd.host", "127.0.0.1")}:{host.Port} (objectstore cmd)");
     }
 
     /// <summary>

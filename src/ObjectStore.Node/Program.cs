@@ -1,6 +1,9 @@
 using System.CommandLine;
 using ObjectStore.Node;
 
+// `cmd` passes its words on as they are (switches like `-d 3` belong to the node's palettes).
+if (args.Length > 0 && args[0] == "cmd") return await CmdCli.RunAsync(args[1..]);
+
 var data = new Option<string?>("--data") { Description = "data directory (chunks, index); default: objectstore.data-dir, ./data" };
 var host = new Option<string?>("--host") { Description = "address to bind and advertise; default 127.0.0.1" };
 var port = new Option<int?>("--port") { Description = "TCP port; 0 picks a free one; default from akka.hocon (4053). With local: node i gets PORT+i-1, default free ports" };
@@ -13,17 +16,21 @@ var nodeAddress = new Option<string>("--node") { Description = "HOST:PORT of the
 var seeds = new Option<string[]>("--seed") { Description = "HOST:PORT of a node of the cluster to join (repeatable); none: start a new cluster", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
 var script = new Option<string?>("-c") { Description = "run these ';'-separated commands and exit (non-zero on the first error)" };
 
-var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, factor, seeds, config };
+var cmdPort = new Option<int?>("--cmd-port") { Description = "the command host's port for `objectstore cmd` (objectstore.cmd.port, default 9110; 0: none). With local: node i gets CMD-PORT+i-1, default the first free ports from 9110" };
+var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, factor, seeds, config, cmdPort };
 node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port), result.GetValue(factor),
-    result.GetValue(seeds) ?? [], result.GetValue(config), cancel));
+    result.GetValue(seeds) ?? [], result.GetValue(config), result.GetValue(cmdPort), cancel));
 
 var shell = new Command("shell", "open the console shell against a running node") { nodeAddress, script, config };
 shell.SetAction((result, _) => Commands.RunShellAsync(result.GetValue(nodeAddress)!, result.GetValue(script), result.GetValue(config)));
 
 var nodes = new Option<int>("--nodes") { Description = "how many nodes to run (a seed and members, data in DATA/n1..nN)", DefaultValueFactory = _ => 3 };
 var local = new Command("local", "start a local cluster in this process (3 nodes, data in ./data/n1..n3) and open the shell on its first node")
-    { data, port, nodes, factor, config, script };
-local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(nodes), result.GetValue(factor), result.GetValue(config), result.GetValue(script)));
+    { data, port, nodes, factor, config, script, cmdPort };
+local.SetAction((result, _) => Commands.RunLocalAsync(result.GetValue(data), result.GetValue(port), result.GetValue(nodes), result.GetValue(factor),
+    result.GetValue(config), result.GetValue(script), result.GetValue(cmdPort)));
 
-var root = new RootCommand("objectstore — a replicated object store on Akka.NET") { node, shell, local };
+// Listed for --help only: `cmd` is handled above, before parsing.
+var cmd = new Command("cmd", "observe and steer a running node (palettes: cluster, actor, log, node, store, replication): objectstore cmd [HOST:PORT] [--json] [PALETTE COMMAND [ARGS]]");
+var root = new RootCommand("objectstore — a replicated object store on Akka.NET") { node, shell, local, cmd };
 return await root.Parse(args).InvokeAsync();

@@ -32,6 +32,23 @@ public sealed class OutgoingPushes : ReceiveActor
         public string LastFailure { get; set; } = "stopped";
     }
 
+    /// <summary>What `replication status` shows per peer: pushes now, failed attempts (each retried), pushes given up (the put hands the chunk off).</summary>
+    public sealed record PeerPushes(string NodeId, int InFlight, long FailedAttempts, long GivenUp, long Done);
+
+    /// <summary>Replies the per-peer tallies as a list of <see cref="PeerPushes"/>.</summary>
+    public sealed record GetPushStats : ILocalMessage
+    {
+        public static readonly GetPushStats Instance = new();
+    }
+
+    private readonly Dictionary<string, (long Failed, long GivenUp, long Done)> _tallies = new();
+
+    private void Tally(string nodeId, long failed = 0, long givenUp = 0, long done = 0)
+    {
+        var t = _tallies.GetValueOrDefault(nodeId);
+        _tallies[nodeId] = (t.Failed + failed, t.GivenUp + givenUp, t.Done + done);
+    }
+
     private readonly Dictionary<long, Push> _pushes = new();
     private readonly Dictionary<IActorRef, long> _pushBySupervisor = new();
     private long _nextPush;
@@ -41,6 +58,14 @@ public sealed class OutgoingPushes : ReceiveActor
         _settings = settings;
 
         Receive<PushChunk>(StartPush);
+        Receive<GetPushStats>(_ =>
+        {
+            var inFlight = _pushes.Values.GroupBy(p => p.Request.Target.NodeId).ToDictionary(g => g.Key, g => g.Count());
+            Sender.Tell(_tallies.Keys.Union(inFlight.Keys).Order(StringComparer.Ordinal)
+                .Select(id => new PeerPushes(id, inFlight.GetValueOrDefault(id), _tallies.GetValueOrDefault(id).Failed,
+                    _tallies.GetValueOrDefault(id).GivenUp, _tallies.GetValueOrDefault(id).Done))
+                .ToList());
+        });
         Receive<ChunkPushActor.AttemptSucceeded>(m =>
         {
             if (!_pushes.TryGetValue(m.PushId, out var push)) return;
@@ -52,6 +77,7 @@ public sealed class OutgoingPushes : ReceiveActor
             if (!_pushes.TryGetValue(m.PushId, out var push)) return;
             push.Attempts++;
             push.LastFailure = m.Reason;
+            Tally(push.Request.Target.NodeId, failed: 1);
             _log.Info("push of chunk {0} failed (attempt {1} of {2}): {3}", push.Request.Id.ToShortString(), push.Attempts,
                 _settings.Replication.MaxRetries + 1, m.Reason);
         });
@@ -94,6 +120,8 @@ public sealed class OutgoingPushes : ReceiveActor
     {
         if (!_pushBySupervisor.Remove(supervisor, out var id) || !_pushes.Remove(id, out var push)) return;
         push.Request.Buffer.Dispose();
+        if (push.Succeeded) Tally(push.Request.Target.NodeId, done: 1);
+        else Tally(push.Request.Target.NodeId, givenUp: 1);
         push.Requester.Tell(push.Succeeded
             ? new PushDone(push.Request.RequestId, true, push.AlreadyThere, null)
             : new PushDone(push.Request.RequestId, false, false, $"{push.LastFailure} (after {push.Attempts} attempts)"));

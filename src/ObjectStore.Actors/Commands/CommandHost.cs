@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+
+namespace ObjectStore.Actors.Commands;
+
+/// <summary>
+/// A node's command host (`objectstore.cmd.host`/`port`): a TCP listener that gives every connection a
+/// <see cref="CommandConnection"/> actor of its own, which answers `objectstore cmd` from the palettes.
+/// </summary>
+public sealed class CommandHost : IDisposable
+{
+    /// <summary>Connections served at once; one more is told so and closed.</summary>
+    public const int MaxConnections = 256;
+
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private int _open;
+
+    private CommandHost(TcpListener listener) => _listener = listener;
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Binds host:port (port 0: any free one) and serves until the actor system ends.</summary>
+    /// <exception cref="SocketException">The port is taken, or the host is not an address of this machine.</exception>
+    public static CommandHost Start(CommandContextFactory context, string host, int port, IReadOnlyList<ICommandPalette> palettes)
+    {
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
+        var listener = new TcpListener(address, port);
+        listener.Start();
+        var server = new CommandHost(listener);
+        var ctx = context(listener.LocalEndpoint.ToString()!);
+        ctx.System.RegisterOnTermination(server.Dispose);
+        _ = server.AcceptLoopAsync(ctx, palettes);
+        return server;
+    }
+
+    private async Task AcceptLoopAsync(CommandContext context, IReadOnlyList<ICommandPalette> palettes)
+    {
+        var log = Logging.GetLogger(context.System, "command-host");
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stop.IsCancellationRequested) return;
+                log.Warning("command host: accept failed: {0}", e.Message);
+                continue;
+            }
+            if (Interlocked.Increment(ref _open) > MaxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                _ = CommandConnection.RefuseAsync(client, context, $"the node serves at most {MaxConnections} command connections at once; try again");
+                continue;
+            }
+            try
+            {
+                context.System.ActorOf(CommandConnection.Props(client, palettes, context, () => Interlocked.Decrement(ref _open)));
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                client.Dispose(); // the actor system is ending
+                return;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+    }
+}
+
+/// <summary>Builds the context once the host knows the address it listens on.</summary>
+public delegate CommandContext CommandContextFactory(string commandAddress);
