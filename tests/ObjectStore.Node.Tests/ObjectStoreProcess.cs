@@ -135,10 +135,15 @@ public static partial class ObjectStoreProcess
 
         /// <param name="configFile">A HOCON file layered over the node's configuration (--config).</param>
         /// <param name="seeds">None: a single node (--factor 1); the node's own address first: the seed of a new cluster.</param>
+        public static Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, string? configFile,
+            int port = 0, params string[] seeds) =>
+            StartAsync(dataDirectory, environment, configFile, port, 0, seeds);
+
+        /// <param name="cmdPort">The command host's port; 0 (the tests' default): none, so that nodes in parallel tests do not compete for 9110.</param>
         public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, string? configFile,
-            int port = 0, params string[] seeds)
+            int port, int cmdPort, params string[] seeds)
         {
-            var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString() };
+            var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString(), "--cmd-port", cmdPort.ToString() };
             if (configFile is not null) args.AddRange(["--config", configFile]);
             foreach (var seed in seeds) args.AddRange(["--seed", seed]);
             // A node with no seeds is a store of one here; a test that grows a cluster from it names the node as its own seed.

@@ -134,7 +134,7 @@ internal sealed class ClusterPalette : ICommandPalette
             {
                 var line = e switch
                 {
-                    IMemberEvent m => $"{m.GetType().Name.Replace("Member", "member ")} {m.Member.Address} ({m.Member.Status}) {ClusterRing.NodeIdOf(m.Member.Roles)}",
+                    IMemberEvent m => $"member {EventName(m)} {m.Member.Address} {ClusterRing.NodeIdOf(m.Member.Roles)}",
                     UnreachableMember u => $"unreachable {u.Member.Address} {ClusterRing.NodeIdOf(u.Member.Roles)}",
                     ReachableMember r => $"reachable again {r.Member.Address} {ClusterRing.NodeIdOf(r.Member.Roles)}",
                     LeaderChanged l => $"leader {l.Leader?.ToString() ?? "(none)"}",
@@ -143,6 +143,18 @@ internal sealed class ClusterPalette : ICommandPalette
                 if (line is not null) lines.TryWrite($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line.TrimEnd()}");
             });
     }
+
+    private static string EventName(IMemberEvent e) => e switch
+    {
+        MemberJoined => "joined",
+        MemberUp => "up",
+        MemberWeaklyUp => "weakly up",
+        MemberLeft => "leaving",
+        MemberExited => "exited",
+        MemberDowned => "downed",
+        MemberRemoved => "removed",
+        _ => e.GetType().Name,
+    };
 
     private static bool TryAddress(string text, CommandContext context, out Address address, out string error)
     {
