@@ -14,9 +14,9 @@ namespace ObjectStore.Actors.Commands;
 /// </summary>
 internal sealed class CommandConnection : ReceiveActor
 {
-    private sealed record Received(byte[]? Frame);
-    private sealed record ReadFailed(Exception Error);
-    private sealed record Finished(bool KeepOpen);
+    private sealed record Received(byte[]? Frame) : ILocalMessage;
+    private sealed record ReadFailed(Exception Error) : ILocalMessage;
+    private sealed record Finished(bool KeepOpen) : ILocalMessage;
 
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
@@ -40,7 +40,7 @@ internal sealed class CommandConnection : ReceiveActor
         });
         Receive<ReadFailed>(m =>
         {
-            if (m.Error is InvalidDataException) Reply(Error(m.Error.Message)).PipeTo(Self, success: () => new Finished(false), failure: _ => new Finished(false));
+            if (m.Error is InvalidDataException) RefuseAndCloseAsync(m.Error.Message).PipeTo(Self, success: () => new Finished(false), failure: _ => new Finished(false));
             else Context.Stop(Self);
         });
         Receive<Finished>(m =>
@@ -73,9 +73,31 @@ internal sealed class CommandConnection : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// Says why, then closes gently: the request's unread bytes are drained (a little, briefly) so that the
+    /// close is not a reset, which would throw the error away before the client reads it.
+    /// </summary>
+    private async Task RefuseAndCloseAsync(string message)
+    {
+        await Reply(Error(message));
+        _client.Client.Shutdown(SocketShutdown.Send);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var buffer = new byte[8192];
+        try
+        {
+            for (var drained = 0; drained < CommandFraming.MaxRequestBytes;)
+            {
+                var read = await _stream.ReadAsync(buffer, limit.Token);
+                if (read == 0) break;
+                drained += read;
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException) { }
+    }
+
     private void ReadNext() =>
         CommandFraming.ReadAsync(_stream, CommandFraming.MaxRequestBytes, _life.Token)
-            .PipeTo(Self, success: frame => new Received(frame), failure: e => new ReadFailed(e));
+            .PipeTo(Self, success: frame => new Received(frame), failure: e => new ReadFailed(e is AggregateException a ? a.GetBaseException() : e));
 
     private void Handle(byte[] frame)
     {
