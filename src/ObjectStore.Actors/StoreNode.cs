@@ -45,6 +45,7 @@ public static class StoreNode
             throw new ConfigurationException(
                 $"this node's cluster roles must include \"{ClusterRing.NodeRolePrefix}{nodeId}\" (build its configuration with StoreNode.WithNodeRole)");
         var chunks = new ChunkStore(settings.DataDirectory, settings.Fsync, faults, settings.DirectIo);
+        Metrics.StoreMetrics.ObserveQuarantined(() => chunks.QuarantinedCount());
         var started = DateTime.UtcNow;
         var keeper = system.ActorOf(Supervised(settings, ChunkKeeperActor.Props(settings, chunks, nodeId, started), "keeper"), ChunkKeeperActor.Name);
         var index = system.ActorOf(Supervised(settings, ObjectIndexActor.Props(settings, keeper, faults), "index"), ObjectIndexActor.Name);

@@ -17,14 +17,16 @@ public static class Commands
     private static readonly TimeSpan PreviousIncarnationLimit = TimeSpan.FromSeconds(90);
 
     public static async Task<int> RunNodeAsync(string? data, string? host, int? port, int? factor, string[] seeds, string? configFile, int? cmdPort,
-        CancellationToken cancel)
+        int? metricsPort, CancellationToken cancel)
     {
         if (factor is < 1 or > 32)
         {
             Console.Error.WriteLine($"error: --factor must be 1..32, got {factor}");
             return 2;
         }
-        if (!TryLoad(configFile, NodeOverrides(data, host, port, factor, cmdPort).Concat(NodeLogging), out var config, out var settings)) return 2;
+        var overrides = NodeOverrides(data, host, port, factor, cmdPort).Concat(NodeLogging)
+            .Concat(metricsPort is { } m ? [$"objectstore.metrics.port = {m}"] : []);
+        if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
         var seedAddresses = new List<(string Host, int Port)>();
         foreach (var seed in seeds)
         {
@@ -40,6 +42,8 @@ public static class Commands
         if (PortInUse(selfHost, selfPort)) return 2;
         var commandPort = config.GetInt("objectstore.cmd.port", 0);
         if (commandPort != 0 && PortInUse(config.GetString("objectstore.cmd.host", "127.0.0.1"), commandPort, "--cmd-port")) return 2;
+        var scrapePort = config.GetInt("objectstore.metrics.port", 0);
+        if (scrapePort != 0 && PortInUse(selfHost, scrapePort, "--metrics-port")) return 2;
         if (!TryLoad(configFile, ShellOverrides, out var clientConfig, out _)) return 2;
         seedAddresses = await SeedAddresses.ResolveAsync(clientConfig, settings, seedAddresses, selfHost, selfPort);
         var configSeeds = new List<(string Host, int Port)>();

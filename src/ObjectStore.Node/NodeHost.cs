@@ -42,6 +42,7 @@ public static class NodeHost
                 var handles = StoreNode.Start(system, settings);
                 registry.Register<CoordinatorKey>(handles.Coordinator);
                 StartCommandHost(system, config, settings, handles);
+                StartMetrics(system, config, handles);
                 JoinCluster(system);
                 started?.Invoke(system, handles);
             });
@@ -59,6 +60,16 @@ public static class NodeHost
         var host = CommandHost.Start(address => new CommandContext(system, config, settings, handles, log, address, started),
             config.GetString("objectstore.cmd.host", "127.0.0.1"), port, CommandPalettes.BuiltIn());
         Console.Out.WriteLine($"command host on {config.GetString("objectstore.cmd.host", "127.0.0.1")}:{host.Port} (objectstore cmd)");
+    }
+
+    /// <summary>/metrics, /alive and /ready on objectstore.metrics.port (0: none), on the node's host.</summary>
+    private static void StartMetrics(ActorSystem system, Config config, StoreNode.Handles handles)
+    {
+        var port = config.GetInt("objectstore.metrics.port", 0);
+        if (port == 0) return;
+        var host = config.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1");
+        MetricsEndpoint.Start(system, handles.Coordinator, host, port);
+        Console.Out.WriteLine($"metrics on http://{host}:{port}/metrics (/alive, /ready)");
     }
 
     /// <summary>

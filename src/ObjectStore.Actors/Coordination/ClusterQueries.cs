@@ -171,7 +171,11 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
     public async Task<object> Delete(string bucket, string key)
     {
         var replies = await AskAll(new DeleteLocal(DeleteMarker.New(bucket, key, ring.SelfId)));
-        if (replies.Any(r => r.Reply is ObjectDeleted)) return new ObjectDeleted(bucket, key);
+        if (replies.Any(r => r.Reply is ObjectDeleted))
+        {
+            Metrics.StoreMetrics.Deletes.Add(1);
+            return new ObjectDeleted(bucket, key);
+        }
         if (replies.Any(r => r.Reply is StoreError { Code: StoreErrorCode.NotFound })) return new StoreError(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object");
         return FirstError(replies) ?? new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");
     }

@@ -195,6 +195,7 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
             if (chunk.Placement.Failed(node.NodeId, failure ?? "failed") is { } next)
             {
                 _log.Info("handing chunk {0} off to {1}", id.ToShortString(), next);
+                Metrics.StoreMetrics.HandOffs.Add(1);
                 Start(chunk, _ring.Find(next)!);
                 if (!chunk.Placement.CanHandOff) DropBuffer(chunk);
             }

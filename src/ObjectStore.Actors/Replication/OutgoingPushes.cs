@@ -78,6 +78,7 @@ public sealed class OutgoingPushes : ReceiveActor
             push.Attempts++;
             push.LastFailure = m.Reason;
             Tally(push.Request.Target.NodeId, failed: 1);
+            Metrics.StoreMetrics.TransferRetries.Add(1);
             _log.Info("push of chunk {0} failed (attempt {1} of {2}): {3}", push.Request.Id.ToShortString(), push.Attempts,
                 _settings.Replication.MaxRetries + 1, m.Reason);
         });
@@ -122,6 +123,7 @@ public sealed class OutgoingPushes : ReceiveActor
         push.Request.Buffer.Dispose();
         if (push.Succeeded) Tally(push.Request.Target.NodeId, done: 1);
         else Tally(push.Request.Target.NodeId, givenUp: 1);
+        (push.Succeeded ? Metrics.StoreMetrics.Transfers : Metrics.StoreMetrics.TransferFailures).Add(1);
         push.Requester.Tell(push.Succeeded
             ? new PushDone(push.Request.RequestId, true, push.AlreadyThere, null)
             : new PushDone(push.Request.RequestId, false, false, $"{push.LastFailure} (after {push.Attempts} attempts)"));

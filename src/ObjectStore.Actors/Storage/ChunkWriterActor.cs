@@ -91,6 +91,7 @@ internal sealed class ChunkWriterActor : ReceiveActor
             return;
         }
         var reply = new ChunkStored(m.Id, m.Length, m.Pending is not null);
+        if (m.Pending is null) Metrics.StoreMetrics.ChunksDeduplicated.Add(1);
         if (m.Pending is null && !_uncommitted.Contains(m.Id))
         {
             m.ReplyTo.Tell(reply);
@@ -135,6 +136,7 @@ internal sealed class ChunkWriterActor : ReceiveActor
         // A put that failed while its chunks were being committed has let go of them already: the keeper
         // collects whichever of these nothing references or pins any more.
         if (m.Error is null && m.Chunks.Count > 0) Context.Parent.Tell(new CollectChunks(m.Chunks.Select(c => c.Id).ToList()));
+        if (m.Error is null) Metrics.StoreMetrics.ChunksStored.Add(m.Chunks.Count);
         foreach (var (replyTo, stored) in m.Waiting)
         {
             replyTo.Tell(m.Error is null

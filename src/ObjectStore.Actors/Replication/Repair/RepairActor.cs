@@ -34,6 +34,8 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     private readonly Dictionary<(string VersionId, string Target), IActorRef> _running = new();
     private readonly Queue<(DateTime At, long Bytes)> _recent = new();
     private RepairQueue _queue = null!;
+    /// <summary>The queue's length as of the last poll, for the metrics gauge (read on another thread).</summary>
+    private long _queuedCopies;
     private long _copiesMade, _bytesRepaired, _failures;
     private string _lastError = "";
 
@@ -60,7 +62,11 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
                 Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"the repair queue could not be written: {e.Message}"));
             }
         });
-        Receive<Poll>(_ => StartDue());
+        Receive<Poll>(_ =>
+        {
+            Interlocked.Exchange(ref _queuedCopies, _queue.Count());
+            StartDue();
+        });
         Receive<RepairCopyActor.Finished>(HandleFinished);
         Receive<GetRepairStatus>(_ => Sender.Tell(Status()));
         Receive<ClusterEvent.IMemberEvent>(m => MembershipChanged(m.Member));
@@ -76,6 +82,8 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     {
         _queue = new RepairQueue(_settings.DataDirectory);
         var waiting = _queue.Count();
+        _queuedCopies = waiting;
+        Metrics.StoreMetrics.ObserveQueuedCopies(() => Interlocked.Read(ref _queuedCopies));
         if (waiting > 0) _log.Info("repair queue: {0} copies to make", waiting);
         Timers.StartPeriodicTimer(nameof(Poll), Poll.Instance, _settings.Repair.PollInterval);
         if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider)

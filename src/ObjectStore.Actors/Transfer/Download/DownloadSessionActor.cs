@@ -163,11 +163,20 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
 
     void IDownloadSinkOwner.SinkMoved() => RequestAhead();
 
-    void IDownloadSinkOwner.SinkDone() => Context.Stop(Self);
+    void IDownloadSinkOwner.SinkDone()
+    {
+        Metrics.StoreMetrics.Gets.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
+        Metrics.StoreMetrics.BytesOut.Add(_manifest.Size);
+        Metrics.StoreMetrics.GetSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_startedTicks).TotalSeconds);
+        Context.Stop(Self);
+    }
+
+    private readonly long _startedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
 
     void IDownloadSinkOwner.SinkFailed(StoreErrorCode code, string message)
     {
         _log.Info("get of {0}: {1}", Name, message);
+        Metrics.StoreMetrics.Gets.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
         _client.Tell(new StoreError(code, $"get of {Name}: {message}"));
         Context.Stop(Self);
     }

@@ -37,6 +37,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
     private bool _finished;
     /// <summary>Every chunk is durable and the commit has been asked for: too late to cancel.</summary>
     private bool _committing;
+    private readonly long _startedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public IStash Stash { get; set; } = null!;
 
@@ -162,6 +163,8 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
         {
             _finished = true;
             _client.Tell(new PutCompleted(ObjectInfos.Of(m.Manifest), _newChunkBytes, m.Copies, m.Factor, m.Queued));
+            Metrics.StoreMetrics.Puts.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
+            Metrics.StoreMetrics.PutSeconds.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_startedTicks).TotalSeconds);
             Context.Stop(Self);
         });
         Receive<ChunkStored>(m =>
@@ -196,7 +199,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
     /// </summary>
     private void StoreSingleChunk(ReadOnlyMemory<byte> data)
     {
-        _received = data.Length;
+        Received(data.Length);
         var sha = ContentHash.Compute(data.Span);
         if (data.Length == 0)
         {
@@ -209,15 +212,22 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
         _distributor.Tell(new StoreChunk(sha, chunk, _uploadId));
     }
 
+    /// <summary>Bytes taken in are counted as they arrive, so a scrape during a long put sees them move.</summary>
+    private void Received(long total)
+    {
+        if (total > _received) Metrics.StoreMetrics.BytesIn.Add(total - _received);
+        _received = total;
+    }
+
     void IUploadSourceOwner.SourceEnded(long totalBytes)
     {
-        _received = totalBytes;
+        Received(totalBytes);
         _chunker.Tell(ChunkerActor.EndOfData.Instance);
     }
 
     void IUploadSourceOwner.SourceProgress(long bytes)
     {
-        _received = bytes;
+        Received(bytes);
         _client.Tell(new UploadProgress(bytes));
     }
 
@@ -225,6 +235,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
 
     private void Fail(StoreErrorCode code, string message)
     {
+        Metrics.StoreMetrics.Puts.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
         _log.Warning(message);
         _client.Tell(new StoreError(code, message));
         Context.Stop(Self);
