@@ -136,4 +136,59 @@ public class CmdProcessTests : IDisposable
         using var document = JsonDocument.Parse(status.Stdout);
         return document.RootElement.GetProperty("results")[0].GetProperty("chunksShortOfCopies").GetInt64();
     }
+
+    [Fact]
+    public async Task The_prompt_on_a_terminal_completes_a_palette_with_Tab_shows_help_runs_a_command_and_exits()
+    {
+        // util-linux's `script` gives the client a pseudo-terminal and passes our keystrokes to it.
+        Assert.True(File.Exists("/usr/bin/script"), "this test needs /usr/bin/script (util-linux) for a pseudo-terminal");
+        var cmdPort = ObjectStoreProcess.FreePort();
+        var node = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("n"), new Dictionary<string, string>(), null, 0, cmdPort);
+        _nodes.Add(node);
+        var info = new ProcessStartInfo("/usr/bin/script")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "-qfec", $"dotnet '{ObjectStoreProcess.Dll}' cmd 127.0.0.1:{cmdPort}", "/dev/null" }) info.ArgumentList.Add(arg);
+        info.Environment["TERM"] = "xterm";
+        using var terminal = Process.Start(info)!;
+        var screen = new System.Text.StringBuilder();
+        var reader = Task.Run(async () =>
+        {
+            var buffer = new char[4096];
+            int read;
+            while ((read = await terminal.StandardOutput.ReadAsync(buffer)) > 0) lock (screen) screen.Append(buffer, 0, read);
+        });
+        async Task Until(string text, string step)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline)
+            {
+                lock (screen) if (screen.ToString().Contains(text)) return;
+                await Task.Delay(50);
+            }
+            lock (screen) Assert.Fail($"{step}: '{text}' did not appear; the screen:\n{screen}");
+        }
+        try
+        {
+            await Until("objectstore cmd>", "prompt");
+            await terminal.StandardInput.WriteAsync("clu\t");
+            await terminal.StandardInput.FlushAsync();
+            await Until("objectstore cmd> cluster ", "Tab completion of the palette");
+            await terminal.StandardInput.WriteAsync("show\r");
+            await terminal.StandardInput.FlushAsync();
+            await Until($"127.0.0.1:{node.Port}", "cluster show");
+            await terminal.StandardInput.WriteAsync("help\r");
+            await terminal.StandardInput.FlushAsync();
+            await Until("replication — copies and their repair", "help");
+            await terminal.StandardInput.WriteAsync("exit\r");
+            await terminal.StandardInput.FlushAsync();
+            Assert.True(terminal.WaitForExit(30_000), "the client did not exit");
+            Assert.Equal(0, terminal.ExitCode);
+        }
+        finally
+        {
+            if (!terminal.HasExited) terminal.Kill(entireProcessTree: true);
+        }
+    }
 }

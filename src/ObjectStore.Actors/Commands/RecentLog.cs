@@ -20,7 +20,7 @@ public sealed class RecentLog
     public static RecentLog Start(ActorSystem system)
     {
         var log = new RecentLog();
-        var listener = system.ActorOf(Props.Create(() => new Listener(log)), "recent-log");
+        var listener = system.ActorOf(Props.Create(() => new Listener(log, system.EventStream)), "recent-log");
         system.EventStream.Subscribe(listener, typeof(LogEvent));
         return log;
     }
@@ -62,6 +62,7 @@ public sealed class RecentLog
 
     private sealed class Listener : ReceiveActor
     {
-        public Listener(RecentLog log) => Receive<LogEvent>(log.Add);
+        // Some of Akka's own debug events reach the stream whatever the level: only what the loggers print is kept.
+        public Listener(RecentLog log, LoggingBus bus) => Receive<LogEvent>(e => e.LogLevel() >= bus.LogLevel, log.Add);
     }
 }
