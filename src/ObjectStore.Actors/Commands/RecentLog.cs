@@ -63,6 +63,10 @@ public sealed class RecentLog
     private sealed class Listener : ReceiveActor
     {
         // Some of Akka's own debug events reach the stream whatever the level: only what the loggers print is kept.
-        public Listener(RecentLog log, LoggingBus bus) => Receive<LogEvent>(e => e.LogLevel() >= bus.LogLevel, log.Add);
+        // (Handled either way: an unhandled event would itself be logged, and come back here.)
+        public Listener(RecentLog log, LoggingBus bus) => Receive<LogEvent>(e =>
+        {
+            if (e.LogLevel() >= bus.LogLevel) log.Add(e);
+        });
     }
 }
