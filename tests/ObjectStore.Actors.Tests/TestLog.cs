@@ -18,6 +18,12 @@ public sealed class TestLog : ReceiveActor
         Receive<LogEvent>(e =>
         {
             if (e.Cause?.GetType().Name == "EndpointDisassociatedException") return; // the type is internal to Akka.Remote
+            if (e.Cause is Akka.Remote.RemoteTransportException && e.Cause.Message.Contains("Remoting is not running"))
+            {
+                // A message sent while a test's node system is shutting down (its teardown).
+                Console.WriteLine($"[during shutdown] {e.LogSource}: {e.Cause.Message}");
+                return;
+            }
             if (e.Cause is RetriedFailureException)
             {
                 Console.WriteLine($"[retried] warning from {e.LogSource}: {e.Cause.Message}");

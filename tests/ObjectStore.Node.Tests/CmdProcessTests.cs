@@ -53,7 +53,8 @@ public class CmdProcessTests : IDisposable
     {
         var (ports, cmdPorts) = await StartClusterAsync(3);
 
-        var show = await Cmd(cmdPorts[1], "cluster", "show");
+        // Node 2 may see the last join a gossip round after node 1 does.
+        var show = await CmdUntil(cmdPorts[1], ["cluster", "show"], r => r.Stdout.Split('\n').Count(l => l.Contains("\tUp\treachable")) == 3);
         var json = await Cmd(cmdPorts[1], "--json", "cluster", "show");
 
         Assert.True(show.ExitCode == 0, show.Stderr);

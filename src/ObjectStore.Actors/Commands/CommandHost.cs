@@ -17,6 +17,7 @@ public sealed class CommandHost : IDisposable
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private int _open;
+    private long _connections;
 
     private CommandHost(TcpListener listener) => _listener = listener;
 
@@ -60,7 +61,8 @@ public sealed class CommandHost : IDisposable
             }
             try
             {
-                context.System.ActorOf(CommandConnection.Props(client, palettes, context, () => Interlocked.Decrement(ref _open)));
+                context.System.ActorOf(CommandConnection.Props(client, palettes, context, () => Interlocked.Decrement(ref _open)),
+                    $"cmd-connection-{++_connections}");
             }
             catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
             {
