@@ -58,7 +58,13 @@ public static class CmdCli
                 Console.Error.WriteLine($"error: '{words[0]}' needs a command: objectstore cmd {target} {words[0]} COMMAND (or 'help')");
                 return 2;
             }
-            if (words.Count >= 2) return await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json);
+            if (words.Count >= 2)
+            {
+                // JSON: a streaming command prints a document per line as it comes, any other one document at its end.
+                var streaming = json && (await client.DescribeAsync()).Palettes.FirstOrDefault(p => p.Name == words[0])
+                    ?.Commands.FirstOrDefault(c => c.Name == words[1])?.Streaming == true;
+                return await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json, streaming);
+            }
             return await PromptAsync(client, target, json);
         }
     }
@@ -70,7 +76,8 @@ public static class CmdCli
     }
 
     /// <summary>Runs one command and prints its answer; Ctrl+C ends a streaming one (exit 0).</summary>
-    private static async Task<int> RunOneAsync(CommandClient client, string palette, string command, IReadOnlyList<string> args, bool json)
+    private static async Task<int> RunOneAsync(CommandClient client, string palette, string command, IReadOnlyList<string> args, bool json,
+        bool streaming = false)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler stop = (_, e) =>
@@ -92,7 +99,7 @@ public static class CmdCli
                     Console.Error.WriteLine($"error: {reply.Error}");
                     return 1;
                 }
-                if (json && reply.More && IsStreaming(reply)) Console.WriteLine(ToJson(reply.Node, [Result(reply)]).ToJsonString());
+                if (json && streaming) Console.WriteLine(ToJson(reply.Node, [Result(reply)]).ToJsonString());
                 else if (json) results.Add(Result(reply));
                 else Print(reply);
             }
@@ -114,9 +121,6 @@ public static class CmdCli
         return 0;
     }
 
-    // A streaming reply is a line of text; a command's own answer is a table or a text before the end.
-    private static bool IsStreaming(CommandReply reply) => reply.Table is null && reply.Text is not null && !reply.Text.Contains('\n');
-
     private static async Task<int> PromptAsync(CommandClient client, string target, bool json)
     {
         var (node, palettes) = await client.DescribeAsync();
@@ -129,7 +133,7 @@ public static class CmdCli
                 if (words.Count == 0) continue;
                 if (words[0] is "exit" or "quit") return 0;
                 if (words.Count < 2) { Console.Error.WriteLine($"error: '{line}' is not PALETTE COMMAND"); return 1; }
-                if (await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json) != 0) return 1;
+                if (await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json, IsStreaming(palettes, words[0], words[1])) != 0) return 1;
             }
             return 0;
         }
@@ -157,9 +161,12 @@ public static class CmdCli
                 Console.Error.WriteLine($"error: '{words[0]}' needs a command; 'help {words[0]}' lists them");
                 continue;
             }
-            await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json);
+            await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json, IsStreaming(palettes, words[0], words[1]));
         }
     }
+
+    private static bool IsStreaming(IReadOnlyList<PaletteSpec> palettes, string palette, string command) =>
+        palettes.FirstOrDefault(p => p.Name == palette)?.Commands.FirstOrDefault(c => c.Name == command)?.Streaming == true;
 
     /// <summary>Words that may come next: palettes, then their commands, then the command's switches.</summary>
     internal static IReadOnlyList<string> Completions(IReadOnlyList<PaletteSpec> palettes, string line)
