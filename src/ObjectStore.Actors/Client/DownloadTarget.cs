@@ -36,12 +36,27 @@ internal sealed class DownloadTarget : IDisposable
         Written += data.Length;
     }
 
+    /// <summary>The temp file's handle, for a node on this machine to write the object into (nothing is written here then).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle HandleForNode => (_file ?? throw new ObjectDisposedException(nameof(DownloadTarget))).SafeFileHandle;
+
+    /// <summary>The temp file's length now (a node writing into it makes it grow): the progress of a handed-over get.</summary>
+    public long LengthOnDisk => new FileInfo(TempPath).Length;
+
     /// <summary>Checks size and hash against the object's and renames the temp file onto the target; else throws, leaving nothing.</summary>
-    public void Complete(ObjectInfo info, string name)
+    public void Complete(ObjectInfo info, string name) =>
+        Complete(info, name, Written, ContentHash.FromBytes(_sha.GetHashAndReset()));
+
+    /// <summary>
+    /// The node wrote the file (a handed-over get): its size on disk must be the object's, and the hash the
+    /// node computed of what it wrote must be the object's hash.
+    /// </summary>
+    public void CompleteWrittenByNode(ObjectInfo info, string name, ContentHash written) =>
+        Complete(info, name, RandomAccess.GetLength(HandleForNode), written);
+
+    private void Complete(ObjectInfo info, string name, long size, ContentHash actual)
     {
-        var actual = ContentHash.FromBytes(_sha.GetHashAndReset());
-        if (Written != info.Size)
-            throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: received {Written} bytes, the object has {info.Size}");
+        if (size != info.Size)
+            throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: received {size} bytes, the object has {info.Size}");
         if (actual != info.Sha256)
             throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: content hashes to {actual.ToShortString()}, the object's hash is {info.Sha256.ToShortString()}");
         try

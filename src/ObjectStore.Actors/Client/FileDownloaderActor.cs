@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Transfer;
 using static ObjectStore.Actors.Client.DownloadRoutes;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 
@@ -31,8 +32,16 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
     /// <summary>The bytes come on the data port: its end of stream, not the session's messages, ends the get.</summary>
     private bool _viaDataPort;
     private Exception? _endedEarly;
+    /// <summary>The node writes the object into the temp file this client handed it.</summary>
+    private bool _viaHandOver;
+    private long _handedOverLength = -1;
+    private DateTime _handedOverGrew = DateTime.UtcNow;
 
     private sealed record EndedEarlyTimeout;
+    private sealed record ReportLength : ILocalMessage
+    {
+        public static readonly ReportLength Instance = new();
+    }
 
     /// <summary>How long a data connection that ended early waits for the node's reason (it comes on Akka.Remote, not in order with the connection).</summary>
     private static readonly TimeSpan ReasonGrace = TimeSpan.FromSeconds(2);
@@ -51,7 +60,34 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             _info = m.Object;
             Context.Watch(_session);
             _started?.Invoke(m.Object);
-            if (m.DataPort > 0 && m.DataToken.Length > 0) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
+            if (m.DataPort > 0 && m.DataToken.Length > 0 && m.HandOver.Length > 0 && FileHandOver.Supported)
+            {
+                _viaHandOver = true;
+                DownloadRoutes.HandOver(_target!, m, Self);
+            }
+            else if (m.DataPort > 0 && m.DataToken.Length > 0) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
+        });
+        Receive<DownloadRoutes.HandedOver>(_ => Timers.StartPeriodicTimer(nameof(ReportLength), ReportLength.Instance, TimeSpan.FromMilliseconds(200)));
+        Receive<DownloadRoutes.HandOverRefused>(m =>
+        {
+            _viaHandOver = false;
+            StartDataPort(m.Ready.DataHost, m.Ready.DataPort, m.Ready.DataToken);
+        });
+        // The node says nothing while it writes: the file's growth is the progress, and no growth for the
+        // idle timeout is a stalled get (these ticks keep the receive timeout from firing instead).
+        Receive<ReportLength>(_ =>
+        {
+            long length;
+            try { length = _target?.LengthOnDisk ?? 0; }
+            catch (IOException) { return; }
+            if (length != _handedOverLength) (_handedOverLength, _handedOverGrew) = (length, DateTime.UtcNow);
+            else if (DateTime.UtcNow - _handedOverGrew > _idleTimeout)
+            {
+                _session?.Tell(new CancelTransfer("client timed out"));
+                Fail(new StoreException(StoreErrorCode.Timeout, $"get of {Name}: the node wrote nothing for {_idleTimeout.TotalSeconds:0}s"));
+                return;
+            }
+            _progress?.Report(length);
         });
         Receive<UserCancelled>(_ =>
         {
@@ -94,17 +130,48 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             Fail(new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {_targetPath}: {m.Reason}"));
         });
         Receive<EndedEarlyTimeout>(_ => Fail(_endedEarly!));
+        Receive<DownloadComplete>(m => _viaHandOver, m =>
+        {
+            if (m.TotalBytes != _info?.Size || m.WrittenSha256 is not { } written)
+            {
+                Fail(new StoreException(StoreErrorCode.Corrupt, $"get of {Name}: the node announced {m.TotalBytes} bytes written, the object has {_info?.Size}"));
+                return;
+            }
+            try
+            {
+                _target!.CompleteWrittenByNode(_info, Name, written);
+            }
+            catch (StoreException e)
+            {
+                Fail(e);
+                return;
+            }
+            _result.TrySetResult(_info);
+            Context.Stop(Self);
+        });
         Receive<DownloadComplete>(m =>
         {
             if (_viaDataPort) return;
             if (m.TotalBytes != _info?.Size) Fail(new StoreException(StoreErrorCode.Corrupt, $"get of {Name}: the node announced {m.TotalBytes} bytes, the object has {_info?.Size}"));
             else Complete();
         });
-        Receive<StoreError>(m => Fail(new StoreException(m.Code, m.Message)));
+        Receive<StoreError>(m =>
+        {
+            var local = m.Message.IndexOf(Transfer.Download.FileDownloadSink.ClientFileFailure, StringComparison.Ordinal);
+            Fail(_viaHandOver && local >= 0
+                ? new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {_targetPath}: {m.Message[(local + Transfer.Download.FileDownloadSink.ClientFileFailure.Length)..]}")
+                : new StoreException(m.Code, m.Message));
+        });
         // On the data port the connection tells whether the node went away (the session ends as soon as it
         // has written the last byte); an unhandled Terminated would kill this actor (DeathPactException).
         Receive<Terminated>(_ =>
         {
+            // A handed-over get: the session ends right after sending DownloadComplete, which may come second.
+            if (_viaHandOver && _endedEarly is null)
+            {
+                EndedEarly(new StoreException(StoreErrorCode.Unavailable, $"get of {Name}: the node went away during the download"));
+                return;
+            }
             if (!_viaDataPort || _endedEarly is not null)
                 Fail(_endedEarly ?? new StoreException(StoreErrorCode.Unavailable, $"get of {Name}: the node went away during the download"));
         });

@@ -93,13 +93,16 @@ public static class StoreProtocol
     // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck*, or (DataPort > 0: the
     // object is larger than a window of frames) the raw bytes on the node's data port: connect, send
     // DataToken, read to the end. A client that cannot reach the port asks for frames with FrameAck(-1).
-    // Either way DownloadComplete | StoreError ends it.
+    // Either way DownloadComplete | StoreError ends it. A client on the node's machine may instead hand its
+    // temp file to HandOver (with the token): the node writes the object into it and DownloadComplete
+    // carries the SHA-256 of what it wrote.
     public sealed record GetObject(string Bucket, string Key, int Window) : IStoreMessage;
-    public sealed record DownloadReady(ObjectInfo Object, IActorRef Session, string DataHost, int DataPort, byte[] DataToken) : IStoreMessage
+    public sealed record DownloadReady(ObjectInfo Object, IActorRef Session, string DataHost, int DataPort, byte[] DataToken, string HandOver = "") : IStoreMessage
     {
         public DownloadReady(ObjectInfo info, IActorRef session) : this(info, session, "", 0, []) { }
     }
-    public sealed record DownloadComplete(long TotalBytes) : IStoreMessage;
+    /// <param name="WrittenSha256">Set when the node wrote the client's handed-over file: the hash of what it wrote.</param>
+    public sealed record DownloadComplete(long TotalBytes, ContentHash? WrittenSha256 = null) : IStoreMessage;
 
     // --- both directions of a transfer
     public sealed record DataFrame(long Sequence, ReadOnlyMemory<byte> Data) : IStoreMessage;

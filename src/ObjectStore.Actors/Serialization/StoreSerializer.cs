@@ -42,10 +42,12 @@ public sealed class StoreSerializer : ProtoSerializer
             m => new()
             {
                 Object = Info(m.Object), Session = PathOf(m.Session), DataHost = m.DataHost, DataPort = m.DataPort,
-                DataToken = ByteString.CopyFrom(m.DataToken),
+                DataToken = ByteString.CopyFrom(m.DataToken), HandOver = m.HandOver,
             },
-            w => new(Info(w.Object), Resolve(w.Session), w.DataHost, w.DataPort, w.DataToken.ToByteArray()));
-        Message<DownloadComplete, W.DownloadComplete>("dlc", W.DownloadComplete.Parser, m => new() { TotalBytes = m.TotalBytes }, w => new(w.TotalBytes));
+            w => new(Info(w.Object), Resolve(w.Session), w.DataHost, w.DataPort, w.DataToken.ToByteArray(), w.HandOver));
+        Message<DownloadComplete, W.DownloadComplete>("dlc", W.DownloadComplete.Parser,
+            m => new() { TotalBytes = m.TotalBytes, Sha256 = m.WrittenSha256 is { } h ? Bytes(h) : ByteString.Empty },
+            w => new(w.TotalBytes, w.Sha256.IsEmpty ? null : Hash(w.Sha256, "written hash")));
         Raw<DataFrame>("df", m => new W.DataFrame { Sequence = m.Sequence, Data = Wrap(m.Data) }.ToByteArray(), ReadFrame);
         Message<FrameAck, W.FrameAck>("ack", W.FrameAck.Parser, m => new() { Sequence = m.Sequence }, w => new(w.Sequence));
         Message<CancelTransfer, W.CancelTransfer>("cancel", W.CancelTransfer.Parser, m => new() { Reason = m.Reason }, w => new(w.Reason));

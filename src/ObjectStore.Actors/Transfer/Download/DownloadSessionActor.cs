@@ -16,7 +16,7 @@ namespace ObjectStore.Actors.Transfer.Download;
 /// </summary>
 public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
 {
-    private const int ChunksAhead = 2;
+    private const int ChunksAhead = 8;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
@@ -41,6 +41,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         _window = Math.Clamp(window, 1, 1024);
 
         Receive<DataConnectionOpened>(m => Sending(new SocketDownloadSink(this, _client, Self, _manifest.Size, m.Client)));
+        Receive<LocalFileOpened>(m => Sending(new FileDownloadSink(this, _client, Self, _manifest.Size, m.File)));
         // FrameAck(-1): the client could not reach the data port; frames it is.
         Receive<FrameAck>(m =>
         {
@@ -69,7 +70,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         if (_dataPlane is not null && DataPlane.WorthAConnection(_manifest.Size, _window, _settings.FrameSize))
         {
             _dataToken = _dataPlane.Expect(Self);
-            _client.Tell(new DownloadReady(info, Self, _dataPlane.Host, _dataPlane.Port, _dataToken));
+            _client.Tell(new DownloadReady(info, Self, _dataPlane.Host, _dataPlane.Port, _dataToken, _dataPlane.HandOverName));
         }
         else
         {
@@ -94,9 +95,10 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
             ReceiveAny(m =>
             {
                 if (sink.Handle(m)) return;
-                if (m is DataConnectionOpened c)
+                if (m is DataConnectionOpened or LocalFileOpened)
                 {
-                    c.Client.Dispose();
+                    (m as DataConnectionOpened)?.Client.Dispose();
+                    (m as LocalFileOpened)?.File.Dispose();
                     Fail(StoreErrorCode.InvalidRequest, $"get of {Name}: a second data connection, or one after frames were asked for");
                     return;
                 }
