@@ -14,6 +14,27 @@ public class LocalHandOverTests : StoreTestKit
     private const int LargeFile = 5 * 1024 * 1024 + 123; // more than a window of frames (32 × 64 KiB)
 
     [LinuxFact]
+    public async Task A_handed_over_get_that_meets_a_corrupt_chunk_fails_as_corrupt_quarantines_it_and_leaves_no_file()
+    {
+        var client = StartNode();
+        await Within(client.PutFileAsync(WriteRandomFile("in", LargeFile, 7), "photos", "big"));
+        var victim = ChunkFiles().OrderBy(f => f, StringComparer.Ordinal).First();
+        var bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 3] ^= 0x10;
+        File.WriteAllBytes(victim, bytes);
+        var target = Path.Combine(WorkDirectory, "out");
+
+        var error = await Assert.ThrowsAsync<Client.StoreException>(() => Within(client.GetFileAsync("photos", "big", target)));
+
+        Assert.Equal(StoreErrorCode.Corrupt, error.Code);
+        Assert.Contains("photos/big", error.Message);
+        Assert.Equal(2, Node!.DataPlane!.HandOvers); // the get went the handed-over way
+        Assert.False(File.Exists(victim));
+        Assert.Single(Directory.GetFiles(Path.Combine(DataDirectory, "quarantine")));
+        await AwaitAssertAsync(() => Assert.Equal(["in"], Directory.GetFiles(WorkDirectory).Select(Path.GetFileName)), TimeSpan.FromSeconds(5));
+    }
+
+    [LinuxFact]
     public async Task A_large_put_and_get_from_this_machine_hand_over_their_files_and_the_object_comes_back_identical()
     {
         var client = StartNode();

@@ -280,6 +280,31 @@ public sealed class ReplicationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_large_get_whose_chunk_is_corrupt_on_the_first_replica_falls_back_to_the_next_and_the_file_is_whole()
+    {
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, antiEntropy: TimeSpan.FromHours(1));
+        await _cluster.StartAsync(3);
+        var node = _cluster.Nodes[0];
+        // Larger than a window of frames: on this machine the node writes straight into the client's file.
+        var file = WriteRandomFile("in", 5_000_000, 16);
+        await Within(node.Client.PutFileAsync(file, "photos", "large"));
+        var victims = Directory.GetFiles(node.ChunkDirectory, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Take(2).ToList();
+        foreach (var victim in victims)
+        {
+            var bytes = File.ReadAllBytes(victim);
+            bytes[bytes.Length - 1] ^= 0xFF;
+            File.WriteAllBytes(victim, bytes);
+        }
+
+        var target = OutPath("large-out");
+        await Within(node.Client.GetFileAsync("photos", "large", target));
+
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(node.Settings.DataDirectory, "quarantine")).Length);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, ".large-out.*"));
+    }
+
+    [Fact]
     public async Task Puts_of_one_key_through_different_nodes_leave_every_node_agreeing_on_the_last_writer()
     {
         _cluster = new TestCluster(_root, factor: 3, quorum: 2);

@@ -21,7 +21,8 @@ if [ -n "${APP:-}" ]; then app=$APP; else
     -p:PublishReadyToRun=true --artifacts-path "$work/artifacts" -o "$work/app" -v quiet -nologo >/dev/null
   app=$work/app
 fi
-objectstore=(dotnet "$app/objectstore.dll")
+# The apphost: the same for a framework-dependent and a self-contained (composite) publish.
+objectstore=("$app/objectstore")
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 47311)
 "${objectstore[@]}" node --data "$work/data" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &

@@ -22,8 +22,10 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private readonly IReadOnlyDictionary<ContentHash, int> _lengths;
     private readonly ObjectManifest? _repairFor;
 
-    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next)
+    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool verify = true)
     {
+        /// <summary>Whether this node's copy is checked on reading (a peer's always is, as it arrives).</summary>
+        public bool Verify { get; } = verify;
         public ContentHash Id { get; } = id;
         public IActorRef ReplyTo { get; } = replyTo;
         public Queue<RingMember> Next { get; } = next;
@@ -53,7 +55,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
             // Nearest first: this node's disk, then the chunk's owners and hand-off nodes in order.
             var order = new Queue<RingMember>(_ring.Candidates(m.Id).Where(n => n.Reachable).OrderBy(n => n.NodeId == _ring.SelfId ? 0 : 1));
             var id = ++_nextRequest;
-            _reads[id] = new Read(m.Id, Sender, order);
+            _reads[id] = new Read(m.Id, Sender, order, m.Verify);
             TryNext(id);
         });
         Receive<LocalRead>(m =>
@@ -85,7 +87,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         }
         if (node.NodeId == _ring.SelfId)
         {
-            _reader.Ask<object>(new ReadChunk(r.Id), _settings.RequestTimeout)
+            _reader.Ask<object>(new ReadChunk(r.Id, r.Verify), _settings.RequestTimeout)
                 .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
             return;
         }

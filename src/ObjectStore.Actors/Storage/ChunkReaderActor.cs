@@ -38,7 +38,7 @@ internal sealed class ChunkReaderActor : ReceiveActor
     {
         try
         {
-            return new ChunkRead(m.Id, store.Read(m.Id));
+            return new ChunkRead(m.Id, store.Read(m.Id, m.Verify));
         }
         catch (ChunkCorruptException e)
         {

@@ -46,6 +46,7 @@ public static class ChunkStorageProtocol
     public sealed record CommitNotingMissing(IndexProtocol.CommitObject Commit, IActorRef Index) : ILocalMessage;
 
     /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt / StorageFailure).</summary>
-    public sealed record ReadChunk(ContentHash Id) : ILocalMessage;
+    /// <param name="Verify">False: the bytes come unchecked (a get that hashes them against their id in one pass with the object's hash).</param>
+    public sealed record ReadChunk(ContentHash Id, bool Verify = true) : ILocalMessage;
     public sealed record ChunkRead(ContentHash Id, byte[] Data) : ILocalMessage;
 }

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
+using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
@@ -33,6 +34,8 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     private readonly List<int> _requested = [];
     private int _nextToRequest, _nextToSink;
     private bool _ended;
+    /// <summary>The chunk the file sink found not matching its id, being read again with checking on.</summary>
+    private Core.Hashing.ContentHash? _rereading;
 
     public DownloadSessionActor(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, ObjectManifest manifest, int window,
         DataPlane? dataPlane)
@@ -41,7 +44,8 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         _window = Math.Clamp(window, 1, 1024);
 
         Receive<DataConnectionOpened>(m => Sending(new SocketDownloadSink(this, _client, Self, _manifest.Size, m.Client)));
-        Receive<LocalFileOpened>(m => Sending(new FileDownloadSink(this, _client, Self, _manifest.Size, m.File)));
+        Receive<LocalFileOpened>(m => Sending(new FileDownloadSink(this, _client, Self, _manifest.Size, m.File, _manifest.Chunks,
+            _settings.Chunking.ShaNi && ShaNiKernel.Instance is { } kernel ? new ObjectHasher(kernel) : null)));
         // FrameAck(-1): the client could not reach the data port; frames it is.
         Receive<FrameAck>(m =>
         {
@@ -124,19 +128,32 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < ChunksAhead)
         {
             _requested.Add(_nextToRequest);
-            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id));
+            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: _sink is not FileDownloadSink { ChecksChunks: true }));
             _nextToRequest++;
         }
     }
 
     private void HandleChunk(ChunkRead m)
     {
+        if (_rereading == m.Id && _sink is FileDownloadSink file)
+        {
+            _rereading = null;
+            file.Reread(m.Data);
+            return;
+        }
         // Reads may finish out of order, and one chunk may appear twice in an object: fill the
         // earliest outstanding request for this id.
         var slot = _requested.FindIndex(i => _manifest.Chunks[i].Id == m.Id);
         if (slot < 0) return;
         var index = _requested[slot];
         _requested.RemoveAt(slot);
+        if (m.Data.Length != _manifest.Chunks[index].Length && _sink is FileDownloadSink { ChecksChunks: true })
+        {
+            // Read unchecked, and wrong: read it again with checking (a corrupt copy is quarantined, the next replica tried).
+            _requested.Insert(slot, index);
+            _reader.Tell(new ReadChunk(m.Id, Verify: true));
+            return;
+        }
         if (m.Data.Length != _manifest.Chunks[index].Length)
         {
             Fail(StoreErrorCode.Corrupt, $"get of {Name}: chunk {m.Id.ToShortString()} has {m.Data.Length} bytes, the object lists {_manifest.Chunks[index].Length}");
@@ -164,6 +181,13 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     }
 
     void IDownloadSinkOwner.SinkMoved() => RequestAhead();
+
+    void IDownloadSinkOwner.SinkNeedsChecked(Core.Hashing.ContentHash id)
+    {
+        _log.Warning("get of {0}: chunk {1} read here does not match its id; reading it again with checking (a corrupt copy is quarantined)", Name, id.ToShortString());
+        _rereading = id;
+        _reader.Tell(new ReadChunk(id, Verify: true));
+    }
 
     void IDownloadSinkOwner.SinkDone()
     {
