@@ -17,7 +17,7 @@ public static class Commands
     private static readonly TimeSpan PreviousIncarnationLimit = TimeSpan.FromSeconds(90);
 
     public static async Task<int> RunNodeAsync(string? data, string? host, int? port, int? factor, string[] seeds, string? configFile, int? cmdPort,
-        int? metricsPort, CancellationToken cancel)
+        int? metricsPort, bool gateway, CancellationToken cancel)
     {
         if (factor is < 1 or > 32)
         {
@@ -25,7 +25,9 @@ public static class Commands
             return 2;
         }
         var overrides = NodeOverrides(data, host, port, factor, cmdPort).Concat(NodeLogging)
-            .Concat(metricsPort is { } m ? [$"objectstore.metrics.port = {m}"] : []);
+            .Concat(metricsPort is { } m ? [$"objectstore.metrics.port = {m}"] : [])
+            // A gateway joins without the storage role: placement never picks it, and it reads and writes through the storage nodes.
+            .Concat(gateway ? ["akka.cluster.roles = [\"gateway\"]"] : []);
         if (!TryLoad(configFile, overrides, out var config, out var settings)) return 2;
         var seedAddresses = new List<(string Host, int Port)>();
         foreach (var seed in seeds)

@@ -18,9 +18,10 @@ var script = new Option<string?>("-c") { Description = "run these ';'-separated 
 
 var cmdPort = new Option<int?>("--cmd-port") { Description = "the command host's port for `objectstore cmd` (objectstore.cmd.port, default 9110; 0: none). With local: node i gets CMD-PORT+i-1, default the first free ports from 9110" };
 var metricsPort = new Option<int?>("--metrics-port") { Description = "serve /metrics (Prometheus), /alive and /ready on this port of --host (objectstore.metrics.port; default 0: off)" };
-var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, factor, seeds, config, cmdPort, metricsPort };
+var gateway = new Option<bool>("--gateway") { Description = "join without the storage role: the node owns and holds no data; shells use it, and it reads and writes through the storage nodes" };
+var node = new Command("node", "run a storage node without a shell (Ctrl+C stops it cleanly)") { data, host, port, factor, seeds, config, cmdPort, metricsPort, gateway };
 node.SetAction((result, cancel) => Commands.RunNodeAsync(result.GetValue(data), result.GetValue(host), result.GetValue(port), result.GetValue(factor),
-    result.GetValue(seeds) ?? [], result.GetValue(config), result.GetValue(cmdPort), result.GetValue(metricsPort), cancel));
+    result.GetValue(seeds) ?? [], result.GetValue(config), result.GetValue(cmdPort), result.GetValue(metricsPort), result.GetValue(gateway), cancel));
 
 var shell = new Command("shell", "open the console shell against a running node") { nodeAddress, script, config };
 shell.SetAction((result, _) => Commands.RunShellAsync(result.GetValue(nodeAddress)!, result.GetValue(script), result.GetValue(config)));

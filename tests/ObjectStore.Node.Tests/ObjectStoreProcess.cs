@@ -140,10 +140,16 @@ public static partial class ObjectStoreProcess
             StartAsync(dataDirectory, environment, configFile, port, 0, seeds);
 
         /// <param name="cmdPort">The command host's port; 0 (the tests' default): none, so that nodes in parallel tests do not compete for 9110.</param>
+        public static Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, string? configFile,
+            int port, int cmdPort, params string[] seeds) =>
+            StartAsync(dataDirectory, environment, configFile, port, cmdPort, [], seeds);
+
+        /// <param name="options">More command-line options for the node (e.g. --gateway).</param>
         public static async Task<NodeProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, string? configFile,
-            int port, int cmdPort, params string[] seeds)
+            int port, int cmdPort, string[] options, params string[] seeds)
         {
             var args = new List<string> { "node", "--data", dataDirectory, "--port", port.ToString(), "--cmd-port", cmdPort.ToString() };
+            args.AddRange(options);
             if (configFile is not null) args.AddRange(["--config", configFile]);
             foreach (var seed in seeds) args.AddRange(["--seed", seed]);
             // A node with no seeds is a store of one here; a test that grows a cluster from it names the node as its own seed.

@@ -63,7 +63,10 @@ public sealed class ClusterRing
     /// <summary>The node ids that own an object key's metadata.</summary>
     public IReadOnlyList<string> OwnersOf(string bucket, string key, int factor) => _placement.OwnersOf(bucket, key, factor);
 
-    /// <summary>The storage members now: Up (or leaving, still serving) with a node-id role; this node is always in, and reachable.</summary>
+    /// <summary>
+    /// The storage members now: Up (or leaving, still serving) with a node-id role. This node is always in,
+    /// and reachable — unless it is a gateway (no storage role), which owns and holds nothing.
+    /// </summary>
     public static ClusterRing Current(ActorSystem system, string selfId)
     {
         var provider = ((ExtendedActorSystem)system).Provider;
@@ -73,7 +76,8 @@ public sealed class ClusterRing
         var cluster = Cluster.Get(system);
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
-        var members = new List<RingMember> { self with { Address = cluster.SelfAddress } };
+        var members = new List<RingMember>();
+        if (cluster.SelfRoles.Contains(StorageRole)) members.Add(self with { Address = cluster.SelfAddress });
         foreach (var m in state.Members)
         {
             if (m.Status is not (MemberStatus.Up or MemberStatus.Leaving or MemberStatus.WeaklyUp)) continue;
