@@ -32,6 +32,22 @@ public class ObjectIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task The_index_and_the_ledger_opening_a_new_index_db_at_the_same_moment_both_succeed()
+    {
+        // A node's object index and chunk ledger open index.db at once on a new data directory: each makes
+        // the file WAL and the schema, and neither may fail for the other.
+        for (var round = 0; round < 40; round++)
+        {
+            var directory = System.IO.Path.Combine(_dir.Path, $"race-{round}");
+            using var start = new Barrier(2);
+            var index = Task.Run(() => { start.SignalAndWait(); return new ObjectIndex(directory); });
+            var ledger = Task.Run(() => { start.SignalAndWait(); return new ChunkLedger(directory); });
+            (await index.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+            (await ledger.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+        }
+    }
+
+    [Fact]
     public void A_files_mode_and_modification_time_survive_reopening_and_show_in_listings()
     {
         var metadata = new Storage.FileMetadata(0b111_101_000, 1_557_126_489_123_456_789);
