@@ -46,14 +46,14 @@ public sealed partial class ShellCommands
         var parent = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))!;
         if (!Directory.Exists(root) && !Directory.Exists(parent)) return Fail($"cannot write {directory}: directory {parent} does not exist");
         var prefix = address.Key;
-        var objects = new List<(string Key, string Path)>();
+        var objects = new List<(string Key, string Path, long Size)>();
         await foreach (var o in client.ListAllAsync(address.Bucket, prefix))
         {
             cancel.ThrowIfCancellationRequested();
             var relative = o.Key[prefix.Length..].TrimStart('/');
             var local = SafeLocalPath(root, relative.Length == 0 ? LastSegment(o.Key) : relative);
             if (local is null) return Fail($"object key '{o.Key}' cannot be written safely under {directory} (it has '..', an empty or absolute part)");
-            objects.Add((o.Key, local));
+            objects.Add((o.Key, local, o.Size));
         }
         if (objects.Count == 0) return Fail($"no objects under {address}");
         // Checked before the first byte: a get -r either writes every file or, refused, none.
@@ -62,20 +62,30 @@ public sealed partial class ShellCommands
             return Fail($"{existing.Count} of the {objects.Count} files exist already (the first: {existing[0].Path}); 'get -r --force' overwrites them");
         long bytes = 0;
         var written = 0;
-        foreach (var (key, local) in objects)
+        async Task GetCounted(string key, string local)
         {
-            if (cancel.IsCancellationRequested) break;
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            try
-            {
-                await GetOneAsync(address.Bucket, key, local, preserve, cancel);
-            }
-            catch (StoreException e) when (e.Code == StoreErrorCode.Cancelled) { break; }
-            bytes += new FileInfo(local).Length;
-            written++;
+            await GetOneAsync(address.Bucket, key, local, preserve, cancel);
+            Interlocked.Add(ref bytes, new FileInfo(local).Length);
+            Interlocked.Increment(ref written);
         }
+        // As put -r does: each get of a small object waits on round trips, not bandwidth, so several go
+        // at once; a large one (a progress bar's worth) goes alone.
+        var inFlight = new List<Task>();
+        Exception? failure = null;
+        foreach (var (key, local, size) in objects)
+        {
+            if (cancel.IsCancellationRequested || failure is not null) break;
+            var atOnce = size >= ProgressThreshold ? 1 : size <= client.SmallPutBytes ? SmallPutsAtOnce : PutsAtOnce;
+            if (inFlight.Count >= atOnce) failure = await DrainAsync(inFlight, atOnce - 1);
+            if (failure is not null) break;
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            inFlight.Add(GetCounted(key, local));
+            if (atOnce == 1) failure = await DrainAsync(inFlight, 0);
+        }
+        failure ??= await DrainAsync(inFlight, 0);
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");
+        if (failure is not null) throw failure;
         output.Line($"got {objects.Count} objects, {Sizes.Human(bytes)} into {directory}");
         return ShellOutcome.Ok;
     }
