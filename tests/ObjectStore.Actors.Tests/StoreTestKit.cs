@@ -77,6 +77,10 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
     protected override void AfterAll()
     {
         base.AfterAll();
+        // The TestKit does not wait for the end of the system's shutdown: a storage actor still starting
+        // (a keeper opening index.db) must not find its directory half deleted, which showed in CI as a
+        // "disk I/O error" after tests that end within milliseconds of starting their node.
+        Sys.WhenTerminated.Wait(TimeSpan.FromSeconds(10));
         foreach (var dir in new[] { DataDirectory, WorkDirectory })
         {
             try { Directory.Delete(dir, recursive: true); }
