@@ -77,14 +77,18 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
     protected override void AfterAll()
     {
         base.AfterAll();
-        // The TestKit does not wait for the end of the system's shutdown: a storage actor still starting
-        // (a keeper opening index.db) must not find its directory half deleted, which showed in CI as a
-        // "disk I/O error" after tests that end within milliseconds of starting their node.
-        Sys.WhenTerminated.Wait(TimeSpan.FromSeconds(10));
-        foreach (var dir in new[] { DataDirectory, WorkDirectory })
+        // The TestKit does not wait for the end of the system's shutdown, which can outlast the test; a
+        // storage actor still starting then (a keeper opening index.db) found its directory half deleted
+        // ("disk I/O error" in CI logs). The directories go once the system has ended (at most 30 s on);
+        // the test does not wait for that.
+        var directories = new[] { DataDirectory, WorkDirectory };
+        _ = Sys.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30)).ContinueWith(_ =>
         {
-            try { Directory.Delete(dir, recursive: true); }
-            catch (IOException) { }
-        }
+            foreach (var dir in directories)
+            {
+                try { Directory.Delete(dir, recursive: true); }
+                catch (IOException) { }
+            }
+        }, TaskScheduler.Default);
     }
 }
