@@ -25,23 +25,9 @@ internal static class DownloadRoutes
 
     /// <summary>Passes the temp file to the node's Unix socket with the get's token; the node answers whether it took it.</summary>
     public static void HandOver(DownloadTarget target, Protocol.StoreProtocol.DownloadReady ready, IActorRef downloader) =>
-        Task.Run<object>(() =>
-        {
-            try
-            {
-                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                socket.Connect(new UnixDomainSocketEndPoint("\0" + ready.HandOver));
-                FileHandOver.Send(socket, ready.DataToken, target.HandleForNode, HandOverTimeout);
-                socket.ReceiveTimeout = (int)HandOverTimeout.TotalMilliseconds;
-                var answer = new byte[1];
-                return socket.Receive(answer) == 1 && answer[0] == 1 ? new HandedOver() : new HandOverRefused(ready);
-            }
-            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
-            {
-                // Another machine (no such socket here), or a refusal: the bytes come on the data port.
-                return new HandOverRefused(ready);
-            }
-        }).PipeTo(downloader);
+        Task.Run<object>(() => FileHandOver.Offer(ready.HandOver, ready.DataToken, target.HandleForNode, HandOverTimeout)
+            ? new HandedOver()
+            : new HandOverRefused(ready)).PipeTo(downloader);
 
     public static Task<object> ReceiveFromDataPort(DownloadTarget target, TcpClient connection, string host, int port, byte[] token, long size,
         IActorRef downloader) =>

@@ -24,23 +24,9 @@ internal static class UploadRoutes
 
     /// <summary>Passes the open file to the node's Unix socket with the put's token; the node answers whether it took it.</summary>
     public static void HandOver(FileStream file, UploadReady ready, IActorRef uploader) =>
-        Task.Run<object>(() =>
-        {
-            try
-            {
-                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                socket.Connect(new UnixDomainSocketEndPoint("\0" + ready.HandOver));
-                FileHandOver.Send(socket, ready.DataToken, file.SafeFileHandle, HandOverTimeout);
-                socket.ReceiveTimeout = (int)HandOverTimeout.TotalMilliseconds;
-                var answer = new byte[1];
-                return socket.Receive(answer) == 1 && answer[0] == 1 ? new HandedOver() : new HandOverRefused(ready);
-            }
-            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
-            {
-                // Another machine (no such socket here), another user's namespace, or a refusal: send the bytes.
-                return new HandOverRefused(ready);
-            }
-        }).PipeTo(uploader);
+        Task.Run<object>(() => FileHandOver.Offer(ready.HandOver, ready.DataToken, file.SafeFileHandle, HandOverTimeout)
+            ? new HandedOver()
+            : new HandOverRefused(ready)).PipeTo(uploader);
 
     /// <summary>Streams the file to the node's data port from its current position, then closes the sending side.</summary>
     public static void SendOnDataPort(FileStream file, TcpClient connection, string host, int port, byte[] token, IActorRef uploader) =>

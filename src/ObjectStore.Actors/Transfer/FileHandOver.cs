@@ -73,6 +73,29 @@ internal static unsafe partial class FileHandOver
         }
     }
 
+    /// <summary>
+    /// The client's side of a hand-over, for a put's file and a get's temp file alike: connects to the node's
+    /// abstract socket <paramref name="socketName"/>, sends the token with the file, and reads the node's
+    /// one-byte answer. False when the node refuses, or there is no such socket here (another machine,
+    /// another user's namespace): the caller then sends or receives the bytes on the data port.
+    /// </summary>
+    public static bool Offer(string socketName, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint("\0" + socketName));
+            Send(socket, token, file, timeout);
+            socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
+            var answer = new byte[1];
+            return socket.Receive(answer) == 1 && answer[0] == 1;
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Sends <paramref name="token"/> with <paramref name="file"/> attached. Throws IOException when the socket does not take it.</summary>
     public static void Send(Socket socket, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout)
     {
