@@ -62,27 +62,14 @@ public sealed partial class ShellCommands
             return Fail($"{existing.Count} of the {objects.Count} files exist already (the first: {existing[0].Path}); 'get -r --force' overwrites them");
         long bytes = 0;
         var written = 0;
-        async Task GetCounted(string key, string local)
+        var failure = await TransferAllAsync(objects.Select(o => o.Size).ToArray(), async i =>
         {
+            var (key, local, _) = objects[i];
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
             await GetOneAsync(address.Bucket, key, local, preserve, cancel);
             Interlocked.Add(ref bytes, new FileInfo(local).Length);
             Interlocked.Increment(ref written);
-        }
-        // As put -r does: each get of a small object waits on round trips, not bandwidth, so several go
-        // at once; a large one (a progress bar's worth) goes alone.
-        var inFlight = new List<Task>();
-        Exception? failure = null;
-        foreach (var (key, local, size) in objects)
-        {
-            if (cancel.IsCancellationRequested || failure is not null) break;
-            var atOnce = size >= ProgressThreshold ? 1 : size <= client.SmallPutBytes ? SmallPutsAtOnce : PutsAtOnce;
-            if (inFlight.Count >= atOnce) failure = await DrainAsync(inFlight, atOnce - 1);
-            if (failure is not null) break;
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            inFlight.Add(GetCounted(key, local));
-            if (atOnce == 1) failure = await DrainAsync(inFlight, 0);
-        }
-        failure ??= await DrainAsync(inFlight, 0);
+        }, cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");
         if (failure is not null) throw failure;

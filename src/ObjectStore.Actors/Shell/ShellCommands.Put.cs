@@ -8,9 +8,6 @@ namespace ObjectStore.Actors.Shell;
 /// <summary>put: a file, stdin or a FIFO (spooled first), or a tree; each keeps the file's mode and modification time.</summary>
 public sealed partial class ShellCommands
 {
-    private const int SmallPutsAtOnce = 64;
-    private const int PutsAtOnce = 4;
-
     private async Task<ShellOutcome> PutAsync(string file, string target, CancellationToken cancel)
     {
         if (file == "-")
@@ -91,35 +88,17 @@ public sealed partial class ShellCommands
         // Check every key before sending anything, so a bad name does not leave half a tree stored.
         var keys = files.Select(f => prefix + Path.GetRelativePath(directory, f.Path).Replace(Path.DirectorySeparatorChar, '/')).ToList();
         foreach (var key in keys) ObjectKey.Validate(key);
-        long bytes = 0;
+        var sizes = files.Select(f => new FileInfo(f.Path).Length).ToArray();
         var stored = 0;
-        async Task PutCounted(int i)
+        var failure = await TransferAllAsync(sizes, async i =>
         {
             await PutOneAsync(files[i].Path, address.Bucket, keys[i], files[i].Metadata, cancel);
             Interlocked.Increment(ref stored);
-        }
-        // Small files go several at once: each put waits on fsyncs and network round trips, not on
-        // bandwidth, so overlapping them is what makes a tree of small files fast (the nodes' group
-        // commits then batch them). Files that travel inside one request go up to 64 at a time, larger
-        // ones 4 (each holds up to chunks-in-flight chunks in a node's memory), and a file big enough
-        // for a progress bar alone.
-        var inFlight = new List<Task>();
-        Exception? failure = null;
-        for (var i = 0; i < files.Count && failure is null && !cancel.IsCancellationRequested; i++)
-        {
-            var size = new FileInfo(files[i].Path).Length;
-            var atOnce = size >= ProgressThreshold ? 1 : size <= client.SmallPutBytes ? SmallPutsAtOnce : PutsAtOnce;
-            if (inFlight.Count >= atOnce) failure = await DrainAsync(inFlight, atOnce - 1);
-            if (failure is not null) break;
-            inFlight.Add(PutCounted(i));
-            bytes += size;
-            if (atOnce == 1) failure = await DrainAsync(inFlight, 0);
-        }
-        failure ??= await DrainAsync(inFlight, 0);
+        }, cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"put -r cancelled: {stored} of {files.Count} files stored (those printed above), none of the others");
         if (failure is not null) throw failure;
-        output.Line($"put {files.Count} files, {Sizes.Human(bytes)} under {address.Bucket}/{prefix}");
+        output.Line($"put {files.Count} files, {Sizes.Human(sizes.Sum())} under {address.Bucket}/{prefix}");
         return ShellOutcome.Ok;
     }
 }

@@ -82,6 +82,32 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
         return slash < 0 ? name : name[(slash + 1)..];
     }
 
+    private const int SmallTransfersAtOnce = 64;
+    private const int TransfersAtOnce = 4;
+
+    /// <summary>
+    /// The transfers of a tree (put -r, get -r), item by item in order, several at once: each transfer of a
+    /// small object waits on fsyncs and round trips, not on bandwidth, so overlapping them is what makes a
+    /// tree of small files fast (the nodes' group commits then batch them). Objects that travel inside one
+    /// request go up to 64 at a time, larger ones 4 (each holds up to chunks-in-flight chunks in a node's
+    /// memory), and one big enough for a progress bar alone. Stops starting new ones at the first failure
+    /// or a cancel; returns the first failure once every started one has ended, or null.
+    /// </summary>
+    private async Task<Exception?> TransferAllAsync(IReadOnlyList<long> sizes, Func<int, Task> start, CancellationToken cancel)
+    {
+        var inFlight = new List<Task>();
+        Exception? failure = null;
+        for (var i = 0; i < sizes.Count && failure is null && !cancel.IsCancellationRequested; i++)
+        {
+            var atOnce = sizes[i] >= ProgressThreshold ? 1 : sizes[i] <= client.SmallPutBytes ? SmallTransfersAtOnce : TransfersAtOnce;
+            if (inFlight.Count >= atOnce) failure = await DrainAsync(inFlight, atOnce - 1);
+            if (failure is not null) break;
+            inFlight.Add(start(i));
+            if (atOnce == 1) failure = await DrainAsync(inFlight, 0);
+        }
+        return failure ?? await DrainAsync(inFlight, 0);
+    }
+
     /// <summary>Waits until at most <paramref name="left"/> transfers are running; returns the first failure among those that ended.</summary>
     private static async Task<Exception?> DrainAsync(List<Task> inFlight, int left)
     {
