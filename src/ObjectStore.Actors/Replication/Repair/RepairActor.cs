@@ -34,7 +34,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     private readonly Dictionary<(string VersionId, string Target), IActorRef> _running = new();
     private readonly Queue<(DateTime At, long Bytes)> _recent = new();
     private RepairQueue _queue = null!;
-    /// <summary>The queue's length as of the last poll, for the metrics gauge (read on another thread).</summary>
+    /// <summary>The queue's length after its last change, for the metrics gauge (read on another thread).</summary>
     private long _queuedCopies;
     private long _copiesMade, _bytesRepaired, _failures;
     private string _lastError = "";
@@ -53,6 +53,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
             try
             {
                 _queue.Add(m.Entries, DateTimeOffset.UtcNow);
+                CountQueue();
                 Sender.Tell(new RepairsQueued(m.Entries.Count));
                 Self.Tell(Poll.Instance);
             }
@@ -62,11 +63,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
                 Sender.Tell(new StoreError(StoreErrorCode.StorageFailure, $"the repair queue could not be written: {e.Message}"));
             }
         });
-        Receive<Poll>(_ =>
-        {
-            Interlocked.Exchange(ref _queuedCopies, _queue.Count());
-            StartDue();
-        });
+        Receive<Poll>(_ => StartDue());
         Receive<RepairCopyActor.Finished>(HandleFinished);
         Receive<GetRepairStatus>(_ => Sender.Tell(Status()));
         Receive<ClusterEvent.IMemberEvent>(m => MembershipChanged(m.Member));
@@ -81,8 +78,8 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _queue = new RepairQueue(_settings.DataDirectory);
-        var waiting = _queue.Count();
-        _queuedCopies = waiting;
+        CountQueue();
+        var waiting = Interlocked.Read(ref _queuedCopies);
         Metrics.StoreMetrics.ObserveQueuedCopies(() => Interlocked.Read(ref _queuedCopies));
         if (waiting > 0) _log.Info("repair queue: {0} copies to make", waiting);
         Timers.StartPeriodicTimer(nameof(Poll), Poll.Instance, _settings.Repair.PollInterval);
@@ -90,6 +87,9 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
             Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.ReachableMember));
     }
+
+    /// <summary>Counted where the queue changes (entries added, a copy done), not on every poll.</summary>
+    private void CountQueue() => Interlocked.Exchange(ref _queuedCopies, _queue.Count());
 
     protected override void PostStop()
     {
@@ -118,6 +118,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
             _queue.Remove(m.Entry.VersionId, m.Entry.Target);
             if (m.Replan.Count > 0) _queue.Add(m.Replan, now);
             else _copiesMade++;
+            CountQueue();
             _log.Debug("copy of {0}/{1} on {2}: {3}", m.Entry.Bucket, m.Entry.Key, m.Entry.Target, m.Note);
         }
         else
