@@ -35,8 +35,7 @@ public static class CmdCli
             target = words[0];
             words.RemoveAt(0);
         }
-        var colon = target.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(target[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+        if (!Commands.TryParseAddress(target, out var host, out var port))
         {
             Console.Error.WriteLine($"error: '{target}' is not HOST:PORT");
             return 2;
@@ -44,7 +43,7 @@ public static class CmdCli
         CommandClient client;
         try
         {
-            client = await CommandClient.ConnectAsync(target[..colon], port, ReplyTimeout);
+            client = await CommandClient.ConnectAsync(host, port, ReplyTimeout);
         }
         catch (IOException e)
         {
@@ -61,8 +60,7 @@ public static class CmdCli
             if (words.Count >= 2)
             {
                 // JSON: a streaming command prints a document per line as it comes, any other one document at its end.
-                var streaming = json && (await client.DescribeAsync()).Palettes.FirstOrDefault(p => p.Name == words[0])
-                    ?.Commands.FirstOrDefault(c => c.Name == words[1])?.Streaming == true;
+                var streaming = json && IsStreaming((await client.DescribeAsync()).Palettes, words[0], words[1]);
                 return await RunOneAsync(client, words[0], words[1], words.Skip(2).ToList(), json, streaming);
             }
             return await PromptAsync(client, target, json);

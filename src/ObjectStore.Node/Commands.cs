@@ -271,7 +271,7 @@ public static class Commands
         return true;
     }
 
-    private static bool TryParseAddress(string text, out string host, out int port)
+    internal static bool TryParseAddress(string text, out string host, out int port)
     {
         host = "";
         port = 0;

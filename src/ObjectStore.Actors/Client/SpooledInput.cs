@@ -17,11 +17,7 @@ public sealed class SpooledInput : IDisposable
     /// <summary>The temp file holding the stream's bytes; removed on dispose.</summary>
     public string Path { get; }
 
-    public void Dispose()
-    {
-        try { File.Delete(Path); }
-        catch (IOException) { }
-    }
+    public void Dispose() => DurableFiles.TryDelete(Path);
 
     /// <param name="name">How the user named the input ("stdin", the FIFO's path), for errors.</param>
     /// <param name="fifo">The FIFO's path, to wake a reader still waiting for a writer when it gives up; null for stdin.</param>

@@ -27,8 +27,7 @@ public sealed class CommandHost : IDisposable
     /// <exception cref="SocketException">The port is taken, or the host is not an address of this machine.</exception>
     public static CommandHost Start(CommandContextFactory context, string host, int port, IReadOnlyList<ICommandPalette> palettes)
     {
-        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
-        var listener = new TcpListener(address, port);
+        var listener = new TcpListener(Transfer.DataPlane.ListenAddress(host), port);
         listener.Start();
         var server = new CommandHost(listener);
         var ctx = context(listener.LocalEndpoint.ToString()!);

@@ -39,8 +39,7 @@ public sealed class DataPlane : IDisposable
     public DataPlane(string host, int port, ILoggingAdapter log, bool localHandOver = false)
     {
         _log = log;
-        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
-        _listener = new TcpListener(address, port);
+        _listener = new TcpListener(ListenAddress(host), port);
         _listener.Start();
         Host = host;
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -50,6 +49,9 @@ public sealed class DataPlane : IDisposable
 
     public string Host { get; }
     public int Port { get; }
+
+    /// <summary>The address a node's own listeners (data plane, command host) bind for its configured host.</summary>
+    public static IPAddress ListenAddress(string host) => host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
 
     /// <summary>The abstract Unix socket name where local clients hand over files; empty when there is none.</summary>
     public string HandOverName { get; private set; } = "";
