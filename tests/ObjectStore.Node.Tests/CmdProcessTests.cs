@@ -37,16 +37,8 @@ public class CmdProcessTests : IDisposable
         return (ports, cmdPorts);
     }
 
-    private static async Task<ObjectStoreProcess.Result> CmdUntil(int cmdPort, string[] words, Func<ObjectStoreProcess.Result, bool> done, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var result = await Cmd(cmdPort, words);
-            if (done(result) || DateTime.UtcNow > deadline) return result;
-            await Task.Delay(500);
-        }
-    }
+    private static Task<ObjectStoreProcess.Result> CmdUntil(int cmdPort, string[] words, Func<ObjectStoreProcess.Result, bool> done) =>
+        ObjectStoreProcess.UntilAsync(() => Cmd(cmdPort, words), done, seconds: 60);
 
     [Fact]
     public async Task Cluster_show_lists_every_member_of_three_names_the_answering_node_and_parses_as_json()

@@ -43,12 +43,16 @@ public static partial class ObjectStoreProcess
     }
 
     /// <summary>Runs a shell script against a node every half second until <paramref name="done"/> holds or the time is up; returns the last result.</summary>
-    public static async Task<Result> UntilAsync(int port, string script, Func<Result, bool> done, int seconds = 90)
+    public static Task<Result> UntilAsync(int port, string script, Func<Result, bool> done, int seconds = 90) =>
+        UntilAsync(() => ShellAsync(port, script), done, seconds);
+
+    /// <summary>Runs <paramref name="run"/> every half second until <paramref name="done"/> holds or the time is up; returns the last result.</summary>
+    public static async Task<Result> UntilAsync(Func<Task<Result>> run, Func<Result, bool> done, int seconds = 90)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (true)
         {
-            var result = await ShellAsync(port, script);
+            var result = await run();
             if (done(result) || DateTime.UtcNow > deadline) return result;
             await Task.Delay(500);
         }
