@@ -25,6 +25,8 @@ public sealed record ReplicationSettings
     public TimeSpan LookupTimeout { get; init; }
     /// <summary>Chunk transfers a node receives at once; more are refused (the sender retries later).</summary>
     public int MaxIncomingTransfers { get; init; }
+    /// <summary>Whether chunk bodies between nodes go on data connections (when both have a data plane) rather than as Akka.Remote parts.</summary>
+    public bool DataConnections { get; init; }
     /// <summary>Chunks kept for a put that went silent are collected this long after its last news.</summary>
     public TimeSpan PinLease { get; init; }
     /// <summary>Chunk references per message when a manifest moves between nodes.</summary>
@@ -44,6 +46,7 @@ public sealed record ReplicationSettings
         MaxRetries = c.Int("objectstore.replication.retry.max-retries"),
         LookupTimeout = c.Duration("objectstore.replication.lookup-timeout"),
         MaxIncomingTransfers = c.Int("objectstore.replication.max-incoming-transfers"),
+        DataConnections = c.Bool("objectstore.replication.data-connections"),
         PinLease = c.Duration("objectstore.replication.pin-lease"),
         ManifestPage = c.Int("objectstore.replication.manifest-page"),
         DeleteMarkerTtl = c.Duration("objectstore.replication.delete-marker-ttl"),

@@ -33,7 +33,8 @@ public static class StoreNode
         return ConfigurationFactory.ParseString($"akka.cluster.roles = [{string.Join(", ", roles)}]").WithFallback(config);
     }
 
-    public static Handles Start(ActorSystem system, StoreSettings settings, IStorageFaults? faults = null)
+    /// <param name="linkFaults">Tests only: which chunk bodies this node's data connections cut off mid-way.</param>
+    public static Handles Start(ActorSystem system, StoreSettings settings, IStorageFaults? faults = null, DataLinkFaults? linkFaults = null)
     {
         settings.Validate();
         // Held until the actor system ends (the kernel lets go if the process dies first).
@@ -57,6 +58,7 @@ public static class StoreNode
             dataPlane = new DataPlane(host, settings.DataPort, Akka.Event.Logging.GetLogger(system, "data-plane"), settings.LocalHandOver);
             system.RegisterOnTermination(dataPlane.Dispose);
         }
+        DataLinks.Register(system, settings.Replication.DataConnections ? dataPlane : null, linkFaults);
         var pushes = system.ActorOf(OutgoingPushes.Props(settings), OutgoingPushes.Name);
         system.ActorOf(ChunkEndpoint.Props(settings, keeper, reader), ChunkEndpoint.Name);
         system.ActorOf(ReplicaEndpoint.Props(settings, keeper, index, nodeId), ReplicaEndpoint.Name);

@@ -97,6 +97,20 @@ public class SerializerTests : StoreTestKit
     }
 
     [Fact]
+    public void Forged_data_routes_are_refused_while_decoding()
+    {
+        W.DataRoute Route(int tokenSize = 16, int port = 4000, string host = "127.0.0.1") =>
+            new() { Host = host, Port = port, Token = ByteString.CopyFrom(new byte[tokenSize]) };
+        var receiver = TestActor.Path.ToString();
+        W.SendChunk Send(W.DataRoute route) => new() { TransferId = 1, Receiver = receiver, Route = route };
+        Assert.NotNull(Assert.IsType<ChunkTransferProtocol.SendChunk>(Chunks.FromBinary(Send(Route()).ToByteArray(), "send")).Route);
+        Assert.Contains("token", Assert.Throws<SerializationException>(() => Chunks.FromBinary(Send(Route(tokenSize: 15)).ToByteArray(), "send")).Message);
+        Assert.Contains("port", Assert.Throws<SerializationException>(() => Chunks.FromBinary(Send(Route(port: 70000)).ToByteArray(), "send")).Message);
+        var fetch = new W.FetchChunk { TransferId = 1, Id = ByteString.CopyFrom(new byte[32]), Receiver = receiver, Route = Route(host: "") };
+        Assert.Contains("host", Assert.Throws<SerializationException>(() => Chunks.FromBinary(fetch.ToByteArray(), "fetch")).Message);
+    }
+
+    [Fact]
     public void Forged_anti_entropy_ranges_are_refused_while_decoding()
     {
         // A depth beyond the tree, a prefix longer than its depth, too many ranges in one request.

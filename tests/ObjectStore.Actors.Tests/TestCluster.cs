@@ -88,9 +88,10 @@ public sealed class TestCluster : IAsyncDisposable
     public IEnumerable<Node> Running => _nodes.Where(n => !_crashed.Contains(n.Index));
 
     /// <summary>Starts <paramref name="count"/> nodes and waits until every one sees all of them Up.</summary>
-    public async Task StartAsync(int count, Func<int, IStorageFaults?>? faults = null)
+    /// <param name="linkFaults">Which chunk bodies each node's outgoing data connections cut off mid-way.</param>
+    public async Task StartAsync(int count, Func<int, IStorageFaults?>? faults = null, Func<int, Transfer.DataLinkFaults?>? linkFaults = null)
     {
-        for (var i = 0; i < count; i++) StartNode(faults?.Invoke(i));
+        for (var i = 0; i < count; i++) StartNode(faults?.Invoke(i), linkFaults?.Invoke(i));
         var seed = Cluster.Get(_nodes[0].System).SelfAddress;
         foreach (var node in _nodes) Cluster.Get(node.System).Join(seed);
         await WaitUntil(() => _nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == count),
@@ -108,12 +109,12 @@ public sealed class TestCluster : IAsyncDisposable
         return node;
     }
 
-    private Node StartNode(IStorageFaults? faults)
+    private Node StartNode(IStorageFaults? faults, Transfer.DataLinkFaults? linkFaults = null)
     {
         var i = _nodes.Count;
         var settings = Settings with { DataDirectory = Path.Combine(Root, $"n{i + 1}") };
         var system = ActorSystem.Create("objectstore", StoreNode.WithNodeRole(NodeConfig, settings.DataDirectory));
-        var handles = StoreNode.Start(system, settings, faults);
+        var handles = StoreNode.Start(system, settings, faults, linkFaults);
         var node = new Node(i, system, handles, settings, new StoreClient(system, handles.Coordinator, settings));
         _nodes.Add(node);
         return node;

@@ -32,6 +32,8 @@ public static class WireSamples
     private const string Session = "akka.tcp://objectstore@127.0.0.1:4053/user/store/put-7#1234";
     private const string Receiver = "akka.tcp://objectstore@127.0.0.1:4054/user/replicator/receive-3#5678";
 
+    private static readonly DataRoute Route = new("10.0.0.7", 40123, Enumerable.Range(1, 16).Select(i => (byte)i).ToArray());
+
     private static Sample S(string name, object message) => new("store", name, _ => message);
     private static Sample C(string name, object message) => new("chunks", name, _ => message);
     private static readonly Protocol.NodeHealth Health = new("node-1", "akka.tcp://objectstore@127.0.0.1:4053", "Up", true, 3, 40, 2, 3_000_000,
@@ -86,11 +88,13 @@ public static class WireSamples
         C("offer", new OfferChunk(42, "upload-1", A, 1000)),
         C("present", new ChunkPresent(42)),
         new("chunks", "send", actor => new SendChunk(42, actor(Receiver))),
+        new("chunks", "send-route", actor => new SendChunk(42, actor(Receiver), Route)),
         C("part", new ChunkPart(42, 65536, new byte[] { 5, 6, 7 })),
         C("partack", new ChunkPartAck(42, 65536)),
         C("durable", new ChunkDurable(42)),
         C("xfail", new TransferFailed(42, StoreErrorCode.StorageFailure, "disk full")),
         new("chunks", "fetch", actor => new FetchChunk(43, B, actor(Receiver))),
+        new("chunks", "fetch-route", actor => new FetchChunk(43, B, actor(Receiver), Route)),
         C("which", new WhichChunks([A, B])),
         C("held", new ChunksHeld("node-b", [B])),
 

@@ -14,11 +14,13 @@ public interface IChunkTransferMessage;
 public static class ChunkTransferProtocol
 {
     // --- push (write path): OfferChunk → ChunkPresent (the receiver has it; nothing is sent)
-    //     | SendChunk(receiver) → ChunkPart* ⇄ ChunkPartAck* → ChunkDurable | TransferFailed
+    //     | SendChunk(receiver, route?) → (ChunkPart* ⇄ ChunkPartAck* | the body on the route's data connection)
+    //       → ChunkDurable | TransferFailed
     /// <param name="UploadId">The put this chunk belongs to: the receiver keeps the chunk until that put commits or its lease ends.</param>
     public sealed record OfferChunk(long TransferId, string UploadId, ContentHash Id, int Length) : IChunkTransferMessage;
     public sealed record ChunkPresent(long TransferId) : IChunkTransferMessage;
-    public sealed record SendChunk(long TransferId, IActorRef Receiver) : IChunkTransferMessage;
+    /// <param name="Route">When set, the body goes whole on a data connection to this route instead of as parts.</param>
+    public sealed record SendChunk(long TransferId, IActorRef Receiver, DataRoute? Route = null) : IChunkTransferMessage;
     public sealed record ChunkPart(long TransferId, int Offset, ReadOnlyMemory<byte> Data) : IChunkTransferMessage;
     /// <summary>Cumulative: every byte before <paramref name="Received"/> has arrived.</summary>
     public sealed record ChunkPartAck(long TransferId, int Received) : IChunkTransferMessage;
@@ -27,7 +29,11 @@ public static class ChunkTransferProtocol
     public sealed record TransferFailed(long TransferId, StoreErrorCode Code, string Reason) : IChunkTransferMessage;
 
     // --- fetch (read path): FetchChunk → ChunkPart* ⇄ ChunkPartAck* (to the receiver) | TransferFailed
-    public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver) : IChunkTransferMessage;
+    /// <param name="Route">When set, the body comes whole on a data connection to this route (the fetcher's node) instead of as parts.</param>
+    public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver, DataRoute? Route = null) : IChunkTransferMessage;
+
+    /// <summary>A node's data plane and the single-use token of one chunk body (<see cref="Transfer.ChunkBody"/>).</summary>
+    public sealed record DataRoute(string Host, int Port, byte[] Token);
 
     // --- which of these chunks does the node hold (durably)? Replies ChunksHeld.
     public sealed record WhichChunks(IReadOnlyList<ContentHash> Ids) : IChunkTransferMessage;

@@ -5,8 +5,8 @@ namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// One chunk arriving in parts from another node: parts must come in order and fit the announced
-/// length, and the whole must hash to the chunk's id. Anything else is a reason to drop the transfer,
-/// never a reason to store bytes.
+/// length; anything else is a reason to drop the transfer, never a reason to store bytes. Whoever takes
+/// the whole checks it against the chunk's id, as for a body that came on a data connection.
 /// </summary>
 internal sealed class ChunkAssembly(ContentHash id, int length) : IDisposable
 {
@@ -28,14 +28,12 @@ internal sealed class ChunkAssembly(ContentHash id, int length) : IDisposable
         return null;
     }
 
-    /// <summary>The verified chunk, now owned by the caller; or null when its bytes do not hash to its id.</summary>
-    public ChunkBuffer? TakeVerified()
+    /// <summary>The whole chunk, now owned by the caller, who checks it against <see cref="Id"/>.</summary>
+    public ChunkBuffer TakeUnverified()
     {
         var buffer = _buffer ?? throw new InvalidOperationException("chunk already taken");
         _buffer = null;
-        if (ContentHash.Compute(buffer.Span) == Id) return buffer;
-        buffer.Dispose();
-        return null;
+        return buffer;
     }
 
     public void Dispose()

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Transfer;
+using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
@@ -7,9 +9,10 @@ using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// Fetches one chunk from one other node for a get: asks its chunk endpoint, takes the parts in order,
-/// acknowledges them, and verifies the whole against the chunk's id. Tells its parent
-/// <see cref="Fetched"/> with the bytes, or with the reason it has none.
+/// Fetches one chunk from one other node for a get or a repair: asks its chunk endpoint, with a data route
+/// when this node has a data plane, and takes the body whole on that connection, or as parts in order,
+/// acknowledging them; verifies the whole against the chunk's id. Tells its parent <see cref="Fetched"/>
+/// with the bytes, or with the reason it has none.
 /// </summary>
 internal sealed class ChunkFetchActor : WireActor
 {
@@ -20,6 +23,7 @@ internal sealed class ChunkFetchActor : WireActor
     private readonly TimeSpan _timeout;
     private readonly long _transferId = Random.Shared.NextInt64(1, long.MaxValue);
     private readonly ChunkAssembly _assembly;
+    private IncomingChunkBody? _body;
     private bool _reported;
 
     public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout)
@@ -37,10 +41,15 @@ internal sealed class ChunkFetchActor : WireActor
                 return;
             }
             Sender.Tell(new ChunkPartAck(_transferId, _assembly.Received));
-            if (!_assembly.Complete) return;
-            using var verified = _assembly.TakeVerified();
-            Report(verified?.Span.ToArray(), verified is null ? new StoreProtocol.StoreError(StoreErrorCode.Corrupt, "the bytes it sent do not hash to the chunk's id") : null);
+            if (_assembly.Complete) Verify(_assembly.TakeUnverified());
         });
+        Receive<DataConnectionOpened>(m =>
+        {
+            if (_body is null) m.Client.Dispose();
+            else _body.Read(m.Client, _assembly.Length, _timeout, Self);
+        });
+        Receive<IncomingChunkBody.Arrived>(m => Verify(m.Body));
+        Receive<IncomingChunkBody.Broke>(m => Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, m.Reason)));
         Receive<TransferFailed>(m => m.TransferId == _transferId, m => Report(null, new StoreProtocol.StoreError(m.Code, m.Reason)));
         Receive<ReceiveTimeout>(_ => Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"no answer for {_timeout.TotalSeconds:0.#}s")));
     }
@@ -56,10 +65,24 @@ internal sealed class ChunkFetchActor : WireActor
             return;
         }
         Context.SetReceiveTimeout(_timeout);
-        ClusterRing.ChunksOf(Context, _source.Address).Tell(new FetchChunk(_transferId, _assembly.Id, Self));
+        _body = IncomingChunkBody.Expect(Context.System, Self);
+        ClusterRing.ChunksOf(Context, _source.Address).Tell(new FetchChunk(_transferId, _assembly.Id, Self, _body?.Route));
     }
 
-    protected override void PostStop() => _assembly.Dispose();
+    protected override void PostStop()
+    {
+        _body?.Dispose();
+        _assembly.Dispose();
+    }
+
+    private void Verify(ChunkBuffer received)
+    {
+        using (received)
+        {
+            if (ContentHash.Compute(received.Span) == _assembly.Id) Report(received.Span.ToArray(), null);
+            else Report(null, new StoreProtocol.StoreError(StoreErrorCode.Corrupt, "the bytes it sent do not hash to the chunk's id"));
+        }
+    }
 
     private void Report(byte[]? data, StoreProtocol.StoreError? failure)
     {

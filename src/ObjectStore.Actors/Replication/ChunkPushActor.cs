@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Chunking;
@@ -16,8 +17,9 @@ public sealed record CancelPush(long RequestId) : ILocalMessage;
 public sealed record PushDone(long RequestId, bool Durable, bool AlreadyThere, string? Reason) : ILocalMessage;
 
 /// <summary>
-/// One attempt to push one chunk to one node: offer it, send it as parts through a <see cref="WindowedSender"/>,
-/// wait until the receiver says it is durable. Any failure — no answer, the peer gone, the receiver's refusal
+/// One attempt to push one chunk to one node: offer it, send it whole on a data connection to the route the
+/// receiver hands out (<see cref="OutgoingChunkBody"/>), or as parts through a <see cref="WindowedSender"/>
+/// when it hands out none, and wait until the receiver says it is durable. Any failure — no answer, the peer gone, the receiver's refusal
 /// or disk error — throws, and the backoff supervisor above starts a fresh attempt later.
 /// </summary>
 internal sealed class ChunkPushActor : WireActor
@@ -35,8 +37,11 @@ internal sealed class ChunkPushActor : WireActor
     private readonly IActorRef _pushes;
     private readonly StoreSettings _settings;
     private readonly long _transferId = Random.Shared.NextInt64(1, long.MaxValue);
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _receiver;
     private WindowedSender? _sender;
+    private OutgoingChunkBody? _body;
+    private bool _bodySent;
 
     public ChunkPushActor(PushChunk push, long pushId, IActorRef pushes, StoreSettings settings)
     {
@@ -51,10 +56,17 @@ internal sealed class ChunkPushActor : WireActor
         {
             _receiver = m.Receiver;
             Context.Watch(_receiver);
-            // This attempt's own reference: abandoned rather than returned to the pool if it ends with parts still out.
-            _sender = new WindowedSender(new ChunkBufferSource(_push.Buffer.Retain()), _settings.FrameSize, _settings.Replication.Window,
-                (_, offset, data) => m.Receiver.Tell(new ChunkPart(_transferId, (int)offset, data)), _settings.Replication.TransferTimeout);
-            _sender.Pump();
+            if (m.Route is { } route) _body = new OutgoingChunkBody(Context.System, route, _push.Buffer.Memory, _push.Buffer.Retain(), Self);
+            else SendParts();
+        });
+        Receive<OutgoingChunkBody.Sent>(_ => _bodySent = true);
+        Receive<OutgoingChunkBody.Failed>(m =>
+        {
+            if (!m.Unreachable) Fail($"{Target}: the data connection broke: {m.Reason}");
+            // A port blocked between the nodes must not stop replication: the body goes the slow way.
+            _log.Warning("chunk {0} to {1} goes as Akka.Remote parts: {2}", _push.Id.ToShortString(), Target, m.Reason);
+            _body = null;
+            SendParts();
         });
         Receive<ChunkPartAck>(m => m.TransferId == _transferId && _sender is not null, m =>
         {
@@ -66,7 +78,7 @@ internal sealed class ChunkPushActor : WireActor
         Receive<Terminated>(_ =>
         {
             // A receiver stops once it has sent ChunkDurable; its Terminated may overtake that message.
-            if (_sender is not { Complete: true }) Fail($"{Target} went away during the transfer");
+            if (_sender is not { Complete: true } && !_bodySent) Fail($"{Target} went away during the transfer");
         });
         Receive<ReceiveTimeout>(_ => Fail(_sender is { Expired: true }
             ? $"{Target} stopped acknowledging parts for {_settings.Replication.TransferTimeout.TotalSeconds:0.#}s"
@@ -82,7 +94,20 @@ internal sealed class ChunkPushActor : WireActor
     // from a message handler it is a restart, which the backoff supervisor turns into a delayed retry.
     protected override void PreStart() => Self.Tell(Begin.Instance);
 
-    protected override void PostStop() => _sender?.Close();
+    protected override void PostStop()
+    {
+        _sender?.Close();
+        _body?.Finish(whole: false);
+    }
+
+    private void SendParts()
+    {
+        // This attempt's own reference: abandoned rather than returned to the pool if it ends with parts still out.
+        var receiver = _receiver!;
+        _sender = new WindowedSender(new ChunkBufferSource(_push.Buffer.Retain()), _settings.FrameSize, _settings.Replication.Window,
+            (_, offset, data) => receiver.Tell(new ChunkPart(_transferId, (int)offset, data)), _settings.Replication.TransferTimeout);
+        _sender.Pump();
+    }
 
     private void Start()
     {
@@ -95,6 +120,7 @@ internal sealed class ChunkPushActor : WireActor
 
     private void Succeed(bool alreadyThere)
     {
+        _body?.Finish(whole: true);
         _pushes.Tell(new AttemptSucceeded(_pushId, alreadyThere));
         Context.Stop(Self);
     }

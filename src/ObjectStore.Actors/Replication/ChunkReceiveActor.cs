@@ -1,5 +1,8 @@
 using Akka.Actor;
 using Akka.Event;
+using ObjectStore.Actors.Transfer;
+using ObjectStore.Core.Chunking;
+using ObjectStore.Core.Hashing;
 using ObjectStore.Actors.Protocol;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
@@ -9,8 +12,9 @@ namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// Receives one chunk pushed by another node: acknowledges each part as it arrives (the sender's window
-/// is the flow control), verifies the whole against its id, has the chunk keeper make it durable
-/// (kept for the sender's put), and only then tells the sender it is durable.
+/// is the flow control) — or takes it whole on a data connection with the token it hands the sender —,
+/// verifies the whole against its id, has the chunk keeper make it durable (kept for the sender's put),
+/// and only then tells the sender it is durable.
 /// </summary>
 internal sealed class ChunkReceiveActor : WireActor
 {
@@ -20,6 +24,7 @@ internal sealed class ChunkReceiveActor : WireActor
     private readonly IActorRef _keeper;
     private readonly TimeSpan _timeout;
     private readonly ChunkAssembly _assembly;
+    private IncomingChunkBody? _body;
 
     public ChunkReceiveActor(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout)
     {
@@ -30,6 +35,13 @@ internal sealed class ChunkReceiveActor : WireActor
         _assembly = new ChunkAssembly(offer.Id, offer.Length);
 
         Receive<ChunkPart>(m => m.TransferId == _offer.TransferId, HandlePart);
+        Receive<DataConnectionOpened>(m =>
+        {
+            if (_body is null) m.Client.Dispose();
+            else _body.Read(m.Client, _offer.Length, _timeout, Self);
+        });
+        Receive<IncomingChunkBody.Arrived>(m => Store(m.Body));
+        Receive<IncomingChunkBody.Broke>(m => Fail(StoreErrorCode.Unavailable, $"chunk {_offer.Id.ToShortString()}: {m.Reason}; nothing kept"));
         Receive<ChunkStored>(_ =>
         {
             _sender.Tell(new ChunkDurable(_offer.TransferId));
@@ -51,10 +63,15 @@ internal sealed class ChunkReceiveActor : WireActor
     {
         Context.Watch(_sender);
         Context.SetReceiveTimeout(_timeout);
-        _sender.Tell(new SendChunk(_offer.TransferId, Self));
+        _body = IncomingChunkBody.Expect(Context.System, Self);
+        _sender.Tell(new SendChunk(_offer.TransferId, Self, _body?.Route));
     }
 
-    protected override void PostStop() => _assembly.Dispose();
+    protected override void PostStop()
+    {
+        _body?.Dispose();
+        _assembly.Dispose();
+    }
 
     private void HandlePart(ChunkPart m)
     {
@@ -65,12 +82,19 @@ internal sealed class ChunkReceiveActor : WireActor
         }
         Sender.Tell(new ChunkPartAck(_offer.TransferId, _assembly.Received));
         if (!_assembly.Complete) return;
-        if (_assembly.TakeVerified() is not { } verified)
+        Store(_assembly.TakeUnverified());
+    }
+
+    /// <summary>The whole chunk arrived (as parts or on a data connection): stored only if it hashes to its id.</summary>
+    private void Store(ChunkBuffer received)
+    {
+        if (ContentHash.Compute(received.Span) != _offer.Id)
         {
+            received.Dispose();
             Fail(StoreErrorCode.Corrupt, $"chunk {_offer.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored");
             return;
         }
-        _keeper.Tell(new StoreChunk(_offer.Id, verified, _offer.UploadId));
+        _keeper.Tell(new StoreChunk(_offer.Id, received, _offer.UploadId));
     }
 
     private void Fail(StoreErrorCode code, string reason)

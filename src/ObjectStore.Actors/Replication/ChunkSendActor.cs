@@ -9,7 +9,8 @@ namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// Serves one chunk another node asked for: reads it through the chunk reader (which verifies it, and
-/// quarantines it if it is corrupt) and sends it as parts through a <see cref="WindowedSender"/>.
+/// quarantines it if it is corrupt) and sends it whole on a data connection to the route the fetcher handed
+/// out (<see cref="OutgoingChunkBody"/>), or as parts through a <see cref="WindowedSender"/> when it gave none.
 /// </summary>
 internal sealed class ChunkSendActor : WireActor
 {
@@ -17,6 +18,8 @@ internal sealed class ChunkSendActor : WireActor
     private readonly IActorRef _reader;
     private readonly StoreSettings _settings;
     private WindowedSender? _sender;
+    private OutgoingChunkBody? _body;
+    private ReadOnlyMemory<byte> _data;
 
     public ChunkSendActor(FetchChunk fetch, IActorRef reader, StoreSettings settings)
     {
@@ -26,9 +29,25 @@ internal sealed class ChunkSendActor : WireActor
 
         Receive<ChunkRead>(m =>
         {
-            _sender = new WindowedSender(new ArrayQueueSource(m.Data), _settings.FrameSize, _settings.Replication.Window,
-                (_, offset, data) => _fetch.Receiver.Tell(new ChunkPart(_fetch.TransferId, (int)offset, data)), _settings.Replication.TransferTimeout);
-            _sender.Pump();
+            _data = m.Data;
+            if (_fetch.Route is { } route) _body = new OutgoingChunkBody(Context.System, route, m.Data, null, Self);
+            else SendParts();
+        });
+        Receive<OutgoingChunkBody.Sent>(_ =>
+        {
+            // The fetcher reads exactly the chunk's length off the connection: the next body may follow at once.
+            _body!.Finish(whole: true);
+            Context.Stop(Self);
+        });
+        Receive<OutgoingChunkBody.Failed>(m =>
+        {
+            _body!.Finish(whole: false);
+            if (m.Unreachable) SendParts();
+            else
+            {
+                _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, StoreErrorCode.Unavailable, $"the data connection broke: {m.Reason}"));
+                Context.Stop(Self);
+            }
         });
         Receive<StoreError>(m =>
         {
@@ -55,5 +74,16 @@ internal sealed class ChunkSendActor : WireActor
         _reader.Tell(new ReadChunk(_fetch.Id));
     }
 
-    protected override void PostStop() => _sender?.Close();
+    protected override void PostStop()
+    {
+        _sender?.Close();
+        _body?.Finish(whole: false);
+    }
+
+    private void SendParts()
+    {
+        _sender = new WindowedSender(new ArrayQueueSource(_data), _settings.FrameSize, _settings.Replication.Window,
+            (_, offset, data) => _fetch.Receiver.Tell(new ChunkPart(_fetch.TransferId, (int)offset, data)), _settings.Replication.TransferTimeout);
+        _sender.Pump();
+    }
 }

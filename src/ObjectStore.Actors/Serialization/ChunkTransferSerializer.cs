@@ -22,7 +22,8 @@ public sealed class ChunkTransferSerializer : ProtoSerializer
             w => new(w.TransferId, w.UploadId, Hash(w.Id, "chunk id"), w.Length));
         Message<ChunkPresent, W.ChunkPresent>("present", W.ChunkPresent.Parser, m => new() { TransferId = m.TransferId }, w => new(w.TransferId));
         Message<SendChunk, W.SendChunk>("send", W.SendChunk.Parser,
-            m => new() { TransferId = m.TransferId, Receiver = PathOf(m.Receiver) }, w => new(w.TransferId, Resolve(w.Receiver)));
+            m => new() { TransferId = m.TransferId, Receiver = PathOf(m.Receiver), Route = Route(m.Route) },
+            w => new(w.TransferId, Resolve(w.Receiver), Route(w.Route)));
         Raw<ChunkPart>("part", m => new W.ChunkPart { TransferId = m.TransferId, Offset = m.Offset, Data = Wrap(m.Data) }.ToByteArray(), ReadPart);
         Message<ChunkPartAck, W.ChunkPartAck>("partack", W.ChunkPartAck.Parser,
             m => new() { TransferId = m.TransferId, Received = m.Received }, w => new(w.TransferId, w.Received));
@@ -30,11 +31,25 @@ public sealed class ChunkTransferSerializer : ProtoSerializer
         Message<TransferFailed, W.TransferFailed>("xfail", W.TransferFailed.Parser,
             m => new() { TransferId = m.TransferId, Code = Code(m.Code), Reason = m.Reason }, w => new(w.TransferId, Code(w.Code), w.Reason));
         Message<FetchChunk, W.FetchChunk>("fetch", W.FetchChunk.Parser,
-            m => new() { TransferId = m.TransferId, Id = Bytes(m.Id), Receiver = PathOf(m.Receiver) },
-            w => new(w.TransferId, Hash(w.Id, "chunk id"), Resolve(w.Receiver)));
+            m => new() { TransferId = m.TransferId, Id = Bytes(m.Id), Receiver = PathOf(m.Receiver), Route = Route(m.Route) },
+            w => new(w.TransferId, Hash(w.Id, "chunk id"), Resolve(w.Receiver), Route(w.Route)));
         Message<WhichChunks, W.WhichChunks>("which", W.WhichChunks.Parser, m => new() { Ids = Hashes(m.Ids) }, w => new(Hashes(w.Ids)));
         Message<ChunksHeld, W.ChunksHeld>("held", W.ChunksHeld.Parser,
             m => new() { NodeId = m.NodeId, Ids = Hashes(m.Ids) }, w => new(w.NodeId, Hashes(w.Ids)));
+    }
+
+    private static W.DataRoute? Route(DataRoute? route) =>
+        route is null ? null : new W.DataRoute { Host = route.Host, Port = route.Port, Token = ByteString.CopyFrom(route.Token) };
+
+    /// <summary>A route from the network: a token of the wrong size or an impossible port is refused while decoding.</summary>
+    private static DataRoute? Route(W.DataRoute? route)
+    {
+        if (route is null) return null;
+        if (route.Token.Length != Transfer.DataPlane.TokenSize)
+            throw new SerializationException($"data route token of {route.Token.Length} bytes (must be {Transfer.DataPlane.TokenSize})");
+        if (route.Port is < 1 or > 65535) throw new SerializationException($"data route port {route.Port} is not a port");
+        if (route.Host.Length is 0 or > 253) throw new SerializationException("data route without a valid host");
+        return new DataRoute(route.Host, route.Port, route.Token.ToByteArray());
     }
 
     private static ChunkPart ReadPart(byte[] bytes)

@@ -107,7 +107,25 @@ public sealed class DataPlane : IDisposable
         }
     }
 
-    private async Task PassToSessionAsync(TcpClient client)
+    private Task PassToSessionAsync(TcpClient client) => PassToSessionAsync(client, TokenReadTimeout, reused: false);
+
+    /// <summary>
+    /// How long a connection another node keeps open between chunk bodies may stay silent before this
+    /// plane closes it; longer than <see cref="PeerConnections.IdleLimit"/>, after which the other node stops lending it.
+    /// </summary>
+    public static readonly TimeSpan ReusedIdleTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A session read its body whole from a connection another node keeps between bodies: the next token
+    /// on it goes to whichever session handed that one out.
+    /// </summary>
+    public void Reuse(TcpClient client) => _ = PassToSessionAsync(client, ReusedIdleTimeout, reused: true);
+
+    /// <summary>Connections that presented a live token (a put's, a get's or a chunk body's), for tests and the node's log.</summary>
+    public long TokensAccepted => Interlocked.Read(ref _tokensAccepted);
+    private long _tokensAccepted;
+
+    private async Task PassToSessionAsync(TcpClient client, TimeSpan timeoutForToken, bool reused)
     {
         try
         {
@@ -116,19 +134,21 @@ public sealed class DataPlane : IDisposable
             var token = new byte[TokenSize];
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
             {
-                timeout.CancelAfter(TokenReadTimeout);
+                timeout.CancelAfter(timeoutForToken);
                 await stream.ReadExactlyAsync(token, timeout.Token);
             }
             if (_expected.TryRemove(Convert.ToHexString(token), out var session))
             {
+                Interlocked.Increment(ref _tokensAccepted);
                 session.Tell(new DataConnectionOpened(client));
                 return;
             }
-            _log.Warning("data connection from {0} presented an unknown token; closed", client.Client.RemoteEndPoint);
+            _log.Warning("data connection from {0} presented an unknown or used token; closed", client.Client.RemoteEndPoint);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or EndOfStreamException)
         {
-            _log.Info("data connection closed before its token arrived: {0}", e.Message);
+            // A kept connection that its node closes, or that idles out, ends like this: nothing to report.
+            if (!reused) _log.Info("data connection closed before its token arrived: {0}", e.Message);
         }
         client.Dispose();
     }

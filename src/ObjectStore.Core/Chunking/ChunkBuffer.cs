@@ -80,6 +80,24 @@ public sealed class ChunkBuffer : IDisposable
         Length += data.Length;
     }
 
+    /// <summary>
+    /// Reads exactly <paramref name="count"/> bytes from <paramref name="stream"/> onto the end (a chunk arriving
+    /// on a data connection). Throws EndOfStreamException when the stream ends first, and whatever the stream
+    /// throws; the bytes read so far then stay appended, so a caller that fails drops the buffer.
+    /// </summary>
+    public async ValueTask FillFromAsync(Stream stream, int count, CancellationToken cancel)
+    {
+        if (count > Capacity - Length) throw new ArgumentOutOfRangeException(nameof(count), $"{count} bytes do not fit the {Capacity - Length} free");
+        var target = Array.AsMemory(_offset + Length, count);
+        while (!target.IsEmpty)
+        {
+            var read = await stream.ReadAsync(target, cancel);
+            if (read == 0) throw new EndOfStreamException($"the connection ended {target.Length} bytes short");
+            Length += read;
+            target = target[read..];
+        }
+    }
+
     public int Capacity { get; }
 
     public int Length { get; internal set; }
