@@ -58,6 +58,31 @@ public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_get_whose_chunk_is_corrupt_on_the_first_other_node_it_fetches_from_takes_the_next_and_leaves_nothing_half_written()
+    {
+        _cluster = new TestCluster(_root, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
+        await _cluster.StartAsync(3);
+        var reader = _cluster.Nodes[0];
+        var file = WriteRandomFile("in", 5_000_000, 4);
+        await Within(_cluster.Nodes[1].Client.PutFileAsync(file, "photos", "far"));
+        var chunks = (await Within(reader.Client.StatAsync("photos", "far"))).Chunks.Select(c => c.Id).ToList();
+        // A chunk the reading node does not hold, corrupt on the first of its owners (the first node a get asks).
+        var far = chunks.First(id => !reader.ChunkIds().Contains(id));
+        var first = _cluster.Nodes.Single(n => n.Id == _cluster.OwnersOf(far, 2)[0]);
+        var path = first.Handles.Chunks.PathOf(far);
+        var bytes = File.ReadAllBytes(path);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(path, bytes);
+
+        var target = Path.Combine(WorkDirectory, "far-out");
+        await Within(reader.Client.GetFileAsync("photos", "far", target));
+
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        Assert.Equal(1, first.Handles.Chunks.QuarantinedCount());
+        Assert.Empty(Directory.GetFiles(WorkDirectory, ".far-out.*"));
+    }
+
+    [Fact]
     public async Task A_data_connection_cut_mid_chunk_is_retried_and_nothing_partial_is_kept()
     {
         _cluster = new TestCluster(_root, factor: 3, quorum: 3, lateCopyGrace: TimeSpan.FromSeconds(10));

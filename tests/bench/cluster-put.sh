@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process cluster benchmark: three `objectstore node` processes (factor 3, quorum 2, fsync on).
 #  1. put of a SIZE_MIB file through node 1, against the baseline `cp` of the file into three
-#     directories plus `sync`, measured in the same run;
+#     directories plus `sync`, measured in the same run (ROUNDS=N: N rounds, cp and put alternating);
 #  2. put -r of 2,000 files of 4 KiB through node 1: objects per second;
 #  3. each node's peak RSS (VmHWM) over both.
 # Usage: tests/bench/cluster-put.sh [SIZE_MIB] [SMALL_FILES]     (defaults: 1024, 2000)
@@ -42,7 +42,7 @@ sync
 start_node() { # $1 = index, $2.. = extra args
   local i=$1; shift
   # BENCH_NODE_CONFIG: an extra HOCON file for the nodes, to compare settings in the same harness.
-  dotnet "$bin" node --data "$work/n$i" --port 0 ${BENCH_NODE_CONFIG:+--config "$BENCH_NODE_CONFIG"} "$@" > "$work/node$i.log" 2>&1 &
+  dotnet "$bin" node --data "$work/n$i" --port 0 --cmd-port 0 ${BENCH_NODE_CONFIG:+--config "$BENCH_NODE_CONFIG"} "$@" > "$work/node$i.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node$i.log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$work/node$i.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
@@ -61,13 +61,27 @@ head -c 67108864 /dev/urandom > "$work/warm.bin"
 shell "put $work/warm.bin warm/up; put -r $work/warm-small warm/small" >/dev/null
 
 now() { date +%s.%N; }
-rm -rf "$work/cp1" "$work/cp2" "$work/cp3" && mkdir "$work/cp1" "$work/cp2" "$work/cp3" && sync
-t0=$(now); cp "$work/input.bin" "$work/cp1/" && cp "$work/input.bin" "$work/cp2/" && cp "$work/input.bin" "$work/cp3/" && sync; t1=$(now)
-rm -rf "$work/cp1" "$work/cp2" "$work/cp3"; sync
 cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/$1/stat; }
-big0=(); for p in "${pids[@]}"; do big0+=("$(cpu "$p")"); done
-t2=$(now); shell "put $work/input.bin bench/big" > "$work/put.out"; t3=$(now)
-big1=(); for p in "${pids[@]}"; do big1+=("$(cpu "$p")"); done
+# ROUNDS rounds of the big put, each right after its own cp baseline (this disk's speed drifts by
+# the minute): each round's ratio, then the median ratio and the spread.
+ratios=()
+for r in $(seq 1 "${ROUNDS:-1}"); do
+  rm -rf "$work/cp1" "$work/cp2" "$work/cp3" && mkdir "$work/cp1" "$work/cp2" "$work/cp3" && sync
+  t0=$(now); cp "$work/input.bin" "$work/cp1/" && cp "$work/input.bin" "$work/cp2/" && cp "$work/input.bin" "$work/cp3/" && sync; t1=$(now)
+  rm -rf "$work/cp1" "$work/cp2" "$work/cp3"; sync
+  big0=(); for p in "${pids[@]}"; do big0+=("$(cpu "$p")"); done
+  # A new key each round, and the previous round's object deleted, so every round writes every chunk.
+  [ "$r" -gt 1 ] && shell "rm bench/big$((r - 1))" >/dev/null
+  t2=$(now); shell "put $work/input.bin bench/big$r" > "$work/put.out"; t3=$(now)
+  big1=(); for p in "${pids[@]}"; do big1+=("$(cpu "$p")"); done
+  cp_s=$(echo "$t1 - $t0" | bc -l); put_s=$(echo "$t3 - $t2" | bc -l); ratio=$(echo "$put_s / $cp_s" | bc -l)
+  ratios+=("$ratio")
+  printf "round %d: cp into 3 dirs + sync %6.2f s, put %s MiB factor 3 %6.2f s, ratio %.2f (target <= 1.5); node CPU s: %.1f %.1f %.1f; %s\n" \
+    "$r" "$cp_s" "$size_mib" "$put_s" "$ratio" "$(echo "${big1[0]} - ${big0[0]}" | bc -l)" "$(echo "${big1[1]} - ${big0[1]}" | bc -l)" \
+    "$(echo "${big1[2]} - ${big0[2]}" | bc -l)" "$(grep -o 'stored on [^;]*' "$work/put.out" | head -1)"
+done
+printf "%s\n" "${ratios[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "put/cp ratio over %d rounds: median %.2f, spread %.2f..%.2f\n", NR, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
+last=${ROUNDS:-1}
 # Two rounds of small files (different bytes, so nothing is deduplicated): the first still pays for
 # part of the JIT warm-up of this path, the second is what a node that has been running does.
 TIMEFORMAT="%U %S"
@@ -80,15 +94,11 @@ small_round() { # $1 = round
   printf "%-34s %8.2f s   %.0f objects/s (target >= 500); CPU s: shell %s, nodes %.1f %.1f %.1f\n" "put -r ${small} x 4 KiB, round $1" "$s" \
     "$(echo "$small / $s" | bc -l)" "$shell_cpu" "$(echo "${c1[0]} - ${c0[0]}" | bc -l)" "$(echo "${c1[1]} - ${c0[1]}" | bc -l)" "$(echo "${c1[2]} - ${c0[2]}" | bc -l)"
 }
-cp_s=$(echo "$t1 - $t0" | bc -l); put_s=$(echo "$t3 - $t2" | bc -l)
-printf "%-34s %8.2f s\n" "cp into 3 dirs + sync (baseline)" "$cp_s"
-printf "%-34s %8.2f s   ratio %.2f (target <= 2); node CPU s: %.1f %.1f %.1f\n" "put ${size_mib} MiB, factor 3" "$put_s" "$(echo "$put_s / $cp_s" | bc -l)" \
-  "$(echo "${big1[0]} - ${big0[0]}" | bc -l)" "$(echo "${big1[1]} - ${big0[1]}" | bc -l)" "$(echo "${big1[2]} - ${big0[2]}" | bc -l)"
 small_round 1
 small_round 2
 for i in 1 2 3; do
   printf "node %d peak RSS %s\n" "$i" "$(grep VmHWM /proc/${pids[$((i-1))]}/status | awk '{printf "%.0f MiB", $2/1024}')"
 done
-shell "stat bench/big" | awk '/node-/ { n[split($4, a, ",")]++ } END { for (k in n) printf "chunks on %d nodes: %d\n", k, n[k] }'
-dotnet "$bin" shell --node "127.0.0.1:$port1" -c "get bench/big $work/back.bin" >/dev/null
+shell "stat bench/big$last" | awk '/node-/ { n[split($4, a, ",")]++ } END { for (k in n) printf "chunks on %d nodes: %d\n", k, n[k] }'
+dotnet "$bin" shell --node "127.0.0.1:$port1" -c "get bench/big$last $work/back.bin" >/dev/null
 cmp "$work/input.bin" "$work/back.bin" && echo "round trip: identical bytes"

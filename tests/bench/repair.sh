@@ -48,7 +48,7 @@ printf '%s\n' "${BENCH_EXTRA:-}" >> "$work/bench.conf"
 
 start_node() { # $1 = data dir, $2 = log, $3.. = extra args; sets $port
   local data=$1 log=$2; shift 2
-  dotnet "$bin" node --data "$data" --port 0 --config "${NODE_CONF:-$work/bench.conf}" "$@" > "$log" 2>&1 &
+  dotnet "$bin" node --data "$data" --port 0 --cmd-port 0 --config "${NODE_CONF:-$work/bench.conf}" "$@" > "$log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do grep -q "^objectstore node .* listening on" "$log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')

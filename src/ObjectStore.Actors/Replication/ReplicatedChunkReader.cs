@@ -24,7 +24,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
 
     private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool verify = true)
     {
-        /// <summary>Whether this node's copy is checked on reading (a peer's always is, as it arrives).</summary>
+        /// <summary>Whether the bytes are checked against the chunk's id here, this node's copy on reading, a peer's as it arrives; false for a get that checks them itself.</summary>
         public bool Verify { get; } = verify;
         public ContentHash Id { get; } = id;
         public IActorRef ReplyTo { get; } = replyTo;
@@ -91,7 +91,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
                 .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
             return;
         }
-        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout));
+        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout, r.Verify));
     }
 
     private void Done(long requestId, ChunkRead read)
