@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Whole-process benchmark: a directory tree into one `objectstore node` (factor 1, fsync on) and back,
+# against restic and borg backing the same tree up into local repositories and restoring it, all in
+# this one run. Each round starts from nothing (a new node data directory, new repositories, no
+# deduplication against an earlier round) and alternates the three tools; the page cache is dropped
+# before every restore (and before every backup, so each reads the tree from disk). Prints every
+# round, then per tool the median time with its spread, and our time over each other tool's.
+#   restic 0.14 (Debian): `restic init`, `restic backup TREE`, `restic restore latest --target OUT`;
+#   borg 1.2 (Debian): `borg init -e none`, `borg create REPO::a TREE`, `borg extract REPO::a` in OUT;
+#   objectstore: `put -r TREE tree/`, `get -r tree OUT`, through `objectstore shell` on the same machine.
+# Needs root (apt-get for restic and borgbackup when missing; /proc/sys/vm/drop_caches). Not run in CI.
+# Usage: tests/bench/tree-vs-restic-borg.sh [TREE] [ROUNDS]     (defaults: /usr/share/dotnet/sdk, 5)
+#        APP=DIR ...   (a build published beforehand)
+set -euo pipefail
+tree=${1:-/usr/share/dotnet/sdk}
+rounds=${2:-5}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
+node_pid=""
+cleanup() {
+  [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+command -v restic >/dev/null && command -v borg >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q restic borgbackup >/dev/null
+if [ -n "${APP:-}" ]; then app=$APP; else
+  dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
+  app=$work/app
+fi
+objectstore=("$app/objectstore")
+export RESTIC_PASSWORD=bench BORG_PASSPHRASE="" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR="$work/borg-home"
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
+start_node() {
+  rm -rf "$work/data"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "${objectstore[@]}" node --data "$work/data" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &
+  node_pid=$!
+  for _ in $(seq 1 100); do grep -q "listening on" "$work/node.log" && break; sleep 0.1; done
+  # Warm the node up with a small tree, as a node that has been running would be.
+  "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $root/docs warm" > /dev/null
+}
+stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""; }
+same_tree() { # $1 = restored copy of $tree
+  (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/want.sum"
+  (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/got.sum"
+  cmp -s "$work/want.sum" "$work/got.sum" || { echo "restored tree differs from $tree ($1)" >&2; exit 1; }
+}
+files=$(find "$tree" -type f | wc -l); bytes=$(du -sb "$tree" | cut -f1)
+echo "tree $tree: $files files, $((bytes / 1000000)) MB; $rounds rounds"
+declare -A t
+printf '%-6s %10s %10s %10s %10s %10s %10s\n' round put-r restic borg get-r restore extract
+for r in $(seq 1 "$rounds"); do
+  start_node
+  rm -rf "$work/restic" "$work/borg" "$work/out-"*; mkdir -p "$work/out-os" "$work/out-restic" "$work/out-borg"
+  restic init -q -r "$work/restic" > /dev/null; borg init -e none "$work/borg" > /dev/null
+  drop; p=$("seconds" "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $tree tree")
+  drop; rb=$(seconds restic -q -r "$work/restic" backup "$tree")
+  drop; bb=$(seconds borg create "$work/borg::a" "$tree")
+  drop; g=$(seconds "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "get -r tree $work/out-os")
+  drop; rr=$(seconds restic -q -r "$work/restic" restore latest --target "$work/out-restic")
+  drop; be=$(cd "$work/out-borg" && seconds borg extract "$work/borg::a")
+  stop_node
+  same_tree "$work/out-os"; same_tree "$work/out-restic$tree"; same_tree "$work/out-borg$tree"
+  printf '%-6s %9.2fs %9.2fs %9.2fs %9.2fs %9.2fs %9.2fs\n' "$r" "$p" "$rb" "$bb" "$g" "$rr" "$be"
+  t[put]+="$p "; t[restic]+="$rb "; t[borg]+="$bb "; t[get]+="$g "; t[restore]+="$rr "; t[extract]+="$be "
+done
+median() { printf '%s\n' $1 | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
+for k in put restic borg get restore extract; do printf '%-8s median %6ss (spread %s)\n' "$k" "$(median "${t[$k]}")" "$(spread "${t[$k]}")"; done
+ratio() { echo "scale=2; $(median "${t[$1]}") / $(median "${t[$2]}")" | bc; }
+echo "put -r / restic backup: $(ratio put restic)x   put -r / borg create: $(ratio put borg)x   (below 1: we are faster)"
+echo "get -r / restic restore: $(ratio get restore)x   get -r / borg extract: $(ratio get extract)x"
