@@ -48,7 +48,7 @@ start_node() {
   # right before the measured put made ext4 skip every recently freed inode when allocating new ones
   # (recently_deleted/find_inode_bit: 0.5 s of the node's CPU in that put), a cost of the cleanup, not of the put.
   data="$work/data.$1"
-  "${objectstore[@]}" node --data "$data" --port 0 --cmd-port 0 ${NODE_CONFIG:+--config "$NODE_CONFIG"} > "$work/node.log" 2>&1 &
+  "${objectstore[@]}" node --data "$data" --port 0 --cmd-port 0 --factor 1 ${NODE_CONFIG:+--config "$NODE_CONFIG"} > "$work/node.log" 2>&1 &
   node_pid=$!
   for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node.log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$work/node.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
