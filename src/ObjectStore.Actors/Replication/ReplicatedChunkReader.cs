@@ -22,8 +22,10 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private readonly IReadOnlyDictionary<ContentHash, int> _lengths;
     private readonly ObjectManifest? _repairFor;
 
-    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool verify = true)
+    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool verify = true, bool pooled = false)
     {
+        /// <summary>Whether this node's copy may come in a pooled buffer (the asker lets go of it).</summary>
+        public bool Pooled { get; } = pooled;
         /// <summary>Whether the bytes are checked against the chunk's id here, this node's copy on reading, a peer's as it arrives; false for a get that checks them itself.</summary>
         public bool Verify { get; } = verify;
         public ContentHash Id { get; } = id;
@@ -55,7 +57,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
             // Nearest first: this node's disk, then the chunk's owners and hand-off nodes in order.
             var order = new Queue<RingMember>(_ring.Candidates(m.Id).Where(n => n.Reachable).OrderBy(n => n.NodeId == _ring.SelfId ? 0 : 1));
             var id = ++_nextRequest;
-            _reads[id] = new Read(m.Id, Sender, order, m.Verify);
+            _reads[id] = new Read(m.Id, Sender, order, m.Verify, m.Pooled);
             TryNext(id);
         });
         Receive<LocalRead>(m =>
@@ -87,7 +89,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         }
         if (node.NodeId == _ring.SelfId)
         {
-            _reader.Ask<object>(new ReadChunk(r.Id, r.Verify), _settings.RequestTimeout)
+            _reader.Ask<object>(new ReadChunk(r.Id, r.Verify, r.Pooled), _settings.RequestTimeout)
                 .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
             return;
         }
@@ -97,6 +99,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private void Done(long requestId, ChunkRead read)
     {
         if (_reads.Remove(requestId, out var r)) r.ReplyTo.Tell(read);
+        else read.Lease?.Dispose();
     }
 
     private void Failed(long requestId, RingMember node, StoreError error)

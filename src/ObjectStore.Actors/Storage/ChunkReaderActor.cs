@@ -38,7 +38,9 @@ internal sealed class ChunkReaderActor : ReceiveActor
     {
         try
         {
-            return new ChunkRead(m.Id, store.Read(m.Id, m.Verify));
+            if (!m.Pooled) return new ChunkRead(m.Id, store.Read(m.Id, m.Verify));
+            var buffer = store.ReadPooled(m.Id, m.Verify);
+            return new ChunkRead(m.Id, buffer.Memory, buffer);
         }
         catch (ChunkCorruptException e)
         {

@@ -47,6 +47,19 @@ public static class ChunkStorageProtocol
 
     /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt / StorageFailure).</summary>
     /// <param name="Verify">False: the bytes come unchecked (a get that hashes them against their id in one pass with the object's hash).</param>
-    public sealed record ReadChunk(ContentHash Id, bool Verify = true) : ILocalMessage;
-    public sealed record ChunkRead(ContentHash Id, byte[] Data) : ILocalMessage;
+    /// <param name="Pooled">True: the bytes come in a pooled buffer (read with O_DIRECT where it can be) that the asker must let go of (<see cref="ChunkRead.Lease"/>).</param>
+    public sealed record ReadChunk(ContentHash Id, bool Verify = true, bool Pooled = false) : ILocalMessage;
+
+    /// <param name="Lease">Set for a pooled read: disposing it gives the memory behind <paramref name="Data"/> back, after which Data must not be read.</param>
+    public sealed record ChunkRead(ContentHash Id, ReadOnlyMemory<byte> Data, IDisposable? Lease = null) : ILocalMessage
+    {
+        /// <summary>The bytes, no longer tied to a pool: copied out of a leased buffer (which is let go of), or as they are.</summary>
+        public ReadOnlyMemory<byte> Detach()
+        {
+            if (Lease is null) return Data;
+            var copy = Data.ToArray();
+            Lease.Dispose();
+            return copy;
+        }
+    }
 }

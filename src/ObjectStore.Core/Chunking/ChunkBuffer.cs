@@ -110,6 +110,12 @@ public sealed class ChunkBuffer : IDisposable
 
     internal Span<byte> Free => Array.AsSpan(_offset + Length, Capacity - Length);
 
+    /// <summary>Whether the buffer starts on a 4 KiB boundary of pinned memory (O_DIRECT can read into it).</summary>
+    internal bool IsAligned => _pinned;
+
+    /// <summary>The first <paramref name="count"/> bytes of the buffer, to fill before setting <see cref="Length"/>.</summary>
+    internal Span<byte> Writable(int count) => Array.AsSpan(_offset, count);
+
     internal Memory<byte> FreeMemory => Array.AsMemory(_offset + Length, Capacity - Length);
 
     /// <summary>

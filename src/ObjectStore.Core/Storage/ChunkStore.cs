@@ -1,3 +1,4 @@
+using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 
 namespace ObjectStore.Core.Storage;
@@ -219,6 +220,29 @@ public sealed class ChunkStore
             throw new ChunkCorruptException(id, actual, quarantined);
         }
         return data;
+    }
+
+    /// <summary>
+    /// As <see cref="Read"/>, into a pooled buffer the caller owns and disposes, read with O_DIRECT where it
+    /// can be (<see cref="DirectFileReader"/>): for a get, which passes the bytes on and lets go of them.
+    /// </summary>
+    public ChunkBuffer ReadPooled(ContentHash id, bool verify = true)
+    {
+        _faults?.BeforeRead(id);
+        ChunkBuffer data;
+        try
+        {
+            data = DirectFileReader.Read(PathOf(id));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ChunkMissingException(id);
+        }
+        if (!verify) return data;
+        var actual = ContentHash.Compute(data.Span);
+        if (actual == id) return data;
+        data.Dispose();
+        throw new ChunkCorruptException(id, actual, Quarantine(id));
     }
 
     /// <summary>Moves a bad chunk file out of the store so that it is never served again; the file stays in quarantine/ for inspection.</summary>

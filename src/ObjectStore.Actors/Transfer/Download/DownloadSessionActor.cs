@@ -30,7 +30,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     private IActorRef _reader = ActorRefs.Nobody;
     private byte[] _dataToken = [];
     private IDownloadSink? _sink;
-    private readonly Dictionary<int, byte[]> _loaded = new();
+    private readonly Dictionary<int, ChunkRead> _loaded = new();
     private readonly List<int> _requested = [];
     private int _nextToRequest, _nextToSink;
     private bool _ended;
@@ -87,6 +87,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     protected override void PostStop()
     {
         _dataPlane?.Forget(_dataToken);
+        foreach (var loaded in _loaded.Values) loaded.Lease?.Dispose();
         _sink?.Dispose();
     }
 
@@ -128,7 +129,10 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < ChunksAhead)
         {
             _requested.Add(_nextToRequest);
-            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: _sink is not FileDownloadSink { ChecksChunks: true }));
+            // Into the handed-over file: unchecked (the sink checks each chunk in its hashing pass) and in pooled
+            // buffers, which the sink gives back once the chunk is written.
+            var intoFile = _sink is FileDownloadSink;
+            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: _sink is not FileDownloadSink { ChecksChunks: true }, Pooled: intoFile));
             _nextToRequest++;
         }
     }
@@ -138,28 +142,34 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         if (_rereading == m.Id && _sink is FileDownloadSink file)
         {
             _rereading = null;
-            file.Reread(m.Data);
+            file.Reread(m);
             return;
         }
         // Reads may finish out of order, and one chunk may appear twice in an object: fill the
         // earliest outstanding request for this id.
         var slot = _requested.FindIndex(i => _manifest.Chunks[i].Id == m.Id);
-        if (slot < 0) return;
+        if (slot < 0)
+        {
+            m.Lease?.Dispose();
+            return;
+        }
         var index = _requested[slot];
         _requested.RemoveAt(slot);
         if (m.Data.Length != _manifest.Chunks[index].Length && _sink is FileDownloadSink { ChecksChunks: true })
         {
             // Read unchecked, and wrong: read it again with checking (a corrupt copy is quarantined, the next replica tried).
+            m.Lease?.Dispose();
             _requested.Insert(slot, index);
             _reader.Tell(new ReadChunk(m.Id, Verify: true));
             return;
         }
         if (m.Data.Length != _manifest.Chunks[index].Length)
         {
+            m.Lease?.Dispose();
             Fail(StoreErrorCode.Corrupt, $"get of {Name}: chunk {m.Id.ToShortString()} has {m.Data.Length} bytes, the object lists {_manifest.Chunks[index].Length}");
             return;
         }
-        _loaded[index] = m.Data;
+        _loaded[index] = m;
         Deliver();
     }
 

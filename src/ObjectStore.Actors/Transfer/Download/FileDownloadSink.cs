@@ -5,6 +5,7 @@ using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
 namespace ObjectStore.Actors.Transfer.Download;
 
@@ -33,7 +34,7 @@ internal sealed class FileDownloadSink : IDownloadSink
     private readonly IReadOnlyList<ChunkRef> _chunks;
     private readonly ObjectHasher? _hasher;
     private readonly IncrementalHash? _sha;
-    private readonly LinkedList<byte[]> _queue = new();
+    private readonly LinkedList<ChunkRead> _queue = new();
     private int _next;
     private long _offset;
     private bool _writing, _ended, _done, _awaitingReread;
@@ -49,14 +50,14 @@ internal sealed class FileDownloadSink : IDownloadSink
     /// <summary>Whether chunks may come unverified (this sink checks them).</summary>
     public bool ChecksChunks => _hasher is not null;
 
-    public void Add(byte[] chunk)
+    public void Add(ChunkRead chunk)
     {
         _queue.AddLast(chunk);
         WriteNext();
     }
 
     /// <summary>The chunk that did not match, read again with checking on: it goes first.</summary>
-    public void Reread(byte[] chunk)
+    public void Reread(ChunkRead chunk)
     {
         _awaitingReread = false;
         _queue.AddFirst(chunk);
@@ -104,23 +105,25 @@ internal sealed class FileDownloadSink : IDownloadSink
         if (_queue.First is { } first)
         {
             _queue.RemoveFirst();
-            var data = first.Value;
+            var chunk = first.Value;
+            var data = chunk.Data;
             _writing = true;
             var offset = _offset;
             var expected = _chunks[_next].Id;
             Task.Run<object>(() =>
             {
+                using var lease = chunk.Lease; // a pooled read goes back once written (or found wrong)
                 if (_hasher is not null)
                 {
                     _hasher.Mark();
-                    if (_hasher.AppendChunk(data) != expected)
+                    if (_hasher.AppendChunk(data.Span) != expected)
                     {
                         _hasher.Rewind();
                         return new Mismatched();
                     }
                 }
-                else _sha!.AppendData(data);
-                RandomAccess.Write(_file, data, offset);
+                else _sha!.AppendData(data.Span);
+                RandomAccess.Write(_file, data.Span, offset);
                 return new Written();
             }).PipeTo(_self, failure: e => new WriteFailed(e.GetBaseException().Message));
             _offset += data.Length;
@@ -135,6 +138,8 @@ internal sealed class FileDownloadSink : IDownloadSink
 
     public void Dispose()
     {
+        foreach (var queued in _queue) queued.Lease?.Dispose();
+        _queue.Clear();
         _file.Dispose();
         if (!_writing) _sha?.Dispose();
     }

@@ -22,9 +22,10 @@ internal sealed class FrameDownloadSink : IDownloadSink
         _sender = new WindowedSender(_source, frameSize, window, (sequence, _, data) => client.Tell(new DataFrame(sequence, data), self), timeout);
     }
 
-    public void Add(byte[] chunk)
+    public void Add(Storage.ChunkStorageProtocol.ChunkRead chunk)
     {
-        _source.Add(chunk);
+        // Frames may still be queued for the network after they are acknowledged: no pooled memory here.
+        _source.Add(chunk.Detach());
         Pump();
     }
 

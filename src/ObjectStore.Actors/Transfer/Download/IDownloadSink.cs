@@ -8,8 +8,8 @@ namespace ObjectStore.Actors.Transfer.Download;
 /// </summary>
 internal interface IDownloadSink : IDisposable
 {
-    /// <summary>The next chunk's bytes, in order.</summary>
-    void Add(byte[] chunk);
+    /// <summary>The next chunk's bytes, in order; the sink lets go of a leased read (<see cref="Storage.ChunkStorageProtocol.ChunkRead.Lease"/>).</summary>
+    void Add(Storage.ChunkStorageProtocol.ChunkRead chunk);
 
     /// <summary>The last chunk has been added.</summary>
     void End();

@@ -14,12 +14,12 @@ internal sealed class SocketDownloadSink(IDownloadSinkOwner owner, IActorRef cli
     private sealed record Written : ILocalMessage;
     private sealed record WriteFailed(string Reason) : ILocalMessage;
 
-    private readonly Queue<byte[]> _queue = new();
+    private readonly Queue<ReadOnlyMemory<byte>> _queue = new();
     private bool _writing, _ended, _done;
 
-    public void Add(byte[] chunk)
+    public void Add(Storage.ChunkStorageProtocol.ChunkRead chunk)
     {
-        _queue.Enqueue(chunk);
+        _queue.Enqueue(chunk.Detach());
         WriteNext();
     }
 
