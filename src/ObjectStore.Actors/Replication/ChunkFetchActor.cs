@@ -16,7 +16,8 @@ namespace ObjectStore.Actors.Replication;
 /// </summary>
 internal sealed class ChunkFetchActor : WireActor
 {
-    public sealed record Fetched(long RequestId, RingMember Source, byte[]? Data, StoreProtocol.StoreError? Failure) : ILocalMessage;
+    /// <param name="Body">The chunk's bytes, the parent's to dispose; null with a failure.</param>
+    public sealed record Fetched(long RequestId, RingMember Source, ChunkBuffer? Body, StoreProtocol.StoreError? Failure) : ILocalMessage;
 
     private readonly long _requestId;
     private readonly RingMember _source;
@@ -64,7 +65,7 @@ internal sealed class ChunkFetchActor : WireActor
     {
         if (_assembly.Length == 0)
         {
-            Report([], null);
+            Report(ChunkBuffer.Rent(1), null);
             return;
         }
         Context.SetReceiveTimeout(_timeout);
@@ -80,18 +81,24 @@ internal sealed class ChunkFetchActor : WireActor
 
     private void Verify(ChunkBuffer received)
     {
-        using (received)
+        if (!_verify || ContentHash.Compute(received.Span) == _assembly.Id)
         {
-            if (!_verify || ContentHash.Compute(received.Span) == _assembly.Id) Report(received.Span.ToArray(), null);
-            else Report(null, new StoreProtocol.StoreError(StoreErrorCode.Corrupt, "the bytes it sent do not hash to the chunk's id"));
+            Report(received, null);
+            return;
         }
+        received.Dispose();
+        Report(null, new StoreProtocol.StoreError(StoreErrorCode.Corrupt, "the bytes it sent do not hash to the chunk's id"));
     }
 
-    private void Report(byte[]? data, StoreProtocol.StoreError? failure)
+    private void Report(ChunkBuffer? body, StoreProtocol.StoreError? failure)
     {
-        if (_reported) return;
+        if (_reported)
+        {
+            body?.Dispose();
+            return;
+        }
         _reported = true;
-        Context.Parent.Tell(new Fetched(_requestId, _source, data, failure));
+        Context.Parent.Tell(new Fetched(_requestId, _source, body, failure));
         Context.Stop(Self);
     }
 }

@@ -29,9 +29,13 @@ internal sealed class ChunkSendActor : WireActor
 
         Receive<ChunkRead>(m =>
         {
-            _data = m.Data;
-            if (_fetch.Route is { } route) _body = new OutgoingChunkBody(Context.System, route, m.Data, null, Self);
-            else SendParts();
+            // A pooled read goes back when the send ends (OutgoingChunkBody disposes the lease).
+            if (m.Lease is not null && _fetch.Route is { } route) _body = new OutgoingChunkBody(Context.System, route, m.Data, m.Lease, Self);
+            else
+            {
+                _data = m.Detach();
+                SendParts();
+            }
         });
         Receive<OutgoingChunkBody.Sent>(_ =>
         {
@@ -42,7 +46,8 @@ internal sealed class ChunkSendActor : WireActor
         Receive<OutgoingChunkBody.Failed>(m =>
         {
             _body!.Finish(whole: false);
-            if (m.Unreachable) SendParts();
+            // The pooled bytes went back with the send: read the chunk again, as an array the parts may hold on to.
+            if (m.Unreachable) _reader.Tell(new ReadChunk(_fetch.Id));
             else
             {
                 _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, StoreErrorCode.Unavailable, $"the data connection broke: {m.Reason}"));
@@ -71,7 +76,7 @@ internal sealed class ChunkSendActor : WireActor
     {
         Context.Watch(_fetch.Receiver);
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
-        _reader.Tell(new ReadChunk(_fetch.Id));
+        _reader.Tell(new ReadChunk(_fetch.Id, Pooled: _fetch.Route is not null));
     }
 
     protected override void PostStop()

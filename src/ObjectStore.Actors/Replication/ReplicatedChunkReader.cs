@@ -68,8 +68,17 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         });
         Receive<ChunkFetchActor.Fetched>(m =>
         {
-            if (!_reads.TryGetValue(m.RequestId, out var r)) return;
-            if (m.Data is not null) Done(m.RequestId, new ChunkRead(r.Id, m.Data));
+            if (!_reads.TryGetValue(m.RequestId, out var r))
+            {
+                m.Body?.Dispose();
+                return;
+            }
+            // The fetched bytes are in a pooled buffer: lent on to an asker that gives it back, else copied out.
+            if (m.Body is { } body)
+            {
+                var leased = new ChunkRead(r.Id, body.Memory, body);
+                Done(m.RequestId, r.Pooled ? leased : new ChunkRead(r.Id, leased.Detach()));
+            }
             else Failed(m.RequestId, m.Source, m.Failure!);
         });
     }
