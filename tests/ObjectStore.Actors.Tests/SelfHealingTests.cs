@@ -150,7 +150,8 @@ public sealed class SelfHealingTests : IAsyncLifetime
     [Fact]
     public async Task A_node_killed_and_removed_leaves_no_chunk_short_the_survivors_copy_it_to_the_new_owners_by_themselves()
     {
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        // Puts wait for every copy, so the node killed surely holds its own first.
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
         await _cluster.StartAsync(4);
         var (a, d) = (_cluster.Nodes[0], _cluster.Nodes[3]);
         var files = Enumerable.Range(0, 3).Select(i => WriteRandomFile($"f{i}", 700_000 + i * 100_000, 10 + i)).ToList();
@@ -305,7 +306,8 @@ public sealed class SelfHealingTests : IAsyncLifetime
     public async Task Ten_chunks_corrupted_on_one_node_are_all_found_by_the_scrubber_and_repaired_from_the_others()
     {
         // Anti-entropy would notice the quarantined chunks too: here only the scrubber's repairs may restore them.
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2, antiEntropy: TimeSpan.FromHours(1));
+        // Puts wait for every copy, so node 3 surely holds the ten chunks corrupted below.
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
         await _cluster.StartAsync(3);
         var (a, c) = (_cluster.Nodes[0], _cluster.Nodes[2]);
         await Within(a.Client.PutFileAsync(WriteRandomFile("in", 1_500_000, 60), "photos", "scrubbed"));
@@ -344,7 +346,8 @@ public sealed class SelfHealingTests : IAsyncLifetime
     [Fact]
     public async Task A_graceful_leave_of_one_of_five_drains_first_and_no_chunk_drops_below_the_factor()
     {
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2);
+        // Puts wait for every copy (not 300 ms after the quorum), so node 5 surely holds its own before it leaves.
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
         await _cluster.StartAsync(5);
         var (a, d) = (_cluster.Nodes[0], _cluster.Nodes[4]);
         var keys = Enumerable.Range(0, 3).Select(i => $"f{i}").ToList();
