@@ -10,24 +10,12 @@
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${2:-5}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -n "${APP:-}" ]; then app=$APP; else
-  dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
-    -p:PublishReadyToRun=true --artifacts-path "$work/artifacts" -o "$work/app" -v quiet -nologo >/dev/null
-  app=$work/app
-fi
+. "$(dirname "$0")/lib.sh"
+bench_setup
+bench_app
 # The apphost: the same for a framework-dependent and a self-contained (composite) publish.
 objectstore=("$app/objectstore")
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start_node() { # $1 = name, $2 = port, $3.. = extra args
   local name=$1 p=$2; shift 2
   "${objectstore[@]}" node --data "$work/$name" --port "$p" --cmd-port 0 "$@" > "$work/$name.log" 2>&1 &

@@ -9,21 +9,9 @@
 #        SHELLS="DIR1 DIR2" ...   (shells of these builds list in turn, each ROUNDS times, against the same nodes: an A/B of the client)
 set -euo pipefail
 count=${1:-100000}; nodes=${2:-3}; factor=${3:-3}; rounds=${4:-3}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -n "${APP:-}" ]; then app=$APP; else
-  dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
-    -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
-  app=$work/app
-fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/lib.sh"
+bench_setup
+bench_app
 seed=$(free_port)
 for i in $(seq 1 "$nodes"); do
   p=$seed; [ "$i" -gt 1 ] && p=$(free_port)

@@ -14,34 +14,25 @@
 set -euo pipefail
 tree=${1:-/usr/share/dotnet/sdk}
 rounds=${2:-5}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
-node_pid=""
-cleanup() {
-  [ -n "$node_pid" ] && kill "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_setup
 command -v restic >/dev/null && command -v borg >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q restic borgbackup >/dev/null
-if [ -n "${APP:-}" ]; then app=$APP; else
-  dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
-    -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
-  app=$work/app
-fi
+bench_app
 objectstore=("$app/objectstore")
 export RESTIC_PASSWORD=bench BORG_PASSPHRASE="" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR="$work/borg-home"
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
 start_node() {
   rm -rf "$work/data"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   "${objectstore[@]}" node --data "$work/data" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &
   node_pid=$!
+  pids=("$node_pid")
   for _ in $(seq 1 100); do grep -q "listening on" "$work/node.log" && break; sleep 0.1; done
   # Warm the node up with a small tree, as a node that has been running would be.
   "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $root/docs warm" > /dev/null
 }
-stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""; }
+stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; pids=(); }
 same_tree() { # $1 = restored copy of $tree
   (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/want.sum"
   (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/got.sum"

@@ -1,0 +1,24 @@
+# Shared by the whole-process benchmark scripts (sourced after `set -euo pipefail`).
+#   bench_setup: $root (the repository), $work (a fresh directory under it, or under BENCH_DIR, removed
+#                on exit) and pids (processes killed on exit, even when the script fails);
+#   bench_app:   $app, the directory of a build: APP when given (published beforehand, for A/B runs),
+#                else a framework-dependent ReadyToRun publish into $work/app, as deployed;
+#   free_port:   a TCP port free on 127.0.0.1 now.
+bench_setup() {
+  root=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
+  work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
+  pids=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+bench_app() {
+  if [ -n "${APP:-}" ]; then app=$APP; return; fi
+  dotnet publish "$root/src/ObjectStore.Node" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$work/app" -v quiet -nologo >/dev/null
+  app=$work/app
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
