@@ -197,28 +197,8 @@ public sealed class ChunkStore
     /// <param name="verify">False: the caller checks the bytes against the id itself (in the same pass as other hashing), and must read again with true on a mismatch.</param>
     public byte[] Read(ContentHash id, bool verify = true)
     {
-        _faults?.BeforeRead(id);
-        var path = PathOf(id);
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new ChunkMissingException(id);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new ChunkMissingException(id);
-        }
-        if (!verify) return data;
-        var actual = ContentHash.Compute(data);
-        if (actual != id)
-        {
-            var quarantined = Quarantine(id);
-            throw new ChunkCorruptException(id, actual, quarantined);
-        }
+        var data = ReadFile(id, File.ReadAllBytes);
+        if (verify) CheckAgainstId(id, data);
         return data;
     }
 
@@ -228,21 +208,37 @@ public sealed class ChunkStore
     /// </summary>
     public ChunkBuffer ReadPooled(ContentHash id, bool verify = true)
     {
-        _faults?.BeforeRead(id);
-        ChunkBuffer data;
+        var data = ReadFile(id, DirectFileReader.Read);
         try
         {
-            data = DirectFileReader.Read(PathOf(id));
+            if (verify) CheckAgainstId(id, data.Span);
+            return data;
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    private T ReadFile<T>(ContentHash id, Func<string, T> read)
+    {
+        _faults?.BeforeRead(id);
+        try
+        {
+            return read(PathOf(id));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ChunkMissingException(id);
         }
-        if (!verify) return data;
-        var actual = ContentHash.Compute(data.Span);
-        if (actual == id) return data;
-        data.Dispose();
-        throw new ChunkCorruptException(id, actual, Quarantine(id));
+    }
+
+    /// <summary>Throws <see cref="ChunkCorruptException"/>, the file moved to quarantine, when the bytes are not the chunk's.</summary>
+    private void CheckAgainstId(ContentHash id, ReadOnlySpan<byte> data)
+    {
+        var actual = ContentHash.Compute(data);
+        if (actual != id) throw new ChunkCorruptException(id, actual, Quarantine(id));
     }
 
     /// <summary>Moves a bad chunk file out of the store so that it is never served again; the file stays in quarantine/ for inspection.</summary>

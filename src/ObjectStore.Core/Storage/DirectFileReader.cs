@@ -42,13 +42,9 @@ public static partial class DirectFileReader
         var buffer = ChunkBuffer.Rent(Math.Max(padded, 1));
         try
         {
-            if (direct is not null && !buffer.IsAligned)
-            {
-                // An unaligned (small) buffer cannot take O_DIRECT: read this one through the page cache.
-                using var buffered = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                Fill(buffered, buffer.Writable(size), size, path);
-            }
-            else if (direct is null) Fill(handle, buffer.Writable(size), size, path);
+            if (direct is null) Fill(handle, buffer.Writable(size), size, path);
+            // An unaligned (small) buffer cannot take O_DIRECT: read this one through the page cache.
+            else if (!buffer.IsAligned) FillBuffered();
             else
             {
                 try
@@ -59,8 +55,7 @@ public static partial class DirectFileReader
                 {
                     // A device that wants more than 4 KiB alignment refuses the read itself: read it buffered
                     // (a real read error fails again there, and is thrown from there).
-                    using var buffered = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                    Fill(buffered, buffer.Writable(size), size, path);
+                    FillBuffered();
                 }
             }
             buffer.Length = size;
@@ -70,6 +65,12 @@ public static partial class DirectFileReader
         {
             buffer.Dispose();
             throw;
+        }
+
+        void FillBuffered()
+        {
+            using var buffered = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            Fill(buffered, buffer.Writable(size), size, path);
         }
     }
 
