@@ -7,8 +7,6 @@ namespace ObjectStore.Actors.Commands;
 /// <summary>`objectstore cmd`'s side of a connection to a node's command host: one request at a time.</summary>
 public sealed class CommandClient : IDisposable
 {
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-
     private readonly TcpClient _client;
     private readonly NetworkStream _stream;
     private readonly TimeSpan _replyTimeout;
@@ -19,10 +17,9 @@ public sealed class CommandClient : IDisposable
     public static async Task<CommandClient> ConnectAsync(string host, int port, TimeSpan replyTimeout)
     {
         var client = new TcpClient { NoDelay = true };
-        using var limit = new CancellationTokenSource(ConnectTimeout);
         try
         {
-            await client.ConnectAsync(host, port, limit.Token);
+            await Transfer.TcpConnect.ConnectAsync(client, host, port);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {

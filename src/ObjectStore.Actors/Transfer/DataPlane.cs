@@ -9,8 +9,9 @@ using Akka.Event;
 namespace ObjectStore.Actors.Transfer;
 
 /// <summary>
-/// A node's bulk-data port: a plain TCP listener that upload sessions hand out, one single-use
-/// 16-byte token per session. A client connects, sends the token, then the object's raw bytes.
+/// A node's bulk-data port: a plain TCP listener whose single-use 16-byte tokens the node's transfers hand
+/// out (upload and download sessions to shells, chunk receivers and fetches to other nodes). A client
+/// connects and sends the token; the connection then belongs to the transfer that handed it out.
 /// For a client on the same machine there is also a Unix socket (Linux abstract namespace, a random
 /// name) where it hands over the open file with the token instead (<see cref="FileHandOver"/>), and
 /// the node reads the file itself: no byte crosses a socket.
@@ -76,16 +77,13 @@ public sealed class DataPlane : IDisposable
 
     public void Forget(byte[] token) => _expected.TryRemove(Convert.ToHexString(token), out _);
 
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// The client's side: connects to a node's data port and presents the transfer's token. Throws
     /// SocketException, IOException or OperationCanceledException (after 5 s) when the port cannot be reached.
     /// </summary>
     public static async Task OpenAsync(TcpClient connection, string host, int port, byte[] token)
     {
-        using (var timeout = new CancellationTokenSource(ConnectTimeout))
-            await connection.ConnectAsync(host, port, timeout.Token);
+        await TcpConnect.ConnectAsync(connection, host, port);
         await connection.GetStream().WriteAsync(token);
     }
 

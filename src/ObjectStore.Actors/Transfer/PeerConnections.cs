@@ -18,7 +18,6 @@ public sealed class PeerConnections : IDisposable
 {
     public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(10);
     private const int KeptPerPeer = 16;
-    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<(string Host, int Port), ConcurrentQueue<(TcpClient Client, long Since)>> _idle = new();
     private volatile bool _disposed;
@@ -41,9 +40,7 @@ public sealed class PeerConnections : IDisposable
         var client = new TcpClient { NoDelay = true };
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(ConnectTimeout);
-            await client.ConnectAsync(host, port, timeout.Token);
+            await TcpConnect.ConnectAsync(client, host, port, cancel);
             return client;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !cancel.IsCancellationRequested)
