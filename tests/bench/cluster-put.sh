@@ -12,6 +12,7 @@
 set -euo pipefail
 size_mib=${1:-1024}
 small=${2:-2000}
+. "$(dirname "$0")/lib.sh" # drop, seconds, cpu (this script keeps its own work directory: KEEP)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
 pids=()
@@ -61,7 +62,6 @@ head -c 67108864 /dev/urandom > "$work/warm.bin"
 shell "put $work/warm.bin warm/up; put -r $work/warm-small warm/small" >/dev/null
 
 now() { date +%s.%N; }
-cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/$1/stat; }
 # ROUNDS rounds of the big put, each right after its own cp baseline (this disk's speed drifts by
 # the minute): each round's ratio, then the median ratio and the spread.
 ratios=()
@@ -83,33 +83,24 @@ done
 printf "%s\n" "${ratios[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "put/cp ratio over %d rounds: median %.2f, spread %.2f..%.2f\n", NR, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
 last=${ROUNDS:-1}
 # Two rounds of small files (different bytes, so nothing is deduplicated): the first still pays for
-# part of the JIT warm-up of this path, the second is what a node that has been running does.
+# part of the JIT warm-up of this path, the second is what a node that has been running does; then
+# get -r of the same objects, twice.
 TIMEFORMAT="%U %S"
-small_round() { # $1 = round
-  local c0=() c1=() t0 t1 shell_cpu
+small_objects_round() { # $1 = label, $2 = target objects/s, $3 = shell command: its rate and the CPU of the shell and each node
+  local c0=() c1=() t0 t1 shell_cpu s
   for p in "${pids[@]}"; do c0+=("$(cpu "$p")"); done
-  t0=$(now); shell_cpu=$( { time shell "put -r $work/small$1 bench/small$1" > "$work/small.out"; } 2>&1 | awk '{ printf "%.1f", $1 + $2 }'); t1=$(now)
+  t0=$(now); shell_cpu=$( { time shell "$3" > /dev/null; } 2>&1 | awk '{ printf "%.1f", $1 + $2 }'); t1=$(now)
   for p in "${pids[@]}"; do c1+=("$(cpu "$p")"); done
-  local s; s=$(echo "$t1 - $t0" | bc -l)
-  printf "%-34s %8.2f s   %.0f objects/s (target >= 2000); CPU s: shell %s, nodes %.1f %.1f %.1f\n" "put -r ${small} x 4 KiB, round $1" "$s" \
-    "$(echo "$small / $s" | bc -l)" "$shell_cpu" "$(echo "${c1[0]} - ${c0[0]}" | bc -l)" "$(echo "${c1[1]} - ${c0[1]}" | bc -l)" "$(echo "${c1[2]} - ${c0[2]}" | bc -l)"
+  s=$(echo "$t1 - $t0" | bc -l)
+  printf "%-34s %8.2f s   %.0f objects/s (target >= %s); CPU s: shell %s, nodes %.1f %.1f %.1f\n" "$1" "$s" \
+    "$(echo "$small / $s" | bc -l)" "$2" "$shell_cpu" "$(echo "${c1[0]} - ${c0[0]}" | bc -l)" "$(echo "${c1[1]} - ${c0[1]}" | bc -l)" "$(echo "${c1[2]} - ${c0[2]}" | bc -l)"
 }
-small_round 1
-small_round 2
-# get -r of the same 2,000 objects, twice (the first after a warm-up of this path by the put's shell).
-get_round() { # $1 = round, $2 = the small files' round
-  local c0=() c1=() t0 t1 shell_cpu
+for r in 1 2; do small_objects_round "put -r ${small} x 4 KiB, round $r" 2000 "put -r $work/small$r bench/small$r"; done
+for r in 1 2; do
   rm -rf "$work/got"
-  for p in "${pids[@]}"; do c0+=("$(cpu "$p")"); done
-  t0=$(now); shell_cpu=$( { time shell "get -r bench/small$2 $work/got" > /dev/null; } 2>&1 | awk '{ printf "%.1f", $1 + $2 }'); t1=$(now)
-  for p in "${pids[@]}"; do c1+=("$(cpu "$p")"); done
-  diff -r "$work/small$2" "$work/got" > /dev/null || { echo "get -r brought back other bytes" >&2; exit 1; }
-  local s; s=$(echo "$t1 - $t0" | bc -l)
-  printf "%-34s %8.2f s   %.0f objects/s (target >= 4000); CPU s: shell %s, nodes %.1f %.1f %.1f\n" "get -r ${small} x 4 KiB, round $1" "$s" \
-    "$(echo "$small / $s" | bc -l)" "$shell_cpu" "$(echo "${c1[0]} - ${c0[0]}" | bc -l)" "$(echo "${c1[1]} - ${c0[1]}" | bc -l)" "$(echo "${c1[2]} - ${c0[2]}" | bc -l)"
-}
-get_round 1 1
-get_round 2 2
+  small_objects_round "get -r ${small} x 4 KiB, round $r" 4000 "get -r bench/small$r $work/got"
+  diff -r "$work/small$r" "$work/got" > /dev/null || { echo "get -r brought back other bytes" >&2; exit 1; }
+done
 for i in 1 2 3; do
   printf "node %d peak RSS %s\n" "$i" "$(grep VmHWM /proc/${pids[$((i-1))]}/status | awk '{printf "%.0f MiB", $2/1024}')"
 done

@@ -15,7 +15,6 @@ bench_setup
 bench_app
 # The apphost: the same for a framework-dependent and a self-contained (composite) publish.
 objectstore=("$app/objectstore")
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 start_node() { # $1 = name, $2 = port, $3.. = extra args
   local name=$1 p=$2; shift 2
   "${objectstore[@]}" node --data "$work/$name" --port "$p" --cmd-port 0 "$@" > "$work/$name.log" 2>&1 &
@@ -36,8 +35,6 @@ else
 fi
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/input.bin"
 "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put '$work/input.bin' bench/input.bin"
-cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' /proc/$1/stat; }
-seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
 ratios=()
 printf '%-6s %10s %10s %8s\n' round get cp ratio
 for r in $(seq 1 "$rounds"); do

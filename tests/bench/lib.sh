@@ -3,7 +3,10 @@
 #                on exit) and pids (processes killed on exit, even when the script fails);
 #   bench_app:   $app, the directory of a build: APP when given (published beforehand, for A/B runs),
 #                else a framework-dependent ReadyToRun publish into $work/app, as deployed;
-#   free_port:   a TCP port free on 127.0.0.1 now.
+#   free_port:   a TCP port free on 127.0.0.1 now;
+#   drop:        flushes and drops the page cache (root only), so that the next step reads from the disk;
+#   seconds:     runs a command (its output discarded) and prints how long it took;
+#   cpu PID:     the CPU seconds (user + system) a process has used so far.
 bench_setup() {
   root=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
   work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
@@ -22,3 +25,6 @@ bench_app() {
   app=$work/app
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
+cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }

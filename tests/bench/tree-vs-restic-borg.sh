@@ -20,8 +20,6 @@ command -v restic >/dev/null && command -v borg >/dev/null || DEBIAN_FRONTEND=no
 bench_app
 objectstore=("$app/objectstore")
 export RESTIC_PASSWORD=bench BORG_PASSPHRASE="" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR="$work/borg-home"
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
 start_node() {
   rm -rf "$work/data"
   port=$(free_port)
