@@ -54,6 +54,17 @@ public sealed class StoreCoordinator : WireActor
             Context.ActorOf(UploadSessionActor.Props(_uploads with { DataPlane = null }, Sender, new PutObject(m.Bucket, m.Key, m.Data.Length, m.File), m.Data),
                 $"put-{++_sessions}");
         });
+        Receive<PutSmallObjects>(m =>
+        {
+            var bytes = m.Objects.Sum(o => (long)o.Data.Length);
+            if (m.Objects.Count > PutSmallObjects.MaxObjects || bytes > _settings.FrameSize)
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
+                    $"a batch of small puts carries at most {PutSmallObjects.MaxObjects} objects and {_settings.FrameSize} bytes, got {m.Objects.Count} and {bytes}; nothing was stored"));
+                return;
+            }
+            Context.ActorOf(SmallPutBatchActor.Props(_uploads, Sender, m), $"puts-{++_sessions}");
+        });
         Receive<GetObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;

@@ -28,6 +28,21 @@ public static class ChunkTransferProtocol
     public sealed record ChunkDurable(long TransferId) : IChunkTransferMessage;
     public sealed record TransferFailed(long TransferId, StoreErrorCode Code, string Reason) : IChunkTransferMessage;
 
+    // --- push of small chunks, many at once: StoreChunks → ChunksStored (one outcome per chunk). Each
+    //     chunk travels inside the message (at most a frame of them in all) and is checked against its id.
+    /// <param name="UploadId">The put the chunk belongs to: kept for it until it commits or its lease ends.</param>
+    public sealed record InlineChunk(ContentHash Id, string UploadId, ReadOnlyMemory<byte> Data);
+    public sealed record StoreChunks(long TransferId, IReadOnlyList<InlineChunk> Chunks) : IChunkTransferMessage
+    {
+        /// <summary>A chunk this small goes in a batch rather than on a transfer of its own.</summary>
+        public const int SmallChunkLimit = 64 * 1024;
+        /// <summary>Chunks per message: at most this many, and at most one frame of data in all.</summary>
+        public const int MaxChunks = 64;
+    }
+    /// <param name="Failure">Null: durable on the receiver.</param>
+    public sealed record ChunkOutcome(ContentHash Id, string? Failure, StoreErrorCode Code = StoreErrorCode.StorageFailure);
+    public sealed record ChunksStored(long TransferId, IReadOnlyList<ChunkOutcome> Outcomes) : IChunkTransferMessage;
+
     // --- fetch (read path): FetchChunk → ChunkPart* ⇄ ChunkPartAck* (to the receiver) | TransferFailed
     /// <param name="Route">When set, the body comes whole on a data connection to this route (the fetcher's node) instead of as parts.</param>
     public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver, DataRoute? Route = null) : IChunkTransferMessage;

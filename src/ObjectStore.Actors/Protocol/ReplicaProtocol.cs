@@ -17,6 +17,16 @@ public static class ReplicaProtocol
     /// (<paramref name="ChunksStaged"/>).
     /// </summary>
     public sealed record CommitReplica(ObjectManifest Manifest, string UploadId, bool ChunksStaged = false) : IReplicaMessage;
+    /// <summary>
+    /// Several puts' commits in one message (small objects put together), each whole-chunk-list, committed
+    /// in one transaction where they can be. Replies ReplicasCommitted: one outcome per commit, in order.
+    /// </summary>
+    public sealed record CommitReplicas(IReadOnlyList<CommitReplica> Commits) : IReplicaMessage
+    {
+        public const int MaxCommits = 64;
+    }
+    /// <param name="Outcomes">Each a ReplicaCommitted or a StoreError.</param>
+    public sealed record ReplicasCommitted(IReadOnlyList<object> Outcomes) : IReplicaMessage;
     /// <summary>One page of a large manifest's chunk list, in order from <paramref name="Start"/>. Replies ChunksStaged or StoreError.</summary>
     public sealed record StageChunks(string UploadId, string VersionId, int Start, IReadOnlyList<ChunkRef> Chunks) : IReplicaMessage;
     public sealed record ChunksStaged(string VersionId, int Next) : IReplicaMessage;

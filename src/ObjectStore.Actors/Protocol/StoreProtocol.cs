@@ -90,6 +90,18 @@ public static class StoreProtocol
     // One round trip instead of six messages: a tree of small files is bound by per-object costs.
     public sealed record PutSmallObject(string Bucket, string Key, ReadOnlyMemory<byte> Data, FileMetadata? File = null) : IStoreMessage;
 
+    // --- puts of many small objects in one request: PutSmallObjects → SmallPutsDone (one outcome per object,
+    // in order). Each object is stored whole or not at all; one failing does not hold back the others.
+    // The node places them together: one message per peer for their chunks and one for their commits.
+    public sealed record PutSmallObjects(IReadOnlyList<PutSmallObject> Objects) : IStoreMessage
+    {
+        /// <summary>Objects per request: at most this many, and at most one frame of data in all.</summary>
+        public const int MaxObjects = 64;
+    }
+    /// <summary>Exactly one of <paramref name="Done"/> and <paramref name="Error"/> is set.</summary>
+    public sealed record SmallPutOutcome(string Bucket, string Key, PutCompleted? Done, StoreError? Error);
+    public sealed record SmallPutsDone(IReadOnlyList<SmallPutOutcome> Outcomes) : IStoreMessage;
+
     // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck*, or (DataPort > 0: the
     // object is larger than a window of frames) the raw bytes on the node's data port: connect, send
     // DataToken, read to the end. A client that cannot reach the port asks for frames with FrameAck(-1).

@@ -5,6 +5,7 @@ using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Placement;
+using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
@@ -12,6 +13,14 @@ using static ObjectStore.Actors.Storage.IndexProtocol;
 using ObjectStore.Actors.Replication.Repair;
 
 namespace ObjectStore.Actors.Replication;
+
+/// <summary>The chunks of a batch of small puts, placed together: their pushes to each node go in as few messages as fit.</summary>
+public sealed record StoreChunkBatch(IReadOnlyList<StoreChunk> Chunks) : ILocalMessage;
+/// <summary>
+/// The manifests of a batch of small puts, committed together (one CommitReplicas per node). Each object's
+/// outcome comes back as a <see cref="DistributorCommit.BatchOutcome"/> with its place in the list.
+/// </summary>
+public sealed record CommitObjects(IReadOnlyList<CommitObject> Commits) : ILocalMessage;
 
 /// <summary>
 /// The write path of one put across the cluster. To its chunker it looks like the chunk keeper: it takes
@@ -37,8 +46,10 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
 
     private sealed record LateCopies(ContentHash Id) : ILocalMessage;
 
-    private sealed class Chunk(ContentHash id, ChunkBuffer? buffer, int length, IActorRef replyTo, ChunkPlacement placement)
+    private sealed class Chunk(ContentHash id, ChunkBuffer? buffer, int length, IActorRef replyTo, ChunkPlacement placement, string uploadId)
     {
+        /// <summary>The put that pins the chunk where it lands (a batch of small puts has one per object).</summary>
+        public string UploadId { get; } = uploadId;
         public DateTime Started { get; } = DateTime.UtcNow;
         /// <summary>The chunker was told ChunkStored (the quorum holds).</summary>
         public bool Answered { get; set; }
@@ -60,8 +71,12 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
     /// <summary>Nodes given up on for this put: later chunks skip them, and their copies go to the repair queue.</summary>
     private readonly HashSet<string> _late = new(StringComparer.Ordinal);
     private long _nextRequest;
-    private readonly DistributorCommit _commit;
-    private (CommitObject Commit, IActorRef ReplyTo)? _commitWaiting;
+    /// <summary>One per object: a put has one, a batch of small puts one per object committed.</summary>
+    private readonly List<DistributorCommit> _commits = [];
+    private (IReadOnlyList<CommitObject> Commits, IActorRef ReplyTo, bool Batch)? _commitWaiting;
+    private readonly HashSet<string> _uploadIds = new(StringComparer.Ordinal);
+    /// <summary>Set while a batch's chunks are being placed: pushes of small chunks wait to go out together.</summary>
+    private Dictionary<RingMember, List<PushChunk>>? _batchedPushes;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -74,9 +89,14 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         _uploadId = uploadId;
         _factor = settings.Replication.Factor;
         _quorum = settings.Replication.WriteQuorum;
-        _commit = new DistributorCommit(Context, settings, ring, uploadId, _late, _log, () => Timers);
 
         Receive<StoreChunk>(HandleStoreChunk);
+        Receive<StoreChunkBatch>(m =>
+        {
+            _batchedPushes = new();
+            foreach (var chunk in m.Chunks) HandleStoreChunk(chunk);
+            SendBatchedPushes();
+        });
         Receive<ChunkStored>(m => Resolve(m.Id, Local, durable: true, written: m.Written, failure: null));
         Receive<ChunkStoreFailed>(m => Resolve(m.Id, Local, durable: false, written: false, failure: m.Reason, m.Code));
         Receive<PushDone>(m =>
@@ -100,26 +120,50 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         });
         Receive<CommitObject>(m =>
         {
-            _commitWaiting = (m, Sender);
+            _commitWaiting = ([m], Sender, false);
             StartCommitWhenPlaced();
         });
-        Receive<DistributorCommit.Reply>(m => _commit.Handle(m));
-        Receive<DistributorCommit.GraceOver>(_ => _commit.GiveUpOnLate());
-        Receive<RepairProtocol.RepairsQueued>(m => _commit.Queued(m));
-        Receive<StoreError>(m => _commit.QueueFailed(m));
+        Receive<CommitObjects>(m =>
+        {
+            _commitWaiting = (m.Commits, Sender, true);
+            StartCommitWhenPlaced();
+        });
+        Receive<DistributorCommit.Reply>(m => CommitOf(m.Index).Handle(m));
+        Receive<DistributorCommit.GraceOver>(m => CommitOf(m.Index).GiveUpOnLate());
+        Receive<DistributorCommit.RepairsDone>(m => CommitOf(m.Index).Queued(m));
     }
+
+    private DistributorCommit CommitOf(int index) => _commits[Math.Max(index, 0)];
 
     public static Props Props(StoreSettings settings, IActorRef keeper, IActorRef pushes, ClusterRing ring, string uploadId) =>
         Akka.Actor.Props.Create(() => new ChunkDistributor(settings, keeper, pushes, ring, uploadId));
 
     private RingMember Local => _ring.Find(_ring.SelfId)!;
 
-    /// <summary>The manifest goes out once every chunk's writes have answered or been given up on.</summary>
+    /// <summary>
+    /// The manifest goes out once every chunk's writes have answered or been given up on. A batch's manifests
+    /// go out together: one CommitReplicas per node (<see cref="BatchedManifestCommits"/>).
+    /// </summary>
     private void StartCommitWhenPlaced()
     {
         if (_commitWaiting is not { } waiting || _active.Count > 0) return;
         _commitWaiting = null;
-        foreach (var node in _commit.Start(waiting.Commit.Manifest, waiting.ReplyTo, _placed)) _touched.Add(node);
+        if (!waiting.Batch)
+        {
+            var commit = new DistributorCommit(Context, _settings, _ring, waiting.Commits[0].UploadId, _late, _log, () => Timers, -1,
+                (node, manifest, upload) => ManifestCommit.CommitOn(ClusterRing.ReplicasOf(Context, node.Address), manifest, upload, _settings.Replication));
+            _commits.Add(commit);
+            foreach (var node in commit.Start(waiting.Commits[0].Manifest, waiting.ReplyTo, _placed)) _touched.Add(node);
+            return;
+        }
+        var batched = new BatchedManifestCommits(Context, _settings.Replication);
+        for (var i = 0; i < waiting.Commits.Count; i++)
+        {
+            var commit = new DistributorCommit(Context, _settings, _ring, waiting.Commits[i].UploadId, _late, _log, () => Timers, i, batched.CommitOn);
+            _commits.Add(commit);
+            foreach (var node in commit.Start(waiting.Commits[i].Manifest, waiting.ReplyTo, _placed)) _touched.Add(node);
+        }
+        batched.Send();
     }
 
     protected override void PostStop()
@@ -127,8 +171,9 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         foreach (var chunk in _active.Values) chunk.Buffer?.Dispose();
         // The other nodes may now collect what the put sent them and nothing references. A node that
         // committed the manifest has ended the put's pins with its commit already.
-        foreach (var node in _touched.Where(n => n.NodeId != _ring.SelfId && !_commit.CommittedOn(n.NodeId)))
-            ClusterRing.ReplicasOf(Context, node.Address).Tell(new ReleaseReplicaUpload(_uploadId), ActorRefs.NoSender);
+        foreach (var node in _touched.Where(n => n.NodeId != _ring.SelfId))
+            foreach (var upload in _uploadIds.Where(u => !_commits.Any(c => c.UploadId == u && c.CommittedOn(node.NodeId))))
+                ClusterRing.ReplicasOf(Context, node.Address).Tell(new ReleaseReplicaUpload(upload), ActorRefs.NoSender);
     }
 
     private void HandleStoreChunk(StoreChunk m)
@@ -152,7 +197,8 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
             return;
         }
         var order = ClusterRing.WriteOrder(_ring.Candidates(m.Id), _late, _quorum);
-        var chunk = new Chunk(m.Id, m.Data, m.Data.Length, Sender, new ChunkPlacement(order, _factor, _quorum));
+        var chunk = new Chunk(m.Id, m.Data, m.Data.Length, Sender, new ChunkPlacement(order, _factor, _quorum), m.UploadId);
+        _uploadIds.Add(m.UploadId);
         _active[m.Id] = chunk;
         foreach (var target in chunk.Placement.Targets) Start(chunk, _ring.Find(target)!);
         // No node left to hand off to: once the targets have their own references, this one can go.
@@ -172,12 +218,41 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         var bytes = chunk.Buffer!.Retain();
         if (target.NodeId == _ring.SelfId)
         {
-            _keeper.Tell(new StoreChunk(chunk.Id, bytes, _uploadId));
+            _keeper.Tell(new StoreChunk(chunk.Id, bytes, chunk.UploadId));
             return;
         }
         var request = ++_nextRequest;
         _pushesInFlight[request] = (chunk, target);
-        _pushes.Tell(new PushChunk(request, chunk.Id, bytes, target, _uploadId));
+        var push = new PushChunk(request, chunk.Id, bytes, target, chunk.UploadId);
+        if (_batchedPushes is not null && chunk.Length <= StoreChunks.SmallChunkLimit)
+        {
+            if (!_batchedPushes.TryGetValue(target, out var pending)) _batchedPushes[target] = pending = [];
+            pending.Add(push);
+        }
+        else _pushes.Tell(push);
+    }
+
+    /// <summary>A batch's small chunks go to each node in as few messages as fit a frame each.</summary>
+    private void SendBatchedPushes()
+    {
+        foreach (var (target, pending) in _batchedPushes!)
+        {
+            var group = new List<PushChunk>();
+            long bytes = 0;
+            foreach (var push in pending)
+            {
+                if (group.Count == StoreChunks.MaxChunks || (group.Count > 0 && bytes + push.Buffer.Length > _settings.FrameSize))
+                {
+                    _pushes.Tell(new PushChunkBatch(group, target));
+                    (group, bytes) = ([], 0);
+                }
+                group.Add(push);
+                bytes += push.Buffer.Length;
+            }
+            if (group.Count > 0) _pushes.Tell(new PushChunkBatch(group, target));
+        }
+        // Hand-offs and later chunks go one by one.
+        _batchedPushes = null;
     }
 
     private void Resolve(ContentHash id, RingMember node, bool durable, bool written, string? failure, StoreErrorCode code = StoreErrorCode.Unavailable)

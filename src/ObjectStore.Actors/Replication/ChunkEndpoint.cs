@@ -9,7 +9,8 @@ namespace ObjectStore.Actors.Replication;
 /// <summary>
 /// Where other nodes send chunks and ask for them (<c>/user/chunks</c>, the chunk transfer protocol). An
 /// offered chunk is claimed from the chunk keeper (kept for its put from now on): one durable here already
-/// is answered ChunkPresent and not sent; else a <see cref="ChunkReceiveActor"/> takes the parts. At most
+/// is answered ChunkPresent and not sent; else a <see cref="ChunkReceiveActor"/> takes the parts. Small
+/// chunks pushed together go to one <see cref="ChunkBatchReceiveActor"/> per batch. At most
 /// <see cref="ReplicationSettings.MaxIncomingTransfers"/> are received at once; more are refused, and their
 /// senders retry. A fetch is served by a <see cref="ChunkSendActor"/>.
 /// </summary>
@@ -38,6 +39,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
         _reader = reader;
 
         Receive<OfferChunk>(HandleOffer);
+        Receive<StoreChunks>(HandleBatch);
         Receive<ChunkClaim>(HandleClaim);
         Receive<Terminated>(m => _receivers.Remove(m.ActorRef), _ => _incoming--);
         Receive<FetchChunk>(m => Context.ActorOf(ChunkSendActor.Props(m, _reader, _settings)));
@@ -79,6 +81,22 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
         if (!_claims.TryGetValue(m.Id, out var waiting)) _claims[m.Id] = waiting = new Queue<(OfferChunk, IActorRef, DateTime)>();
         waiting.Enqueue((m, Sender, DateTime.UtcNow));
         _keeper.Tell(new ClaimChunk(m.Id, m.UploadId));
+    }
+
+    /// <summary>Small chunks pushed together: one receiver (and one incoming-transfer slot) for the whole batch.</summary>
+    private void HandleBatch(StoreChunks m)
+    {
+        if (!m.Chunks.All(c => Repair.ForegroundActivity.IsRepair(c.UploadId))) Repair.ForegroundActivity.Of(Context.System).Touch();
+        if (_incoming >= _settings.Replication.MaxIncomingTransfers)
+        {
+            Sender.Tell(new ChunksStored(m.TransferId,
+                m.Chunks.Select(c => new ChunkOutcome(c.Id, $"busy: {_incoming} transfers in progress", StoreErrorCode.Unavailable)).ToList()));
+            return;
+        }
+        _incoming++;
+        var receiver = Context.ActorOf(ChunkBatchReceiveActor.Props(m, Sender, _keeper, _settings.Replication.TransferTimeout));
+        Context.Watch(receiver);
+        _receivers.Add(receiver);
     }
 
     private void HandleClaim(ChunkClaim m)

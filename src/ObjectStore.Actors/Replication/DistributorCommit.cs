@@ -19,16 +19,24 @@ namespace ObjectStore.Actors.Replication;
 /// and only then is the put answered, saying how many copies it has and how many are queued. A put whose
 /// quorum fails is dropped where it landed, and says why.
 /// </summary>
-internal sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId,
-    IReadOnlySet<string> late, ILoggingAdapter log, Func<ITimerScheduler> timers)
+/// <param name="index">The object's place in a batch of small puts (its answers then come as <see cref="BatchOutcome"/>); -1 for a put of its own.</param>
+/// <param name="commitOn">Sends the manifest to one node; completes with the node's reply.</param>
+public sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId,
+    IReadOnlySet<string> late, ILoggingAdapter log, Func<ITimerScheduler> timers, int index,
+    Func<RingMember, ObjectManifest, string, Task<object>> commitOn)
 {
     /// <param name="Missing">Chunks the put counted on the node that it says are not on its disk.</param>
-    public sealed record Reply(RingMember Node, bool Durable, bool Current, string? Failure, StoreErrorCode Code = StoreErrorCode.Unavailable,
+    public sealed record Reply(int Index, RingMember Node, bool Durable, bool Current, string? Failure, StoreErrorCode Code = StoreErrorCode.Unavailable,
         IReadOnlyList<ContentHash>? Missing = null) : ILocalMessage;
-    public sealed record GraceOver : ILocalMessage
-    {
-        public static readonly GraceOver Instance = new();
-    }
+    public sealed record GraceOver(int Index) : ILocalMessage;
+    /// <summary>The repair queue took the put's missing copies (<paramref name="Failure"/> null) or could not.</summary>
+    public sealed record RepairsDone(int Index, StoreError? Failure) : ILocalMessage;
+    /// <summary>How one object of a batch ended: ObjectCommitted or StoreError.</summary>
+    public sealed record BatchOutcome(int Index, object Outcome) : ILocalMessage;
+
+    public string UploadId => uploadId;
+
+    private void Answer(object answer) => _replyTo.Tell(index < 0 ? answer : new BatchOutcome(index, answer));
 
     private readonly Dictionary<string, Reply> _replies = new();
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
@@ -50,31 +58,33 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
     {
         _manifest = manifest;
         _replyTo = replyTo;
-        _placed = placed;
+        // Only this object's chunks count for it (a batch places the chunks of many objects).
+        var chunks = manifest.Chunks.Select(c => c.Id).ToHashSet();
+        _placed = placed.Where(p => chunks.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value);
         _started = DateTime.UtcNow;
         var order = ClusterRing.WriteOrder(ring.Candidates(manifest.Bucket, manifest.Key), late, Quorum);
         var (owners, _) = ChunkPlacement.Choose(order, Factor);
         _keyOwners = owners.ToHashSet();
-        var everyone = owners.Concat(placed.Values.SelectMany(h => h)).Distinct().Select(id => ring.Find(id)!).ToList();
+        var everyone = owners.Concat(_placed.Values.SelectMany(h => h)).Distinct().Select(id => ring.Find(id)!).ToList();
         if (everyone.Count == 0)
         {
             _decided = true;
-            replyTo.Tell(new StoreError(StoreErrorCode.Unavailable, $"put of {manifest.Bucket}/{manifest.Key} failed: no node is reachable for its metadata; nothing was stored"));
+            Answer(new StoreError(StoreErrorCode.Unavailable, $"put of {manifest.Bucket}/{manifest.Key} failed: no node is reachable for its metadata; nothing was stored"));
             return everyone;
         }
         foreach (var node in everyone)
         {
             _waiting.Add(node.NodeId);
             var target = node;
-            ManifestCommit.CommitOn(ClusterRing.ReplicasOf(context, node.Address), manifest, uploadId, settings.Replication)
+            commitOn(node, manifest, uploadId)
                 .PipeTo(context.Self,
                     success: reply => reply switch
                     {
-                        ReplicaCommitted c => new Reply(target, true, c.Current, null, Missing: c.Missing),
-                        StoreError e => new Reply(target, false, false, e.Message, e.Code),
-                        _ => new Reply(target, false, false, $"unexpected reply {reply.GetType().Name}"),
+                        ReplicaCommitted c => new Reply(index, target, true, c.Current, null, Missing: c.Missing),
+                        StoreError e => new Reply(index, target, false, false, e.Message, e.Code),
+                        _ => new Reply(index, target, false, false, $"unexpected reply {reply.GetType().Name}"),
                     },
-                    failure: e => new Reply(target, false, false, e is AskTimeoutException ? "no answer" : e.Message));
+                    failure: e => new Reply(index, target, false, false, e is AskTimeoutException ? "no answer" : e.Message));
         }
         return everyone;
     }
@@ -102,7 +112,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
             _graceStarted = true;
             var grace = settings.Replication.LateCopyGrace;
             var took = DateTime.UtcNow - _started;
-            timers().StartSingleTimer(nameof(GraceOver), GraceOver.Instance, took > grace ? took : grace);
+            timers().StartSingleTimer((nameof(GraceOver), index), new GraceOver(index), took > grace ? took : grace);
         }
     }
 
@@ -137,12 +147,14 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
                 entries.Count(e => e.Target.Length > 0) + unplaced);
             if (entries.Count == 0)
             {
-                _replyTo.Tell(_answer);
+                Answer(_answer);
                 return;
             }
             // In the queue before the answer: a crash after the answer cannot forget the missing copies.
             context.ActorSelection($"/user/{RepairActor.Name}").Ask<object>(new RepairProtocol.QueueRepairs(entries), settings.RequestTimeout)
-                .PipeTo(context.Self, failure: e => new StoreError(StoreErrorCode.Timeout, $"the repair queue did not answer ({e.GetType().Name})"));
+                .PipeTo(context.Self,
+                    success: reply => new RepairsDone(index, reply as StoreError),
+                    failure: e => new RepairsDone(index, new StoreError(StoreErrorCode.Timeout, $"the repair queue did not answer ({e.GetType().Name})")));
             return;
         }
         foreach (var node in _replies.Values.Where(r => r.Durable))
@@ -150,7 +162,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         var failed = _replies.Values.Where(r => !r.Durable).ToList();
         var failures = string.Join("; ", failed.Select(r => $"{r.Node.NodeId}: {r.Failure}"));
         log.Warning("put of {0}/{1} missed its quorum: {2} ({3})", manifest.Bucket, manifest.Key, string.Join("; ", problems), failures);
-        _replyTo.Tell(new StoreError(SingleOr(failed.Select(r => r.Code).ToHashSet()),
+        Answer(new StoreError(SingleOr(failed.Select(r => r.Code).ToHashSet()),
             $"put of {manifest.Bucket}/{manifest.Key} failed: {string.Join("; ", problems)} ({failures}); nothing was stored"));
     }
 
@@ -173,19 +185,16 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         return entries;
     }
 
-    public void Queued(RepairProtocol.RepairsQueued m)
+    /// <summary>
+    /// The put is answered once its missing copies are queued; if the repair queue could not be written the put
+    /// still holds at the quorum, but its missing copies are left to anti-entropy, and the answer says so.
+    /// </summary>
+    public void Queued(RepairsDone m)
     {
         if (_answer is null) return;
-        _replyTo.Tell(_answer);
-        _answer = null;
-    }
-
-    /// <summary>The repair queue could not be written: the put holds at the quorum, but its missing copies are left to anti-entropy, and the answer says so.</summary>
-    public void QueueFailed(StoreError e)
-    {
-        if (_answer is null) return;
-        log.Error("put of {0}/{1}: its missing copies could not be queued: {2}", _answer.Manifest.Bucket, _answer.Manifest.Key, e.Message);
-        _replyTo.Tell(_answer with { Queued = 0 });
+        if (m.Failure is { } e)
+            log.Error("put of {0}/{1}: its missing copies could not be queued: {2}", _answer.Manifest.Bucket, _answer.Manifest.Key, e.Message);
+        Answer(m.Failure is null ? _answer : _answer with { Queued = 0 });
         _answer = null;
     }
 

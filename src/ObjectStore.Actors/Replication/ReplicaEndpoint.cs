@@ -41,6 +41,7 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
 
         Receive<StageChunks>(HandleStage);
         Receive<CommitReplica>(HandleCommit);
+        Receive<CommitReplicas>(HandleCommits);
         Receive<DropReplica>(m =>
         {
             if (Valid(m.Bucket, m.Key)) _index.Forward(new DropVersion(m.Bucket, m.Key, m.VersionId));
@@ -111,6 +112,29 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
         }
         // The keeper notes which of the put's chunks are not here, then the index commits and answers the sender.
         _keeper.Forward(new CommitNotingMissing(new CommitObject(m.Manifest, m.UploadId), _index));
+    }
+
+    /// <summary>
+    /// A batch of small puts' commits: each goes the way of a single commit (through the keeper to the index,
+    /// where commits that arrive together share one transaction); one reply carries every outcome.
+    /// </summary>
+    private void HandleCommits(CommitReplicas m)
+    {
+        var timeout = _settings.RequestTimeout;
+        var outcomes = m.Commits.Select(async c =>
+        {
+            if (!BucketName.IsValid(c.Manifest.Bucket) || !ObjectKey.IsValid(c.Manifest.Key) || c.UploadId.Length is 0 or > 64)
+                return (object)new StoreError(StoreErrorCode.InvalidRequest, $"invalid bucket, key or upload id '{c.Manifest.Bucket}/{c.Manifest.Key}'");
+            try
+            {
+                return await _keeper.Ask<object>(new CommitNotingMissing(new CommitObject(c.Manifest, c.UploadId), _index), timeout);
+            }
+            catch (AskTimeoutException)
+            {
+                return new StoreError(StoreErrorCode.Timeout, $"commit of {c.Manifest.Bucket}/{c.Manifest.Key}: storage did not answer in {timeout.TotalSeconds:0}s");
+            }
+        }).ToList();
+        Task.WhenAll(outcomes).PipeTo(Sender, success: all => new ReplicasCommitted(all));
     }
 
     private void HandleFind(FindManifest m)

@@ -33,6 +33,22 @@ public sealed class ChunkTransferSerializer : ProtoSerializer
         Message<FetchChunk, W.FetchChunk>("fetch", W.FetchChunk.Parser,
             m => new() { TransferId = m.TransferId, Id = Bytes(m.Id), Receiver = PathOf(m.Receiver), Route = Route(m.Route) },
             w => new(w.TransferId, Hash(w.Id, "chunk id"), Resolve(w.Receiver), Route(w.Route)));
+        Message<StoreChunks, W.StoreChunks>("storemany", W.StoreChunks.Parser,
+            m => new() { TransferId = m.TransferId, Chunks = { m.Chunks.Select(c => new W.InlineChunk { Id = Bytes(c.Id), UploadId = c.UploadId, Data = Wrap(c.Data) }) } },
+            w =>
+            {
+                // A forged batch cannot make a node hold more than a frame of chunks at once.
+                if (w.Chunks.Count > StoreChunks.MaxChunks) throw new SerializationException($"{w.Chunks.Count} chunks in one batch (at most {StoreChunks.MaxChunks})");
+                if (w.Chunks.Sum(c => (long)c.Data.Length) > StoreSettings.MaxFrameSize) throw new SerializationException("chunks of more than a frame in one batch");
+                return new(w.TransferId, w.Chunks.Select(c => new InlineChunk(Hash(c.Id, "chunk id"), c.UploadId, c.Data.Memory)).ToList());
+            });
+        Message<ChunksStored, W.ChunksStored>("storedmany", W.ChunksStored.Parser,
+            m => new()
+            {
+                TransferId = m.TransferId,
+                Outcomes = { m.Outcomes.Select(o => new W.ChunkOutcome { Id = Bytes(o.Id), Stored = o.Failure is null, Code = Code(o.Code), Reason = o.Failure ?? "" }) },
+            },
+            w => new(w.TransferId, w.Outcomes.Select(o => new ChunkOutcome(Hash(o.Id, "chunk id"), o.Stored ? null : o.Reason, Code(o.Code))).ToList()));
         Message<WhichChunks, W.WhichChunks>("which", W.WhichChunks.Parser, m => new() { Ids = Hashes(m.Ids) }, w => new(Hashes(w.Ids)));
         Message<ChunksHeld, W.ChunksHeld>("held", W.ChunksHeld.Parser,
             m => new() { NodeId = m.NodeId, Ids = Hashes(m.Ids) }, w => new(w.NodeId, Hashes(w.Ids)));

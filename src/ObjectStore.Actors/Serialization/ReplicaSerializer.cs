@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Serialization.WireMapping;
 using W = ObjectStore.Actors.Protocol.Wire;
 
@@ -24,6 +25,17 @@ public sealed class ReplicaSerializer : ProtoSerializer
                 if (w.ChunksStaged && manifest.Chunks.Count > 0) throw new SerializationException("a commit of staged chunks carries no chunk list");
                 return new CommitReplica(manifest, w.UploadId, w.ChunksStaged);
             });
+        Message<CommitReplicas, W.CommitReplicas>("commitmany", W.CommitReplicas.Parser,
+            m => new() { Commits = { m.Commits.Select(c => new W.CommitReplica { Manifest = WireMapping.Manifest(c.Manifest), UploadId = c.UploadId }) } },
+            w =>
+            {
+                if (w.Commits.Count > CommitReplicas.MaxCommits) throw new SerializationException($"{w.Commits.Count} commits in one message (at most {CommitReplicas.MaxCommits})");
+                if (w.Commits.Any(c => c.ChunksStaged)) throw new SerializationException("a commit of staged chunks cannot go in a batch");
+                return new(w.Commits.Select(c => new CommitReplica(WireMapping.Manifest(c.Manifest, complete: true), c.UploadId)).ToList());
+            });
+        Message<ReplicasCommitted, W.ReplicasCommitted>("commitmanyok", W.ReplicasCommitted.Parser,
+            m => new() { Outcomes = { m.Outcomes.Select(Outcome) } },
+            w => new(w.Outcomes.Select(Outcome).ToList()));
         Message<StageChunks, W.StageChunks>("stage", W.StageChunks.Parser,
             m => new() { UploadId = m.UploadId, VersionId = m.VersionId, Start = m.Start, Chunks = Chunks(m.Chunks) },
             w => new(w.UploadId, w.VersionId, NonNegative(w.Start, "index"), Chunks(w.Chunks)));
@@ -123,4 +135,15 @@ public sealed class ReplicaSerializer : ProtoSerializer
             throw new SerializationException($"manifest of {manifest.Bucket}/{manifest.Key}: chunks do not add up to its size");
         return new ManifestReply(w.NodeId, manifest, w.TotalChunks, deleted);
     }
+
+    private static W.CommitOutcome Outcome(object o) => o switch
+    {
+        ReplicaCommitted c => new() { Committed = new W.ReplicaCommitted { VersionId = c.VersionId, Current = c.Current, Missing = Hashes(c.Missing) } },
+        StoreError e => new() { Code = Code(e.Code), Error = e.Message },
+        _ => throw new SerializationException($"a commit outcome cannot be a {o.GetType().Name}"),
+    };
+
+    private static object Outcome(W.CommitOutcome w) => w.Committed is { } c
+        ? new ReplicaCommitted(c.VersionId, c.Current, Hashes(c.Missing))
+        : new StoreError(Code(w.Code), w.Error);
 }

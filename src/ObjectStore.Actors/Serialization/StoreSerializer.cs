@@ -52,6 +52,7 @@ public sealed class StoreSerializer : ProtoSerializer
         Message<FrameAck, W.FrameAck>("ack", W.FrameAck.Parser, m => new() { Sequence = m.Sequence }, w => new(w.Sequence));
         Message<CancelTransfer, W.CancelTransfer>("cancel", W.CancelTransfer.Parser, m => new() { Reason = m.Reason }, w => new(w.Reason));
         StoreQueryMessages.Register(this);
+        StoreBatchMessages.Register(this);
         StoreHealthMessages.Register(this);
     }
 

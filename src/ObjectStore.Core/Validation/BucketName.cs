@@ -13,7 +13,8 @@ public static class BucketName
 
     public static bool IsValid(string? name) => Check(name) is null;
 
-    private static string? Check(string? name)
+    /// <summary>What is wrong with the name, or null.</summary>
+    public static string? Check(string? name)
     {
         if (string.IsNullOrEmpty(name)) return "a bucket name is required";
         if (name.Length is < 3 or > 63) return "must be 3 to 63 characters long";

@@ -16,7 +16,8 @@ public static class ObjectKey
 
     public static bool IsValid(string? key) => Check(key) is null;
 
-    private static string? Check(string? key)
+    /// <summary>What is wrong with the key, or null.</summary>
+    public static string? Check(string? key)
     {
         if (string.IsNullOrEmpty(key)) return "a key is required";
         if (key.Contains('\0')) return "must not contain NUL";

@@ -1,0 +1,44 @@
+using System.Runtime.Serialization;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+using static ObjectStore.Actors.Serialization.WireMapping;
+using W = ObjectStore.Actors.Protocol.Wire;
+
+namespace ObjectStore.Actors.Serialization;
+
+/// <summary>Puts of many small objects in one request (putmany) and their outcomes.</summary>
+internal static class StoreBatchMessages
+{
+    public static void Register(StoreSerializer s)
+    {
+        s.Message<PutSmallObjects, W.PutSmallObjects>("putmany", W.PutSmallObjects.Parser,
+            m => new() { Objects = { m.Objects.Select(o => new W.PutSmallObject { Bucket = o.Bucket, Key = o.Key, Data = Wrap(o.Data), File = File(o.File) }) } },
+            w =>
+            {
+                // A forged request cannot make a node hold more than one frame of small objects at once.
+                if (w.Objects.Count > PutSmallObjects.MaxObjects)
+                    throw new SerializationException($"{w.Objects.Count} objects in one request (at most {PutSmallObjects.MaxObjects})");
+                if (w.Objects.Sum(o => (long)o.Data.Length) > Actors.StoreSettings.MaxFrameSize)
+                    throw new SerializationException("small objects of more than a frame in one request");
+                return new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, o.Data.Memory, File(o.File))).ToList());
+            });
+        s.Message<SmallPutsDone, W.SmallPutsDone>("putmanyok", W.SmallPutsDone.Parser,
+            m => new() { Outcomes = { m.Outcomes.Select(ToWire) } },
+            w => new(w.Outcomes.Select(FromWire).ToList()));
+    }
+
+    private static W.SmallPutOutcome ToWire(SmallPutOutcome o)
+    {
+        var w = new W.SmallPutOutcome { Bucket = o.Bucket, Key = o.Key };
+        if (o.Done is { } d) w.Done = new W.PutCompleted { Object = Info(d.Object), NewChunkBytes = d.NewChunkBytes, Copies = d.Copies, Factor = d.Factor, Queued = d.Queued };
+        if (o.Error is { } e) w.Error = new W.StoreError { Code = Code(e.Code), Message = e.Message };
+        return w;
+    }
+
+    private static SmallPutOutcome FromWire(W.SmallPutOutcome w)
+    {
+        if ((w.Done is null) == (w.Error is null)) throw new SerializationException($"outcome of {w.Bucket}/{w.Key} must be either stored or failed");
+        return new(w.Bucket, w.Key,
+            w.Done is { } d ? new PutCompleted(Info(d.Object), d.NewChunkBytes, d.Copies, d.Factor, d.Queued) : null,
+            w.Error is { } e ? new StoreError(Code(e.Code), e.Message) : null);
+    }
+}
