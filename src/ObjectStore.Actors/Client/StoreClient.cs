@@ -81,8 +81,16 @@ public sealed class StoreClient
     /// <summary>Files up to this size travel inside the put request.</summary>
     public int SmallPutBytes => _settings.FrameSize;
 
+    /// <summary>
+    /// Puts small objects in one request: each is stored whole or fails alone, and the reply has one outcome
+    /// per object in order. At most <see cref="PutSmallObjects.MaxObjects"/> objects and one frame of data.
+    /// </summary>
+    public Task<SmallPutsDone> PutSmallBatchAsync(IReadOnlyList<PutSmallObject> objects) =>
+        RequestAsync<SmallPutsDone>(new PutSmallObjects(objects), _settings.IdleTimeout + _settings.RequestTimeout,
+            $"a batch of {objects.Count} small puts ({objects[0].Bucket}/{objects[0].Key} ...): the node did not answer; it may or may not have stored them");
+
     /// <summary>The file's bytes when it fits in one frame (it then travels inside the request), else null.</summary>
-    private byte[]? SmallFileBytes(string path)
+    public byte[]? SmallFileBytes(string path)
     {
         try
         {

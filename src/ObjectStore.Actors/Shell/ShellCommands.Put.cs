@@ -65,6 +65,11 @@ public sealed partial class ShellCommands
             done = await client.PutFileAsync(file, bucket, key, metadata, progress, cancel);
             progress?.Report(size);
         }
+        PrintPut(bucket, key, done, cancel);
+    }
+
+    private void PrintPut(string bucket, string key, StoreProtocol.PutCompleted done, CancellationToken cancel)
+    {
         output.Line($"put {bucket}/{key}  {Sizes.Human(done.Object.Size)}  {done.Object.ChunkCount} chunks  " +
                     $"{Sizes.Human(done.NewChunkBytes)} new  sha256 {done.Object.Sha256}" +
                     (done.Durability.Length > 0 ? $"  ({done.Durability})" : "") +
@@ -90,15 +95,91 @@ public sealed partial class ShellCommands
         foreach (var key in keys) ObjectKey.Validate(key);
         var sizes = files.Select(f => new FileInfo(f.Path).Length).ToArray();
         var stored = 0;
-        var failure = await TransferAllAsync(sizes, async i =>
+        var units = SmallFileBatches(sizes);
+        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
         {
-            await PutOneAsync(files[i].Path, address.Bucket, keys[i], files[i].Metadata, cancel);
-            Interlocked.Increment(ref stored);
+            if (units[u].Count == 1)
+            {
+                await PutOneAsync(files[units[u][0]].Path, address.Bucket, keys[units[u][0]], files[units[u][0]].Metadata, cancel);
+                Interlocked.Increment(ref stored);
+                return;
+            }
+            await PutBatchAsync(units[u].Select(i => (files[i].Path, keys[i], files[i].Metadata)).ToList(), address.Bucket, () => Interlocked.Increment(ref stored), cancel);
         }, cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"put -r cancelled: {stored} of {files.Count} files stored (those printed above), none of the others");
         if (failure is not null) throw failure;
         output.Line($"put {files.Count} files, {Sizes.Human(sizes.Sum())} under {address.Bucket}/{prefix}");
         return ShellOutcome.Ok;
+    }
+
+    /// <summary>
+    /// The files of a tree in the order they go: consecutive small files (each fits in a request) together,
+    /// up to <see cref="StoreProtocol.PutSmallObjects.MaxObjects"/> and one frame of data a batch; each other file alone.
+    /// </summary>
+    private List<List<int>> SmallFileBatches(IReadOnlyList<long> sizes)
+    {
+        var units = new List<List<int>>();
+        List<int>? batch = null;
+        long bytes = 0;
+        for (var i = 0; i < sizes.Count; i++)
+        {
+            if (sizes[i] > client.SmallPutBytes)
+            {
+                units.Add([i]);
+                batch = null;
+                continue;
+            }
+            if (batch is null || batch.Count == StoreProtocol.PutSmallObjects.MaxObjects || bytes + sizes[i] > client.SmallPutBytes)
+            {
+                units.Add(batch = []);
+                bytes = 0;
+            }
+            batch.Add(i);
+            bytes += sizes[i];
+        }
+        return units;
+    }
+
+    /// <summary>
+    /// Small files in one request. Each is stored whole or not at all: the stored ones are printed, each
+    /// failed one is named with its reason, and then the batch fails saying how many did. A file that grew
+    /// past the request's size since it was listed goes on its own.
+    /// </summary>
+    private async Task PutBatchAsync(IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, string bucket, Action stored, CancellationToken cancel)
+    {
+        var objects = new List<StoreProtocol.PutSmallObject>();
+        var alone = new List<(string Path, string Key, FileMetadata Metadata)>();
+        foreach (var f in files)
+        {
+            if (client.SmallFileBytes(f.Path) is { } bytes) objects.Add(new StoreProtocol.PutSmallObject(bucket, f.Key, bytes, f.Metadata));
+            else alone.Add(f);
+        }
+        var failed = new List<StoreProtocol.StoreError>();
+        if (objects.Count > 0)
+        {
+            var done = await client.PutSmallBatchAsync(objects);
+            foreach (var outcome in done.Outcomes)
+            {
+                if (outcome.Done is { } ok)
+                {
+                    PrintPut(outcome.Bucket, outcome.Key, ok, cancel);
+                    stored();
+                }
+                else
+                {
+                    output.Error(outcome.Error!.Message);
+                    failed.Add(outcome.Error);
+                }
+            }
+        }
+        foreach (var f in alone)
+        {
+            await PutOneAsync(f.Path, bucket, f.Key, f.Metadata, cancel);
+            stored();
+        }
+        if (failed.Count > 0)
+            throw new StoreException(failed.Select(e => e.Code).Distinct().Count() == 1 ? failed[0].Code : StoreErrorCode.Unavailable,
+                $"{failed.Count} of {objects.Count} objects in a batch were not stored (named above)");
     }
 }

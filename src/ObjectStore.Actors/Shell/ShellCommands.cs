@@ -84,6 +84,8 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
 
     private const int SmallTransfersAtOnce = 64;
     private const int TransfersAtOnce = 4;
+    /// <summary>Batches of small puts in flight: each is up to 64 objects; more at once only made the nodes' queues longer (docs/BENCHMARKS.md).</summary>
+    private const int SmallBatchesAtOnce = 8;
 
     /// <summary>
     /// The transfers of a tree (put -r, get -r), item by item in order, several at once: each transfer of a
@@ -93,13 +95,19 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     /// memory), and one big enough for a progress bar alone. Stops starting new ones at the first failure
     /// or a cancel; returns the first failure once every started one has ended, or null.
     /// </summary>
-    private async Task<Exception?> TransferAllAsync(IReadOnlyList<long> sizes, Func<int, Task> start, CancellationToken cancel)
+    private Task<Exception?> TransferAllAsync(IReadOnlyList<long> sizes, Func<int, Task> start, CancellationToken cancel) =>
+        TransferAllAsync(sizes.Count, i => AtOnce(sizes[i]), start, cancel);
+
+    private int AtOnce(long size) => size >= ProgressThreshold ? 1 : size <= client.SmallPutBytes ? SmallTransfersAtOnce : TransfersAtOnce;
+
+    /// <param name="atOnceOf">How many transfers may run while item i starts.</param>
+    private async Task<Exception?> TransferAllAsync(int count, Func<int, int> atOnceOf, Func<int, Task> start, CancellationToken cancel)
     {
         var inFlight = new List<Task>();
         Exception? failure = null;
-        for (var i = 0; i < sizes.Count && failure is null && !cancel.IsCancellationRequested; i++)
+        for (var i = 0; i < count && failure is null && !cancel.IsCancellationRequested; i++)
         {
-            var atOnce = sizes[i] >= ProgressThreshold ? 1 : sizes[i] <= client.SmallPutBytes ? SmallTransfersAtOnce : TransfersAtOnce;
+            var atOnce = atOnceOf(i);
             if (inFlight.Count >= atOnce) failure = await DrainAsync(inFlight, atOnce - 1);
             if (failure is not null) break;
             inFlight.Add(start(i));
