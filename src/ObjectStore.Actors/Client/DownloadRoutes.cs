@@ -24,10 +24,15 @@ internal static class DownloadRoutes
     public sealed record HandOverRefused(Protocol.StoreProtocol.DownloadReady Ready);
 
     /// <summary>Passes the temp file to the node's Unix socket with the get's token; the node answers whether it took it.</summary>
-    public static void HandOver(DownloadTarget target, Protocol.StoreProtocol.DownloadReady ready, IActorRef downloader) =>
-        Task.Run<object>(() => FileHandOver.Offer(ready.HandOver, ready.DataToken, target.HandleForNode, HandOverTimeout)
+    /// <returns>The hand-over: the target's handle is in use until it ends.</returns>
+    public static Task HandOver(DownloadTarget target, Protocol.StoreProtocol.DownloadReady ready, IActorRef downloader)
+    {
+        var offer = Task.Run<object>(() => FileHandOver.Offer(ready.HandOver, ready.DataToken, target.HandleForNode, HandOverTimeout)
             ? new HandedOver()
-            : new HandOverRefused(ready)).PipeTo(downloader);
+            : new HandOverRefused(ready));
+        offer.PipeTo(downloader);
+        return offer;
+    }
 
     public static Task<object> ReceiveFromDataPort(DownloadTarget target, TcpClient connection, string host, int port, byte[] token, long size,
         IActorRef downloader) =>

@@ -34,6 +34,8 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
     private Exception? _endedEarly;
     /// <summary>The node writes the object into the temp file this client handed it.</summary>
     private bool _viaHandOver;
+    /// <summary>Passing the temp file to the node: until it ends, the file must stay open (the task reads its handle).</summary>
+    private Task? _handOverTask;
     private long _handedOverLength = -1;
     private DateTime _handedOverGrew = DateTime.UtcNow;
 
@@ -63,13 +65,18 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             if (m.DataPort > 0 && m.DataToken.Length > 0 && m.HandOver.Length > 0 && FileHandOver.Supported)
             {
                 _viaHandOver = true;
-                DownloadRoutes.HandOver(_target!, m, Self);
+                _handOverTask = DownloadRoutes.HandOver(_target!, m, Self);
             }
             else if (m.DataPort > 0 && m.DataToken.Length > 0) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
         });
-        Receive<DownloadRoutes.HandedOver>(_ => Timers.StartPeriodicTimer(nameof(ReportLength), ReportLength.Instance, TimeSpan.FromMilliseconds(200)));
+        Receive<DownloadRoutes.HandedOver>(_ =>
+        {
+            if (HandOverEnded()) return;
+            Timers.StartPeriodicTimer(nameof(ReportLength), ReportLength.Instance, TimeSpan.FromMilliseconds(200));
+        });
         Receive<DownloadRoutes.HandOverRefused>(m =>
         {
+            if (HandOverEnded()) return;
             _viaHandOver = false;
             StartDataPort(m.Ready.DataHost, m.Ready.DataPort, m.Ready.DataToken);
         });
@@ -207,9 +214,10 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
     {
         _dataConnection?.Dispose();
         var target = _target;
-        // Still running, the data task owns the target until it sees its connection closed.
+        // Still running, the data task owns the target until it sees its connection closed, and a hand-over
+        // until the node has taken (or refused) the file.
         if (_dataTask is not null) _dataTask.ContinueWith(_ => target?.Dispose(), TaskScheduler.Default);
-        else target?.Dispose();
+        else DisposeAfterHandOver(target);
     }
 
     private void StartDataPort(string host, int port, byte[] token)
@@ -278,8 +286,30 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
         Timers.StartSingleTimer(nameof(EndedEarlyTimeout), new EndedEarlyTimeout(), ReasonGrace);
     }
 
+    private void DisposeAfterHandOver(DownloadTarget? target)
+    {
+        if (_handOverTask is { IsCompleted: false } handOver) handOver.ContinueWith(_ => target?.Dispose(), TaskScheduler.Default);
+        else target?.Dispose();
+    }
+
+    /// <summary>The hand-over task reported its end: the target is this actor's again. True when a failure was waiting for that.</summary>
+    private bool HandOverEnded()
+    {
+        _handOverTask = null;
+        if (_pendingError is null) return false;
+        Fail(_pendingError);
+        return true;
+    }
+
     private void Fail(Exception error)
     {
+        if (_handOverTask is not null)
+        {
+            // The hand-over task still reads the temp file's handle: the file goes (and the caller hears)
+            // once it has ended.
+            _pendingError ??= error;
+            return;
+        }
         if (_dataTask is not null)
         {
             // Let the data task stop first (closing its connection ends it), so that the temp file is
@@ -288,7 +318,7 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             _dataConnection?.Dispose();
             return;
         }
-        _target?.Dispose();
+        DisposeAfterHandOver(_target);
         _target = null;
         _result.TrySetException(error);
         Context.Stop(Self);
