@@ -180,4 +180,48 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
         Assert.False(node.Handles.Chunks.Contains(claimed));
         Assert.False(node.Handles.Chunks.Contains(ContentHash.Compute(forged)));
     }
+
+    private sealed class RecordingOutput : Shell.IShellOutput
+    {
+        public List<string> Lines { get; } = [];
+        public List<string> Errors { get; } = [];
+        public void Line(string text) { lock (Lines) Lines.Add(text); }
+        public void Error(string text) { lock (Errors) Errors.Add(text); }
+        public Shell.IShellProgress StartProgress(string label, long total) => new NoProgress();
+        private sealed class NoProgress : Shell.IShellProgress
+        {
+            public void Report(long value) { }
+            public void Dispose() { }
+        }
+    }
+
+    [Fact]
+    public async Task Put_r_names_the_small_file_a_batch_could_not_store_and_get_r_brings_back_the_others_in_batches()
+    {
+        var tree = Path.Combine(_root, "tree");
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        for (var i = 0; i < 12; i++) File.WriteAllBytes(Path.Combine(tree, i % 2 == 0 ? "sub" : "", $"f{i:D2}"), Random4K(200 + i));
+        File.WriteAllBytes(Path.Combine(tree, "bad"), Random4K(7));
+        var faults = Enumerable.Range(0, 3).Select(i => new Faults(i == 0 ? default : ContentHash.Compute(Random4K(7)), "")).ToList();
+        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
+        await _cluster.StartAsync(3, i => faults[i]);
+        var output = new RecordingOutput();
+        var shell = new Shell.ShellCommands(_cluster.Nodes[0].Client, output);
+
+        Assert.Equal(Shell.ShellOutcome.Failed, await Within(shell.RunAsync($"put -r '{tree}' small/t")));
+
+        Assert.Contains(output.Errors, e => e.Contains("put of small/t/bad failed") && e.Contains("nothing was stored"));
+        Assert.Contains(output.Errors, e => e.Contains("1 of 13 objects in a batch were not stored"));
+        Assert.Equal(12, output.Lines.Count(l => l.StartsWith("put small/t/") && l.Contains("stored on 3 of 3 nodes")));
+        var listed = (await Within(_cluster.Nodes[1].Client.ListAsync("small", "t/"))).Objects.Select(o => o.Key).ToList();
+        Assert.Equal(12, listed.Count);
+        Assert.DoesNotContain("t/bad", listed);
+
+        var back = Path.Combine(_root, "back");
+        output.Lines.Clear();
+        Assert.Equal(Shell.ShellOutcome.Ok, await Within(new Shell.ShellCommands(_cluster.Nodes[2].Client, output).RunAsync($"get -r small/t '{back}'")));
+        foreach (var file in Directory.EnumerateFiles(tree, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != "bad"))
+            Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(back, Path.GetRelativePath(tree, file))));
+        Assert.Equal(12, Directory.EnumerateFiles(back, "*", SearchOption.AllDirectories).Count());
+    }
 }

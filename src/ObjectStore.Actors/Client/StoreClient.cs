@@ -89,6 +89,14 @@ public sealed class StoreClient
         RequestAsync<SmallPutsDone>(new PutSmallObjects(objects), _settings.IdleTimeout + _settings.RequestTimeout,
             $"a batch of {objects.Count} small puts ({objects[0].Bucket}/{objects[0].Key} ...): the node did not answer; it may or may not have stored them");
 
+    /// <summary>
+    /// Gets small objects in one request: one outcome per key in order, each the whole object, "get it on its
+    /// own" (it did not fit the reply), or an error. At most <see cref="GetSmallObjects.MaxKeys"/> keys.
+    /// </summary>
+    public Task<SmallObjectsFound> GetSmallBatchAsync(string bucket, IReadOnlyList<string> keys) =>
+        RequestAsync<SmallObjectsFound>(new GetSmallObjects(bucket, keys), _settings.RequestTimeout + _settings.Replication.LookupTimeout,
+            $"a batch of {keys.Count} small gets ({bucket}/{keys[0]} ...): the node did not answer");
+
     /// <summary>The file's bytes when it fits in one frame (it then travels inside the request), else null.</summary>
     public byte[]? SmallFileBytes(string path)
     {

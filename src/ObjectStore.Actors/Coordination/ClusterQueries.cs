@@ -41,7 +41,29 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
     /// </summary>
     public async Task<object> NewestManifest(string bucket, string key)
     {
-        var replies = await AskAll(new FindManifest(bucket, key));
+        var newest = Newest(bucket, key, await AskAll(new FindManifest(bucket, key)));
+        return newest is PartialManifest p ? await RestOfManifest(p.From, p.First) : newest;
+    }
+
+    /// <summary>The newest version of a large manifest, of which only the first page of chunks has come (from <paramref name="From"/>).</summary>
+    public sealed record PartialManifest(RingMember From, ManifestReply First);
+
+    /// <summary>
+    /// <see cref="NewestManifest"/> for several keys of a bucket in one message to each node: each key's
+    /// ObjectManifest, StoreError, or (a large manifest) <see cref="PartialManifest"/>, in order.
+    /// </summary>
+    public async Task<IReadOnlyList<object>> NewestManifests(string bucket, IReadOnlyList<string> keys)
+    {
+        var replies = await AskAll(new FindManifests(bucket, keys));
+        return keys.Select((key, i) => Newest(bucket, key, replies
+                .Select(r => (r.Node, r.Reply is ManifestReplies { Replies.Count: var n } all && n == keys.Count ? all.Replies[i] : r.Reply))
+                .ToList()))
+            .ToList();
+    }
+
+    /// <summary>The key's newest version among the nodes' replies (a ManifestReply each, or what went wrong).</summary>
+    private object Newest(string bucket, string key, List<(RingMember Node, object Reply)> replies)
+    {
         ManifestReply? newest = null;
         RingMember? from = null;
         DeleteMarker? deleted = null;
@@ -58,7 +80,7 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
                     ClusterRing.ReplicasOf(system, node.Address).Tell(new DeleteLocal(deleted), ActorRefs.NoSender);
             return new StoreError(StoreErrorCode.NotFound, $"{bucket}/{key}: no such object (deleted)");
         }
-        if (newest is not null) return newest.Partial ? await RestOfManifest(from!, newest) : newest.Manifest!;
+        if (newest is not null) return newest.Partial ? new PartialManifest(from!, newest) : newest.Manifest!;
         var silent = replies.Count(r => r.Reply is not ManifestReply);
         if (silent == replies.Count)
             return new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");

@@ -72,6 +72,19 @@ public sealed class StoreCoordinator : WireActor
             Queries().NewestManifest(m.Bucket, m.Key)
                 .PipeTo(Self, success: reply => new ManifestLookup(m, client, reply), failure: e => new ManifestLookup(m, client, Unavailable(e)));
         });
+        Receive<GetSmallObjects>(m =>
+        {
+            if (!ValidBucket(m.Bucket)) return;
+            var bad = m.Keys.FirstOrDefault(k => !ObjectKey.IsValid(k));
+            if (m.Keys.Count is 0 or > GetSmallObjects.MaxKeys || bad is not null)
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
+                    $"a batch of small gets asks for 1 to {GetSmallObjects.MaxKeys} valid keys, got {m.Keys.Count}" + (bad is null ? "" : $" (invalid: '{bad}')")));
+                return;
+            }
+            Context.ActorOf(SmallGetBatchActor.Props(_settings, _nodeId, _node.Reader, Sender, m, Queries().NewestManifests(m.Bucket, m.Keys)),
+                $"gets-{++_sessions}");
+        });
         Receive<ManifestLookup>(m =>
         {
             if (m.Reply is ObjectManifest manifest)

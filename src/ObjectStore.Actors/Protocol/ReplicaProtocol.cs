@@ -41,6 +41,12 @@ public static class ReplicaProtocol
     /// <summary>The put ended (committed or not): chunks it sent that nothing references may be collected. No reply.</summary>
     public sealed record ReleaseReplicaUpload(string UploadId) : IReplicaMessage;
     public sealed record FindManifest(string Bucket, string Key) : IReplicaMessage;
+    /// <summary>Several keys' <see cref="FindManifest"/> in one message (a batch of small gets). Replies ManifestReplies, one per key in order.</summary>
+    public sealed record FindManifests(string Bucket, IReadOnlyList<string> Keys) : IReplicaMessage
+    {
+        public const int MaxKeys = 64;
+    }
+    public sealed record ManifestReplies(IReadOnlyList<ManifestReply> Replies) : IReplicaMessage;
     /// <summary>
     /// <paramref name="Manifest"/> is null when the node has no version of the key. A large manifest comes
     /// with its first page of chunks only (<paramref name="TotalChunks"/> says how many there are); the

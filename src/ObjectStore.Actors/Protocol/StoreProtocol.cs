@@ -109,6 +109,16 @@ public static class StoreProtocol
     // temp file to HandOver (with the token): the node writes the object into it and DownloadComplete
     // carries the SHA-256 of what it wrote.
     public sealed record GetObject(string Bucket, string Key, int Window) : IStoreMessage;
+
+    // --- gets of many small objects in one request: GetSmallObjects → SmallObjectsFound (one outcome per key,
+    // in order): the whole object inline, or "get it on its own" (too large for the reply), or an error.
+    public sealed record GetSmallObjects(string Bucket, IReadOnlyList<string> Keys) : IStoreMessage
+    {
+        public const int MaxKeys = 64;
+    }
+    /// <param name="Whole">The object's bytes are all in <paramref name="Data"/>; false with no error: get it on its own.</param>
+    public sealed record SmallGetOutcome(string Key, ObjectInfo? Object, ReadOnlyMemory<byte> Data, bool Whole, StoreError? Error);
+    public sealed record SmallObjectsFound(IReadOnlyList<SmallGetOutcome> Outcomes) : IStoreMessage;
     public sealed record DownloadReady(ObjectInfo Object, IActorRef Session, string DataHost, int DataPort, byte[] DataToken, string HandOver = "") : IStoreMessage
     {
         public DownloadReady(ObjectInfo info, IActorRef session) : this(info, session, "", 0, []) { }

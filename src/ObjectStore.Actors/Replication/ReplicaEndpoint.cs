@@ -52,6 +52,7 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
             _keeper.Tell(new ReleaseUpload(m.UploadId));
         });
         Receive<FindManifest>(HandleFind);
+        Receive<FindManifests>(HandleFindMany);
         Receive<FindManifestChunks>(HandleFindChunks);
         Receive<ListLocalObjects>(m =>
         {
@@ -143,16 +144,31 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
         var nodeId = _nodeId;
         var page = _settings.Replication.ManifestPage;
         _index.Ask<object>(new FindVersion(m.Bucket, m.Key), _settings.RequestTimeout)
-            .PipeTo(Sender, success: reply => reply switch
-                {
-                    // A large manifest goes out with its first page; the asker fetches the rest.
-                    VersionFound { Manifest: { } found } v => new ManifestReply(nodeId, found with { Chunks = found.Chunks.Take(page).ToList() },
-                        found.Chunks.Count, v.Deleted),
-                    VersionFound v => new ManifestReply(nodeId, null, 0, v.Deleted),
-                    _ => reply,
-                },
+            .PipeTo(Sender, success: reply => reply is VersionFound v ? Reply(nodeId, v, page) : reply,
                 failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
     }
+
+    private void HandleFindMany(FindManifests m)
+    {
+        if (!Valid(m.Bucket, null)) return;
+        if (m.Keys.FirstOrDefault(k => !ObjectKey.IsValid(k)) is { } bad)
+        {
+            Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, $"invalid key '{bad}'"));
+            return;
+        }
+        var nodeId = _nodeId;
+        var page = _settings.Replication.ManifestPage;
+        _index.Ask<object>(new FindVersions(m.Bucket, m.Keys), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply is VersionsFound all
+                    ? new ManifestReplies(all.Versions.Select(v => Reply(nodeId, v, page)).ToList())
+                    : reply,
+                failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
+    }
+
+    /// <summary>A large manifest goes out with its first page; the asker fetches the rest.</summary>
+    private static ManifestReply Reply(string nodeId, VersionFound v, int page) => v.Manifest is { } found
+        ? new ManifestReply(nodeId, found with { Chunks = found.Chunks.Take(page).ToList() }, found.Chunks.Count, v.Deleted)
+        : new ManifestReply(nodeId, null, 0, v.Deleted);
 
     private void HandleFindChunks(FindManifestChunks m)
     {

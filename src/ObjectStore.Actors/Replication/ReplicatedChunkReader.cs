@@ -20,7 +20,8 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private readonly IActorRef _reader;
     private readonly ClusterRing _ring;
     private readonly IReadOnlyDictionary<ContentHash, int> _lengths;
-    private readonly ObjectManifest? _repairFor;
+    private readonly Func<ContentHash, ObjectManifest?> _repairFor;
+    private readonly bool _forGet;
 
     private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool verify = true, bool pooled = false)
     {
@@ -41,10 +42,12 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private long _nextRequest;
 
     /// <param name="repairFor">The version being read, for read repair; null when the reader serves a repair itself.</param>
+    /// <param name="repairForChunk">For a reader of several objects' chunks (a batch of small gets): the version each chunk is read for.</param>
     public ReplicatedChunkReader(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths,
-        ObjectManifest? repairFor = null)
+        ObjectManifest? repairFor = null, IReadOnlyDictionary<ContentHash, ObjectManifest>? repairForChunk = null)
     {
-        _repairFor = repairFor;
+        _repairFor = id => repairFor ?? repairForChunk?.GetValueOrDefault(id);
+        _forGet = repairFor is not null || repairForChunk is not null;
         _settings = settings;
         _reader = reader;
         _ring = ring;
@@ -53,7 +56,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         Receive<ReadChunk>(m =>
         {
             // A get's read is foreground work; a repair's own reads are not.
-            if (_repairFor is not null) Repair.ForegroundActivity.Of(Context.System).Touch();
+            if (_forGet) Repair.ForegroundActivity.Of(Context.System).Touch();
             // Nearest first: this node's disk, then the chunk's owners and hand-off nodes in order.
             var order = new Queue<RingMember>(_ring.Candidates(m.Id).Where(n => n.Reachable).OrderBy(n => n.NodeId == _ring.SelfId ? 0 : 1));
             var id = ++_nextRequest;
@@ -84,8 +87,8 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     }
 
     public static Props Props(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths,
-        ObjectManifest? repairFor = null) =>
-        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, reader, ring, lengths, repairFor));
+        ObjectManifest? repairFor = null, IReadOnlyDictionary<ContentHash, ObjectManifest>? repairForChunk = null) =>
+        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, reader, ring, lengths, repairFor, repairForChunk));
 
     private void TryNext(long requestId)
     {
@@ -115,7 +118,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     {
         if (!_reads.TryGetValue(requestId, out var r)) return;
         r.Failures.Add((node, error));
-        if (_repairFor is { } version && error.Code is StoreErrorCode.Corrupt or StoreErrorCode.NotFound
+        if (_repairFor(r.Id) is { } version && error.Code is StoreErrorCode.Corrupt or StoreErrorCode.NotFound
             && _ring.OwnersOf(r.Id, _settings.Replication.Factor).Contains(node.NodeId))
             Context.ActorSelection($"/user/{Repair.RepairActor.Name}").Tell(new Repair.RepairProtocol.QueueRepairs([
                 new RepairEntry(version.VersionId, node.NodeId, version.Bucket, version.Key, version.Size,

@@ -48,6 +48,11 @@ public sealed class ReplicaSerializer : ProtoSerializer
         Message<ReleaseReplicaUpload, W.ReleaseReplicaUpload>("release", W.ReleaseReplicaUpload.Parser, m => new() { UploadId = m.UploadId }, w => new(w.UploadId));
         Message<FindManifest, W.FindManifest>("find", W.FindManifest.Parser, m => new() { Bucket = m.Bucket, Key = m.Key }, w => new(w.Bucket, w.Key));
         Message<ManifestReply, W.ManifestReply>("findok", W.ManifestReply.Parser, ToWire, FromWire);
+        Message<FindManifests, W.FindManifests>("findmany", W.FindManifests.Parser, m => new() { Bucket = m.Bucket, Keys = { m.Keys } },
+            w => w.Keys.Count <= FindManifests.MaxKeys ? new(w.Bucket, w.Keys.ToList())
+                : throw new SerializationException($"{w.Keys.Count} keys in one lookup (at most {FindManifests.MaxKeys})"));
+        Message<ManifestReplies, W.ManifestReplies>("findmanyok", W.ManifestReplies.Parser, m => new() { Replies = { m.Replies.Select(ToWire) } },
+            w => new(w.Replies.Select(FromWire).ToList()));
         Message<FindManifestChunks, W.FindManifestChunks>("findpage", W.FindManifestChunks.Parser,
             m => new() { Bucket = m.Bucket, Key = m.Key, VersionId = m.VersionId, Start = m.Start },
             w => new(w.Bucket, w.Key, w.VersionId, NonNegative(w.Start, "index")));

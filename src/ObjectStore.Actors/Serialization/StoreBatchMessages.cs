@@ -5,7 +5,7 @@ using W = ObjectStore.Actors.Protocol.Wire;
 
 namespace ObjectStore.Actors.Serialization;
 
-/// <summary>Puts of many small objects in one request (putmany) and their outcomes.</summary>
+/// <summary>Puts and gets of many small objects in one request (putmany, getmany) and their outcomes.</summary>
 internal static class StoreBatchMessages
 {
     public static void Register(StoreSerializer s)
@@ -21,6 +21,12 @@ internal static class StoreBatchMessages
                     throw new SerializationException("small objects of more than a frame in one request");
                 return new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, o.Data.Memory, File(o.File))).ToList());
             });
+        s.Message<GetSmallObjects, W.GetSmallObjects>("getmany", W.GetSmallObjects.Parser, m => new() { Bucket = m.Bucket, Keys = { m.Keys } },
+            w => w.Keys.Count <= GetSmallObjects.MaxKeys ? new(w.Bucket, w.Keys.ToList())
+                : throw new SerializationException($"{w.Keys.Count} keys in one request (at most {GetSmallObjects.MaxKeys})"));
+        s.Message<SmallObjectsFound, W.SmallObjectsFound>("getmanyok", W.SmallObjectsFound.Parser,
+            m => new() { Outcomes = { m.Outcomes.Select(ToWire) } },
+            w => new(w.Outcomes.Select(FromWire).ToList()));
         s.Message<SmallPutsDone, W.SmallPutsDone>("putmanyok", W.SmallPutsDone.Parser,
             m => new() { Outcomes = { m.Outcomes.Select(ToWire) } },
             w => new(w.Outcomes.Select(FromWire).ToList()));
@@ -32,6 +38,23 @@ internal static class StoreBatchMessages
         if (o.Done is { } d) w.Done = new W.PutCompleted { Object = Info(d.Object), NewChunkBytes = d.NewChunkBytes, Copies = d.Copies, Factor = d.Factor, Queued = d.Queued };
         if (o.Error is { } e) w.Error = new W.StoreError { Code = Code(e.Code), Message = e.Message };
         return w;
+    }
+
+    private static W.SmallGetOutcome ToWire(SmallGetOutcome o)
+    {
+        var w = new W.SmallGetOutcome { Key = o.Key, Data = Wrap(o.Data), Whole = o.Whole };
+        if (o.Object is { } info) w.Object = Info(info);
+        if (o.Error is { } e) w.Error = new W.StoreError { Code = Code(e.Code), Message = e.Message };
+        return w;
+    }
+
+    /// <summary>Whole data must be the object's size: a reply cannot pass off part of an object as all of it.</summary>
+    private static SmallGetOutcome FromWire(W.SmallGetOutcome w)
+    {
+        if ((w.Object is null) == (w.Error is null)) throw new SerializationException($"outcome of {w.Key} must be either found or failed");
+        var info = w.Object is null ? null : Info(w.Object);
+        if (w.Whole && w.Data.Length != info!.Size) throw new SerializationException($"{w.Key}: {w.Data.Length} bytes for an object of {info.Size}");
+        return new(w.Key, info, w.Data.Memory, w.Whole, w.Error is { } e ? new StoreError(Code(e.Code), e.Message) : null);
     }
 
     private static SmallPutOutcome FromWire(W.SmallPutOutcome w)

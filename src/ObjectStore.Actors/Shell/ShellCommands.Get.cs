@@ -35,8 +35,57 @@ public sealed partial class ShellCommands
         {
             progress?.Dispose();
         }
+        Got(bucket, key, target, info, preserve);
+    }
+
+    private void Got(string bucket, string key, string target, ObjectInfo info, bool preserve)
+    {
         if (preserve && info.File is { } metadata) LocalFile.Restore(target, metadata);
         output.Line($"got {bucket}/{key} -> {target}  {Sizes.Human(info.Size)}  sha256 {info.Sha256}");
+    }
+
+    /// <summary>
+    /// Small objects in one request. Each comes whole and is written as a single get writes (a temp file
+    /// renamed onto the target once its size and hash are the object's); one the node could not fit in its
+    /// reply is got on its own; each failed one is named with its reason, and then the batch fails.
+    /// </summary>
+    private async Task GetBatchAsync(IReadOnlyList<(string Key, string Path)> items, string bucket, bool preserve, Action<string> written,
+        CancellationToken cancel)
+    {
+        var found = await client.GetSmallBatchAsync(bucket, items.Select(i => i.Key).ToList());
+        if (found.Outcomes.Count != items.Count || found.Outcomes.Where((o, i) => o.Key != items[i].Key).Any())
+            throw new StoreException(StoreErrorCode.Unavailable, $"the node answered a batch of {items.Count} gets with other objects; nothing of it was written");
+        var failed = new List<StoreProtocol.StoreError>();
+        foreach (var ((key, local), outcome) in items.Zip(found.Outcomes))
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (outcome.Error is { } error)
+            {
+                output.Error($"get of {bucket}/{key} failed: {error.Message}");
+                failed.Add(error);
+                continue;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            if (!outcome.Whole) await GetOneAsync(bucket, key, local, preserve, cancel);
+            else
+            {
+                try
+                {
+                    using var target = new DownloadTarget(local);
+                    target.Write(outcome.Data.Span);
+                    target.Complete(outcome.Object!, $"{bucket}/{key}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {local}: {e.Message}");
+                }
+                Got(bucket, key, local, outcome.Object!, preserve);
+            }
+            written(local);
+        }
+        if (failed.Count > 0)
+            throw new StoreException(failed.Select(e => e.Code).Distinct().Count() == 1 ? failed[0].Code : StoreErrorCode.Unavailable,
+                $"{failed.Count} of {items.Count} objects in a batch could not be got (named above)");
     }
 
     private async Task<ShellOutcome> GetTreeAsync(string source, string directory, bool force, bool preserve, CancellationToken cancel)
@@ -62,13 +111,23 @@ public sealed partial class ShellCommands
             return Fail($"{existing.Count} of the {objects.Count} files exist already (the first: {existing[0].Path}); 'get -r --force' overwrites them");
         long bytes = 0;
         var written = 0;
-        var failure = await TransferAllAsync(objects.Select(o => o.Size).ToArray(), async i =>
+        var units = SmallFileBatches(objects.Select(o => o.Size).ToList());
+        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(objects[units[u][0]].Size), async u =>
         {
-            var (key, local, _) = objects[i];
+            void Written(string local)
+            {
+                Interlocked.Add(ref bytes, new FileInfo(local).Length);
+                Interlocked.Increment(ref written);
+            }
+            if (units[u].Count > 1)
+            {
+                await GetBatchAsync(units[u].Select(i => (objects[i].Key, objects[i].Path)).ToList(), address.Bucket, preserve, Written, cancel);
+                return;
+            }
+            var (key, local, _) = objects[units[u][0]];
             Directory.CreateDirectory(Path.GetDirectoryName(local)!);
             await GetOneAsync(address.Bucket, key, local, preserve, cancel);
-            Interlocked.Add(ref bytes, new FileInfo(local).Length);
-            Interlocked.Increment(ref written);
+            Written(local);
         }, cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");

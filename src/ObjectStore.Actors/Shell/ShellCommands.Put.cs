@@ -114,34 +114,6 @@ public sealed partial class ShellCommands
     }
 
     /// <summary>
-    /// The files of a tree in the order they go: consecutive small files (each fits in a request) together,
-    /// up to <see cref="StoreProtocol.PutSmallObjects.MaxObjects"/> and one frame of data a batch; each other file alone.
-    /// </summary>
-    private List<List<int>> SmallFileBatches(IReadOnlyList<long> sizes)
-    {
-        var units = new List<List<int>>();
-        List<int>? batch = null;
-        long bytes = 0;
-        for (var i = 0; i < sizes.Count; i++)
-        {
-            if (sizes[i] > client.SmallPutBytes)
-            {
-                units.Add([i]);
-                batch = null;
-                continue;
-            }
-            if (batch is null || batch.Count == StoreProtocol.PutSmallObjects.MaxObjects || bytes + sizes[i] > client.SmallPutBytes)
-            {
-                units.Add(batch = []);
-                bytes = 0;
-            }
-            batch.Add(i);
-            bytes += sizes[i];
-        }
-        return units;
-    }
-
-    /// <summary>
     /// Small files in one request. Each is stored whole or not at all: the stored ones are printed, each
     /// failed one is named with its reason, and then the batch fails saying how many did. A file that grew
     /// past the request's size since it was listed goes on its own.
@@ -159,6 +131,9 @@ public sealed partial class ShellCommands
         if (objects.Count > 0)
         {
             var done = await client.PutSmallBatchAsync(objects);
+            if (done.Outcomes.Count != objects.Count || done.Outcomes.Where((o, i) => o.Key != objects[i].Key).Any())
+                throw new StoreException(StoreErrorCode.Unavailable,
+                    $"the node answered a batch of {objects.Count} puts ({bucket}/{objects[0].Key} ...) with other objects; they may or may not be stored");
             foreach (var outcome in done.Outcomes)
             {
                 if (outcome.Done is { } ok)

@@ -116,6 +116,35 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
         return failure ?? await DrainAsync(inFlight, 0);
     }
 
+    /// <summary>
+    /// The items of a tree (put -r, get -r) in the order they go: consecutive small ones (each fits in a
+    /// request) together, up to 64 (<see cref="Protocol.StoreProtocol.PutSmallObjects.MaxObjects"/>,
+    /// <see cref="Protocol.StoreProtocol.GetSmallObjects.MaxKeys"/>) and one frame of data a batch; each other alone.
+    /// </summary>
+    private List<List<int>> SmallFileBatches(IReadOnlyList<long> sizes)
+    {
+        var units = new List<List<int>>();
+        List<int>? batch = null;
+        long bytes = 0;
+        for (var i = 0; i < sizes.Count; i++)
+        {
+            if (sizes[i] > client.SmallPutBytes)
+            {
+                units.Add([i]);
+                batch = null;
+                continue;
+            }
+            if (batch is null || batch.Count == Protocol.StoreProtocol.PutSmallObjects.MaxObjects || bytes + sizes[i] > client.SmallPutBytes)
+            {
+                units.Add(batch = []);
+                bytes = 0;
+            }
+            batch.Add(i);
+            bytes += sizes[i];
+        }
+        return units;
+    }
+
     /// <summary>Waits until at most <paramref name="left"/> transfers are running; returns the first failure among those that ended.</summary>
     private static async Task<Exception?> DrainAsync(List<Task> inFlight, int left)
     {

@@ -25,6 +25,9 @@ public static class IndexProtocol
     /// <summary>The key's current version or its delete marker (or neither). Replies VersionFound.</summary>
     public sealed record FindVersion(string Bucket, string Key) : ILocalMessage;
     public sealed record VersionFound(ObjectManifest? Manifest, DeleteMarker? Deleted) : ILocalMessage;
+    /// <summary>FindVersion for several keys of a bucket. Replies VersionsFound, one per key in order.</summary>
+    public sealed record FindVersions(string Bucket, IReadOnlyList<string> Keys) : ILocalMessage;
+    public sealed record VersionsFound(IReadOnlyList<VersionFound> Versions) : ILocalMessage;
 
     /// <summary>Replies ManifestFound or StoreError (NotFound).</summary>
     public sealed record GetManifest(string Bucket, string Key) : ILocalMessage;

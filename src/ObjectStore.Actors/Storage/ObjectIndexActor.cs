@@ -65,6 +65,8 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             unreferenced => unreferenced is null ? NotFound(m.Marker.Bucket, m.Marker.Key) : new ObjectDeleted(m.Marker.Bucket, m.Marker.Key)));
         Receive<GetManifest>(m => Sender.Tell(_index.TryGet(m.Bucket, m.Key) is { } manifest ? new ManifestFound(manifest) : NotFound(m.Bucket, m.Key)));
         Receive<FindVersion>(m => Sender.Tell(new VersionFound(_index.TryGet(m.Bucket, m.Key), _index.TryGetDeleteMarker(m.Bucket, m.Key))));
+        Receive<FindVersions>(m => Sender.Tell(new VersionsFound(
+            m.Keys.Select(key => new VersionFound(_index.TryGet(m.Bucket, key), _index.TryGetDeleteMarker(m.Bucket, key))).ToList())));
         Receive<ListLocalObjects>(HandleListLocal);
         Receive<ListLocalBuckets>(_ => Sender.Tell(new BucketListing(
             _index.ListBuckets().Select(b => new BucketInfo(b.Bucket, b.Objects, b.Bytes)).ToList())));
