@@ -61,7 +61,7 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
     {
         _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
         await _cluster.StartAsync(3);
-        var objects = Enumerable.Range(0, 14).Select(i => new PutSmallObject("small", $"f/{i:D2}", Random4K(i))).ToList();
+        var objects = Enumerable.Range(0, 10).Select(i => new PutSmallObject("small", $"f/{i:D2}", Random4K(i))).ToList();
         objects.Add(new PutSmallObject("small", "f/same-as-00", objects[0].Data)); // the same bytes twice: one chunk
         objects.Add(new PutSmallObject("small", "f/empty", Array.Empty<byte>()));
 
@@ -151,6 +151,28 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
         {
             return false;
         }
+    }
+
+    [Fact]
+    public async Task A_batch_whose_reply_might_not_fit_a_frame_is_refused_whole_and_stores_nothing()
+    {
+        _cluster = new TestCluster(_root, factor: 1, quorum: 1);
+        await _cluster.StartAsync(1);
+        var client = _cluster.Nodes[0].Client;
+        // 15 objects of 4 KiB with their keys cost more than one 64 KiB frame (Protocol/SmallBatches.cs).
+        var objects = Enumerable.Range(0, 15).Select(i => new PutSmallObject("small", $"k{i}", Random4K(i))).ToList();
+        Assert.True(objects.Sum(o => Protocol.SmallBatches.Cost(o.Data.Length, o.Key)) > _cluster.Settings.FrameSize);
+
+        var refused = await Assert.ThrowsAsync<Client.StoreException>(() => Within(client.PutSmallBatchAsync(objects)));
+        Assert.Equal(StoreErrorCode.InvalidRequest, refused.Code);
+        Assert.Contains("nothing was stored", refused.Message);
+        foreach (var o in objects)
+            Assert.False(await _cluster.Nodes[0].Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest("small", o.Key), TimeSpan.FromSeconds(10))
+                is Storage.IndexProtocol.ManifestFound);
+
+        var longKeys = Enumerable.Range(0, 64).Select(i => $"{i}/{new string('k', 1000)}").ToList();
+        var tooMany = await Assert.ThrowsAsync<Client.StoreException>(() => Within(client.GetSmallBatchAsync("small", longKeys)));
+        Assert.Equal(StoreErrorCode.InvalidRequest, tooMany.Code);
     }
 
     [Fact]

@@ -6,6 +6,7 @@
 #  3. each node's peak RSS (VmHWM) over both.
 # Usage: tests/bench/cluster-put.sh [SIZE_MIB] [SMALL_FILES]     (defaults: 1024, 2000)
 #        APP=DIR tests/bench/cluster-put.sh ...   (a framework-dependent build published beforehand, for A/B runs)
+#        BENCH_NODE_CONFIG=FILE / BENCH_NODE_ENV="VAR=VALUE ...": settings or environment for the nodes only
 #        KEEP=1 ...: leave the work directory (delete it after the last of several runs): deleting thousands
 #        of files right before the next run makes ext4 skip the recently freed inodes in every file it
 #        creates (recently_deleted in perf), which taxed whichever build ran next.
@@ -42,8 +43,9 @@ sync
 
 start_node() { # $1 = index, $2.. = extra args
   local i=$1; shift
-  # BENCH_NODE_CONFIG: an extra HOCON file for the nodes, to compare settings in the same harness.
-  dotnet "$bin" node --data "$work/n$i" --port 0 --cmd-port 0 ${BENCH_NODE_CONFIG:+--config "$BENCH_NODE_CONFIG"} "$@" > "$work/node$i.log" 2>&1 &
+  # BENCH_NODE_CONFIG: an extra HOCON file for the nodes, to compare settings in the same harness;
+  # BENCH_NODE_ENV: environment for the nodes only (e.g. "DOTNET_TieredCompilation=0"), not the shell.
+  env ${BENCH_NODE_ENV:-} dotnet "$bin" node --data "$work/n$i" --port 0 --cmd-port 0 ${BENCH_NODE_CONFIG:+--config "$BENCH_NODE_CONFIG"} "$@" > "$work/node$i.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node$i.log" && break; sleep 0.2; done
   port=$(grep "^objectstore node" "$work/node$i.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')

@@ -56,11 +56,12 @@ public sealed class StoreCoordinator : WireActor
         });
         Receive<PutSmallObjects>(m =>
         {
-            var bytes = m.Objects.Sum(o => (long)o.Data.Length);
-            if (m.Objects.Count > PutSmallObjects.MaxObjects || bytes > _settings.FrameSize)
+            var cost = m.Objects.Sum(o => SmallBatches.Cost(o.Data.Length, o.Key));
+            if (m.Objects.Count > PutSmallObjects.MaxObjects || cost > _settings.FrameSize)
             {
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
-                    $"a batch of small puts carries at most {PutSmallObjects.MaxObjects} objects and {_settings.FrameSize} bytes, got {m.Objects.Count} and {bytes}; nothing was stored"));
+                    $"a batch of small puts carries at most {PutSmallObjects.MaxObjects} objects costing {_settings.FrameSize} bytes (their bytes and keys), " +
+                    $"got {m.Objects.Count} costing {cost}; nothing was stored"));
                 return;
             }
             Context.ActorOf(SmallPutBatchActor.Props(_uploads, Sender, m), $"puts-{++_sessions}");
@@ -76,10 +77,12 @@ public sealed class StoreCoordinator : WireActor
         {
             if (!ValidBucket(m.Bucket)) return;
             var bad = m.Keys.FirstOrDefault(k => !ObjectKey.IsValid(k));
-            if (m.Keys.Count is 0 or > GetSmallObjects.MaxKeys || bad is not null)
+            var keysCost = m.Keys.Sum(SmallBatches.KeyCost);
+            if (m.Keys.Count is 0 or > GetSmallObjects.MaxKeys || bad is not null || keysCost > _settings.FrameSize)
             {
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
-                    $"a batch of small gets asks for 1 to {GetSmallObjects.MaxKeys} valid keys, got {m.Keys.Count}" + (bad is null ? "" : $" (invalid: '{bad}')")));
+                    $"a batch of small gets asks for 1 to {GetSmallObjects.MaxKeys} valid keys costing at most {_settings.FrameSize} bytes, " +
+                    $"got {m.Keys.Count} costing {keysCost}" + (bad is null ? "" : $" (invalid: '{bad}')")));
                 return;
             }
             Context.ActorOf(SmallGetBatchActor.Props(_settings, _nodeId, _node.Reader, Sender, m, Queries().NewestManifests(m.Bucket, m.Keys)),

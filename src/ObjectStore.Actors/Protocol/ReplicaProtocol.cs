@@ -45,6 +45,8 @@ public static class ReplicaProtocol
     public sealed record FindManifests(string Bucket, IReadOnlyList<string> Keys) : IReplicaMessage
     {
         public const int MaxKeys = 64;
+        /// <summary>Chunks per manifest in the reply: more make it a partial manifest (<see cref="ManifestReply.Partial"/>).</summary>
+        public const int ChunksPerManifest = 8;
     }
     public sealed record ManifestReplies(IReadOnlyList<ManifestReply> Replies) : IReplicaMessage;
     /// <summary>

@@ -157,7 +157,9 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
             return;
         }
         var nodeId = _nodeId;
-        var page = _settings.Replication.ManifestPage;
+        // 64 replies must fit one frame: a large manifest comes with its first few chunks only (a batch
+        // of small gets leaves such an object to a get of its own).
+        var page = Math.Min(_settings.Replication.ManifestPage, FindManifests.ChunksPerManifest);
         _index.Ask<object>(new FindVersions(m.Bucket, m.Keys), _settings.RequestTimeout)
             .PipeTo(Sender, success: reply => reply is VersionsFound all
                     ? new ManifestReplies(all.Versions.Select(v => Reply(nodeId, v, page)).ToList())

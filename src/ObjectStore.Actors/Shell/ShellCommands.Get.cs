@@ -111,7 +111,7 @@ public sealed partial class ShellCommands
             return Fail($"{existing.Count} of the {objects.Count} files exist already (the first: {existing[0].Path}); 'get -r --force' overwrites them");
         long bytes = 0;
         var written = 0;
-        var units = SmallFileBatches(objects.Select(o => o.Size).ToList());
+        var units = SmallFileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
         var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(objects[units[u][0]].Size), async u =>
         {
             void Written(string local)

@@ -95,7 +95,7 @@ public sealed partial class ShellCommands
         foreach (var key in keys) ObjectKey.Validate(key);
         var sizes = files.Select(f => new FileInfo(f.Path).Length).ToArray();
         var stored = 0;
-        var units = SmallFileBatches(sizes);
+        var units = SmallFileBatches(sizes, keys);
         var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
         {
             if (units[u].Count == 1)

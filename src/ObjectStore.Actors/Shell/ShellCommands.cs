@@ -117,30 +117,31 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     }
 
     /// <summary>
-    /// The items of a tree (put -r, get -r) in the order they go: consecutive small ones (each fits in a
-    /// request) together, up to 64 (<see cref="Protocol.StoreProtocol.PutSmallObjects.MaxObjects"/>,
-    /// <see cref="Protocol.StoreProtocol.GetSmallObjects.MaxKeys"/>) and one frame of data a batch; each other alone.
+    /// The items of a tree (put -r, get -r) in the order they go: consecutive small ones together, up to 64
+    /// (<see cref="Protocol.StoreProtocol.PutSmallObjects.MaxObjects"/>, <see cref="Protocol.StoreProtocol.GetSmallObjects.MaxKeys"/>)
+    /// costing one frame in all (<see cref="Protocol.SmallBatches"/>: their bytes and keys); each other alone.
     /// </summary>
-    private List<List<int>> SmallFileBatches(IReadOnlyList<long> sizes)
+    private List<List<int>> SmallFileBatches(IReadOnlyList<long> sizes, IReadOnlyList<string> keys)
     {
         var units = new List<List<int>>();
         List<int>? batch = null;
-        long bytes = 0;
+        long cost = 0;
         for (var i = 0; i < sizes.Count; i++)
         {
-            if (sizes[i] > client.SmallPutBytes)
+            var itemCost = Protocol.SmallBatches.Cost(sizes[i], keys[i]);
+            if (sizes[i] > client.SmallPutBytes || itemCost > client.SmallPutBytes)
             {
                 units.Add([i]);
                 batch = null;
                 continue;
             }
-            if (batch is null || batch.Count == Protocol.StoreProtocol.PutSmallObjects.MaxObjects || bytes + sizes[i] > client.SmallPutBytes)
+            if (batch is null || batch.Count == Protocol.StoreProtocol.PutSmallObjects.MaxObjects || cost + itemCost > client.SmallPutBytes)
             {
                 units.Add(batch = []);
-                bytes = 0;
+                cost = 0;
             }
             batch.Add(i);
-            bytes += sizes[i];
+            cost += itemCost;
         }
         return units;
     }

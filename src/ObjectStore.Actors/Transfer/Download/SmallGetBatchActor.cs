@@ -66,7 +66,8 @@ internal sealed class SmallGetBatchActor : ReceiveActor
 
     private void Read(IReadOnlyList<object> versions)
     {
-        long budget = _settings.FrameSize;
+        // The reply holds the objects' bytes and, for every key, its info or error: together at most a frame.
+        long budget = _settings.FrameSize - _request.Keys.Sum(SmallBatches.KeyCost);
         for (var i = 0; i < versions.Count; i++)
         {
             var key = _request.Keys[i];
