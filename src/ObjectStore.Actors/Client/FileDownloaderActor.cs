@@ -12,7 +12,7 @@ namespace ObjectStore.Actors.Client;
 /// data port on a background task when the node offers one, else frame by frame, each acknowledged — and
 /// completes it (size and hash checked, temp file renamed onto the target) only when every byte is in.
 /// </summary>
-public sealed class FileDownloaderActor : WireActor, IWithTimers
+public sealed partial class FileDownloaderActor : WireActor, IWithTimers
 {
     private readonly IActorRef _node;
     private readonly string _bucket, _key, _targetPath;
@@ -69,33 +69,7 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             }
             else if (m.DataPort > 0 && m.DataToken.Length > 0) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
         });
-        Receive<DownloadRoutes.HandedOver>(_ =>
-        {
-            if (HandOverEnded()) return;
-            Timers.StartPeriodicTimer(nameof(ReportLength), ReportLength.Instance, TimeSpan.FromMilliseconds(200));
-        });
-        Receive<DownloadRoutes.HandOverRefused>(m =>
-        {
-            if (HandOverEnded()) return;
-            _viaHandOver = false;
-            StartDataPort(m.Ready.DataHost, m.Ready.DataPort, m.Ready.DataToken);
-        });
-        // The node says nothing while it writes: the file's growth is the progress, and no growth for the
-        // idle timeout is a stalled get (these ticks keep the receive timeout from firing instead).
-        Receive<ReportLength>(_ =>
-        {
-            long length;
-            try { length = _target?.LengthOnDisk ?? 0; }
-            catch (IOException) { return; }
-            if (length != _handedOverLength) (_handedOverLength, _handedOverGrew) = (length, DateTime.UtcNow);
-            else if (DateTime.UtcNow - _handedOverGrew > _idleTimeout)
-            {
-                _session?.Tell(new CancelTransfer("client timed out"));
-                Fail(new StoreException(StoreErrorCode.Timeout, $"get of {Name}: the node wrote nothing for {_idleTimeout.TotalSeconds:0}s"));
-                return;
-            }
-            _progress?.Report(length);
-        });
+        HandOverReceives();
         Receive<UserCancelled>(_ =>
         {
             _session?.Tell(new CancelTransfer("cancelled by the user"));
@@ -137,25 +111,6 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
             Fail(new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {_targetPath}: {m.Reason}"));
         });
         Receive<EndedEarlyTimeout>(_ => Fail(_endedEarly!));
-        Receive<DownloadComplete>(m => _viaHandOver, m =>
-        {
-            if (m.TotalBytes != _info?.Size || m.WrittenSha256 is not { } written)
-            {
-                Fail(new StoreException(StoreErrorCode.Corrupt, $"get of {Name}: the node announced {m.TotalBytes} bytes written, the object has {_info?.Size}"));
-                return;
-            }
-            try
-            {
-                _target!.CompleteWrittenByNode(_info, Name, written);
-            }
-            catch (StoreException e)
-            {
-                Fail(e);
-                return;
-            }
-            _result.TrySetResult(_info);
-            Context.Stop(Self);
-        });
         Receive<DownloadComplete>(m =>
         {
             if (_viaDataPort) return;
@@ -216,8 +171,8 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
         var target = _target;
         // Still running, the data task owns the target until it sees its connection closed, and a hand-over
         // until the node has taken (or refused) the file.
-        if (_dataTask is not null) _dataTask.ContinueWith(_ => target?.Dispose(), TaskScheduler.Default);
-        else DisposeAfterHandOver(target);
+        if ((_dataTask ?? _handOverTask) is { } owner) owner.ContinueWith(_ => target?.Dispose(), TaskScheduler.Default);
+        else target?.Dispose();
     }
 
     private void StartDataPort(string host, int port, byte[] token)
@@ -232,6 +187,11 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
     private bool DataTaskEnded()
     {
         _dataTask = null;
+        return PendingFailure();
+    }
+
+    private bool PendingFailure()
+    {
         if (_pendingError is null) return false;
         Fail(_pendingError);
         return true;
@@ -286,39 +246,17 @@ public sealed class FileDownloaderActor : WireActor, IWithTimers
         Timers.StartSingleTimer(nameof(EndedEarlyTimeout), new EndedEarlyTimeout(), ReasonGrace);
     }
 
-    private void DisposeAfterHandOver(DownloadTarget? target)
-    {
-        if (_handOverTask is { IsCompleted: false } handOver) handOver.ContinueWith(_ => target?.Dispose(), TaskScheduler.Default);
-        else target?.Dispose();
-    }
-
-    /// <summary>The hand-over task reported its end: the target is this actor's again. True when a failure was waiting for that.</summary>
-    private bool HandOverEnded()
-    {
-        _handOverTask = null;
-        if (_pendingError is null) return false;
-        Fail(_pendingError);
-        return true;
-    }
-
     private void Fail(Exception error)
     {
-        if (_handOverTask is not null)
+        if (_dataTask is not null || _handOverTask is not null)
         {
-            // The hand-over task still reads the temp file's handle: the file goes (and the caller hears)
-            // once it has ended.
-            _pendingError ??= error;
-            return;
-        }
-        if (_dataTask is not null)
-        {
-            // Let the data task stop first (closing its connection ends it), so that the temp file is
-            // gone before the caller hears of the failure.
+            // Let the data task stop first (closing its connection ends it), or the hand-over end (it reads
+            // the temp file's handle), so that the temp file is gone before the caller hears of the failure.
             _pendingError ??= error;
             _dataConnection?.Dispose();
             return;
         }
-        DisposeAfterHandOver(_target);
+        _target?.Dispose();
         _target = null;
         _result.TrySetException(error);
         Context.Stop(Self);

@@ -8,7 +8,26 @@ namespace ObjectStore.Actors.Replication;
 /// Ask the outgoing pushes to make several small chunks durable on one node in one message (StoreChunks).
 /// Each is replied to with its own <see cref="PushDone"/>, as a single push would be.
 /// </summary>
-public sealed record PushChunkBatch(IReadOnlyList<PushChunk> Chunks, RingMember Target) : ILocalMessage;
+public sealed record PushChunkBatch(IReadOnlyList<PushChunk> Chunks, RingMember Target) : ILocalMessage
+{
+    /// <summary>Small chunks for one node in as few batches as hold at most 64 chunks and one frame of bytes each.</summary>
+    public static IEnumerable<PushChunkBatch> Split(IEnumerable<PushChunk> chunks, RingMember target, int frameSize)
+    {
+        var group = new List<PushChunk>();
+        long bytes = 0;
+        foreach (var push in chunks)
+        {
+            if (group.Count == StoreChunks.MaxChunks || (group.Count > 0 && bytes + push.Buffer.Length > frameSize))
+            {
+                yield return new PushChunkBatch(group, target);
+                (group, bytes) = ([], 0);
+            }
+            group.Add(push);
+            bytes += push.Buffer.Length;
+        }
+        if (group.Count > 0) yield return new PushChunkBatch(group, target);
+    }
+}
 
 /// <summary>
 /// One attempt to push a batch of small chunks to one node: the chunks go inside one StoreChunks message

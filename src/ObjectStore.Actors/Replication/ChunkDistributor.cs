@@ -232,26 +232,11 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         else _pushes.Tell(push);
     }
 
-    /// <summary>A batch's small chunks go to each node in as few messages as fit a frame each.</summary>
+    /// <summary>A batch's small chunks go to each node together; hand-offs and later chunks one by one.</summary>
     private void SendBatchedPushes()
     {
         foreach (var (target, pending) in _batchedPushes!)
-        {
-            var group = new List<PushChunk>();
-            long bytes = 0;
-            foreach (var push in pending)
-            {
-                if (group.Count == StoreChunks.MaxChunks || (group.Count > 0 && bytes + push.Buffer.Length > _settings.FrameSize))
-                {
-                    _pushes.Tell(new PushChunkBatch(group, target));
-                    (group, bytes) = ([], 0);
-                }
-                group.Add(push);
-                bytes += push.Buffer.Length;
-            }
-            if (group.Count > 0) _pushes.Tell(new PushChunkBatch(group, target));
-        }
-        // Hand-offs and later chunks go one by one.
+            foreach (var batch in PushChunkBatch.Split(pending, target, _settings.FrameSize)) _pushes.Tell(batch);
         _batchedPushes = null;
     }
 

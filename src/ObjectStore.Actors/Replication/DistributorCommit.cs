@@ -21,7 +21,7 @@ namespace ObjectStore.Actors.Replication;
 /// </summary>
 /// <param name="index">The object's place in a batch of small puts (its answers then come as <see cref="BatchOutcome"/>); -1 for a put of its own.</param>
 /// <param name="commitOn">Sends the manifest to one node; completes with the node's reply.</param>
-public sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId,
+internal sealed class DistributorCommit(IActorContext context, StoreSettings settings, ClusterRing ring, string uploadId,
     IReadOnlySet<string> late, ILoggingAdapter log, Func<ITimerScheduler> timers, int index,
     Func<RingMember, ObjectManifest, string, Task<object>> commitOn)
 {
