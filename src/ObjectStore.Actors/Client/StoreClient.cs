@@ -177,16 +177,21 @@ public sealed class StoreClient
     private Task<T> RequestAsync<T>(object request) =>
         RequestAsync<T>(request, _settings.RequestTimeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
 
+    /// <param name="timeoutMessage">What the user is told when no reply comes in time, or the node went away first.</param>
     private async Task<T> RequestAsync<T>(object request, TimeSpan timeout, string timeoutMessage)
     {
         object reply;
         try
         {
-            reply = await Node.Ask<object>(request, timeout);
+            reply = await WatchedRequest.Send(_system, Node, request, timeout);
         }
         catch (AskTimeoutException)
         {
             throw new StoreException(StoreErrorCode.Timeout, timeoutMessage);
+        }
+        catch (WatchedRequest.NodeLostException e)
+        {
+            throw new StoreException(StoreErrorCode.Unavailable, $"{e.Message}: {timeoutMessage}");
         }
         return reply switch
         {

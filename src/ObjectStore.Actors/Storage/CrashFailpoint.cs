@@ -8,7 +8,7 @@ namespace ObjectStore.Actors.Storage;
 /// <c>OBJECTSTORE_FAILPOINT_KILL_AFTER_CHUNK_WRITES=N</c>: right after writing its N-th chunk file.
 /// <c>OBJECTSTORE_FAILPOINT_KILL_BEFORE_INDEX_COMMIT=1</c>: when a put's chunks are all durable and its
 /// object is about to be committed.
-/// <c>OBJECTSTORE_FAILPOINT_STALL_AFTER_CHUNK_WRITES=N</c>: not a kill — after its N-th chunk file the node's
+/// <c>OBJECTSTORE_FAILPOINT_STALL_AFTER_CHUNK_WRITES=N</c>: not a kill — from its N-th chunk file on, all of the node's
 /// chunk writes stall until a put is cancelled on this node (or a minute passes), so a test can cancel a
 /// put that is surely in flight. A test that killed the node from outside when the shell reported
 /// progress raced the node and lost on a fast machine. Unset (always, outside tests), each costs one
@@ -33,8 +33,11 @@ internal static class CrashFailpoint
         if (KillAfter == 0 && StallAfter == 0) return;
         var written = Interlocked.Increment(ref _written);
         if (written == KillAfter) Kill($"after {KillAfter} chunk writes");
-        if (written != StallAfter) return;
-        Console.Error.WriteLine($"failpoint: stalling chunk writes after {StallAfter} until a put is cancelled");
+        if (StallAfter == 0 || written < StallAfter) return;
+        // Every write from the N-th on waits, on every writer thread: with only the N-th one stalled, the
+        // other threads went on, the put reached its quorum on the other nodes and finished before the
+        // test's Ctrl+C (when the nodes' N-th writes were of different chunks).
+        if (written == StallAfter) Console.Error.WriteLine($"failpoint: stalling chunk writes after {StallAfter} until a put is cancelled");
         Cancelled.Wait(TimeSpan.FromMinutes(1));
     }
 
