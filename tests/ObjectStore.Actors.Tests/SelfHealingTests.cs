@@ -291,14 +291,6 @@ public sealed class SelfHealingTests : IAsyncLifetime
         Assert.True(await TestCluster.HoldsVersionAsync(sick, "photos", "x", put.Object.VersionId));
     }
 
-    private static void Corrupt(TestCluster.Node node, ContentHash id)
-    {
-        var path = node.Handles.Chunks.PathOf(id);
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0xff;
-        File.WriteAllBytes(path, bytes);
-    }
-
     private static bool Intact(TestCluster.Node node, ContentHash id) =>
         File.Exists(node.Handles.Chunks.PathOf(id)) && ContentHash.Compute(File.ReadAllBytes(node.Handles.Chunks.PathOf(id))) == id;
 
@@ -313,7 +305,7 @@ public sealed class SelfHealingTests : IAsyncLifetime
         await Within(a.Client.PutFileAsync(WriteRandomFile("in", 1_500_000, 60), "photos", "scrubbed"));
         var chunks = c.ChunkIds().Take(10).ToList();
         Assert.Equal(10, chunks.Count);
-        foreach (var id in chunks) Corrupt(c, id);
+        foreach (var id in chunks) c.CorruptChunk(id);
         Assert.All(chunks, id => Assert.False(Intact(c, id)));
 
         c.System.ActorSelection($"/user/{Replication.Repair.ScrubberActor.Name}").Tell(Replication.Repair.ScrubberActor.StartPass.Instance);
@@ -334,7 +326,7 @@ public sealed class SelfHealingTests : IAsyncLifetime
         var file = WriteRandomFile("in", 400_000, 61);
         await Within(a.Client.PutFileAsync(file, "photos", "read-repaired"));
         var id = a.ChunkIds().First();
-        Corrupt(a, id);
+        a.CorruptChunk(id);
 
         var target = Path.Combine(_root, "work", "out");
         await Within(a.Client.GetFileAsync("photos", "read-repaired", target));

@@ -28,14 +28,6 @@ public sealed class SmallGetBatchTests : StoreTestKit, IAsyncLifetime
         return data;
     }
 
-    private static void Corrupt(TestCluster.Node node, ContentHash id)
-    {
-        var path = node.Handles.Chunks.PathOf(id);
-        var bytes = File.ReadAllBytes(path);
-        bytes[bytes.Length / 2] ^= 0xff;
-        File.WriteAllBytes(path, bytes);
-    }
-
     [Fact]
     public async Task A_batch_of_small_gets_brings_each_object_whole_or_says_why_not_one_by_one()
     {
@@ -49,8 +41,8 @@ public sealed class SmallGetBatchTests : StoreTestKit, IAsyncLifetime
         File.WriteAllBytes(big, Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray());
         await Within(asked.Client.PutFileAsync(big, "small", "g/big"));
         // g/1 is corrupt on the node asked (read from another holder); g/2 on every node (it fails alone).
-        Corrupt(asked, ContentHash.Compute(objects[1].Data.Span));
-        foreach (var node in _cluster.Nodes) Corrupt(node, ContentHash.Compute(objects[2].Data.Span));
+        asked.CorruptChunk(ContentHash.Compute(objects[1].Data.Span));
+        foreach (var node in _cluster.Nodes) node.CorruptChunk(ContentHash.Compute(objects[2].Data.Span));
 
         var keys = objects.Select(o => o.Key).Concat(["g/big", "g/nope"]).ToList();
         var found = await Within(asked.Client.GetSmallBatchAsync("small", keys));

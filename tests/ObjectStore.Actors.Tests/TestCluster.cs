@@ -36,6 +36,15 @@ public sealed class TestCluster : IAsyncDisposable
         public string ChunkDirectory => Path.Combine(Settings.DataDirectory, "chunks");
         public Address Address { get; } = Cluster.Get(System).SelfAddress;
 
+        /// <summary>Flips a byte in the middle of the node's copy of a chunk (bit rot, as a scrub or a get would meet it).</summary>
+        public void CorruptChunk(ContentHash id)
+        {
+            var path = Handles.Chunks.PathOf(id);
+            var bytes = File.ReadAllBytes(path);
+            bytes[bytes.Length / 2] ^= 0xff;
+            File.WriteAllBytes(path, bytes);
+        }
+
         public HashSet<ContentHash> ChunkIds() =>
             Directory.Exists(ChunkDirectory)
                 ? Directory.GetFiles(ChunkDirectory, "*", SearchOption.AllDirectories).Select(f => ContentHash.Parse(Path.GetFileName(f))).ToHashSet()

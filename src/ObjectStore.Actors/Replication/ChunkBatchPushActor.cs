@@ -74,9 +74,7 @@ internal sealed class ChunkBatchPushActor : WireActor
 
     private void Start()
     {
-        if (((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider
-            && Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Any(m => m.Address == _batch.Target.Address))
-            Fail($"{Target} is unreachable");
+        if (ClusterRing.SeenUnreachable(Context.System, _batch.Target.Address)) Fail($"{Target} is unreachable");
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
         // The pushes hold every buffer until this push ends, after the message has long been serialized.
         ClusterRing.ChunksOf(Context, _batch.Target.Address).Tell(new StoreChunks(_transferId,

@@ -111,9 +111,7 @@ internal sealed class ChunkPushActor : WireActor
 
     private void Start()
     {
-        if (((ExtendedActorSystem)Context.System).Provider is Akka.Cluster.ClusterActorRefProvider
-            && Akka.Cluster.Cluster.Get(Context.System).State.Unreachable.Any(m => m.Address == _push.Target.Address))
-            Fail($"{Target} is unreachable");
+        if (ClusterRing.SeenUnreachable(Context.System, _push.Target.Address)) Fail($"{Target} is unreachable");
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
         ClusterRing.ChunksOf(Context, _push.Target.Address).Tell(new OfferChunk(_transferId, _push.UploadId, _push.Id, _push.Buffer.Length));
     }

@@ -90,6 +90,11 @@ public sealed class ClusterRing
     public static string? NodeIdOf(IEnumerable<string> roles) =>
         roles.FirstOrDefault(r => r.StartsWith(NodeRolePrefix, StringComparison.Ordinal))?[NodeRolePrefix.Length..];
 
+    /// <summary>This node's cluster sees that node as unreachable now (false outside a cluster).</summary>
+    public static bool SeenUnreachable(ActorSystem system, Address address) =>
+        ((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider
+        && Akka.Cluster.Cluster.Get(system).State.Unreachable.Any(m => m.Address == address);
+
     /// <summary>A node's chunk endpoint (chunk transfers, who holds what); every node runs one at this path.</summary>
     public static ActorSelection ChunksOf(IActorContext context, Address address) =>
         context.ActorSelection(new RootActorPath(address) / "user" / ChunkEndpoint.Name);
