@@ -99,7 +99,7 @@ public sealed class ChunkerActor : ReceiveActor, IWithStash
     }
 
     public static Props Props(IChunker chunker, IActorRef storage, string uploadId, int chunksInMemory, int chunksNotDurable = 0, bool shaNi = true) =>
-        Akka.Actor.Props.Create(() => new ChunkerActor(chunker, storage, uploadId, chunksInMemory, chunksNotDurable, shaNi));
+        ActorProps.Of(() => new ChunkerActor(chunker, storage, uploadId, chunksInMemory, chunksNotDurable, shaNi));
 
     private bool Full => _inMemory >= _chunksInMemory || _notDurable >= _chunksNotDurable;
 

@@ -146,7 +146,7 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
 
     public static Props Props(IActorRef node, string bucket, string key, string target, int window, TimeSpan idleTimeout,
         TaskCompletionSource<ObjectInfo> result, Action<ObjectInfo>? started = null, IProgress<long>? progress = null) =>
-        Akka.Actor.Props.Create(() => new FileDownloaderActor(node, bucket, key, target, window, idleTimeout, result, started, progress));
+        ActorProps.Of(() => new FileDownloaderActor(node, bucket, key, target, window, idleTimeout, result, started, progress));
 
     private string Name => $"{_bucket}/{_key}";
 

@@ -116,7 +116,7 @@ public sealed class FileUploaderActor : WireActor
 
     public static Props Props(IActorRef node, string path, string bucket, string key, TimeSpan idleTimeout,
         TaskCompletionSource<PutCompleted> result, IProgress<long>? progress = null, FileMetadata? metadata = null) =>
-        Akka.Actor.Props.Create(() => new FileUploaderActor(node, path, bucket, key, metadata, idleTimeout, result, progress));
+        ActorProps.Of(() => new FileUploaderActor(node, path, bucket, key, metadata, idleTimeout, result, progress));
 
     protected override void PreStart()
     {

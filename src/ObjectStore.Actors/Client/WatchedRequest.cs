@@ -14,7 +14,7 @@ internal static class WatchedRequest
     public static Task<object> Send(ActorSystem system, IActorRef node, object request, TimeSpan timeout)
     {
         var reply = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(Props.Create(() => new Watcher(node, request, reply, timeout)));
+        system.ActorOf(ActorProps.Of(() => new Watcher(node, request, reply, timeout)));
         return reply.Task;
     }
 

@@ -51,7 +51,7 @@ internal sealed class CommandConnection : ReceiveActor
     }
 
     public static Props Props(TcpClient client, IReadOnlyList<ICommandPalette> palettes, CommandContext context, Action closed) =>
-        Akka.Actor.Props.Create(() => new CommandConnection(client, palettes, context, closed));
+        ActorProps.Of(() => new CommandConnection(client, palettes, context, closed));
 
     protected override void PreStart() => ReadNext();
 

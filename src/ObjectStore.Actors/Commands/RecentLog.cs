@@ -20,7 +20,7 @@ public sealed class RecentLog
     public static RecentLog Start(ActorSystem system)
     {
         var log = new RecentLog();
-        var listener = system.ActorOf(Props.Create(() => new Listener(log, system.EventStream)), "recent-log");
+        var listener = system.ActorOf(ActorProps.Of(() => new Listener(log, system.EventStream)), "recent-log");
         system.EventStream.Subscribe(listener, typeof(LogEvent));
         return log;
     }

@@ -59,5 +59,5 @@ public sealed class ClusterJoinWatch : ReceiveActor, IWithTimers
 
     protected override void PreStart() => Timers.StartPeriodicTimer("check", Check.Instance, Interval);
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new ClusterJoinWatch());
+    public static Props Props() => ActorProps.Of(() => new ClusterJoinWatch());
 }

@@ -177,7 +177,7 @@ public sealed class StoreCoordinator : WireActor
     }
 
     public static Props Props(StoreSettings settings, StoreNode.Handles node, IActorRef pushes) =>
-        Akka.Actor.Props.Create(() => new StoreCoordinator(settings, node, pushes));
+        ActorProps.Of(() => new StoreCoordinator(settings, node, pushes));
 
     private ClusterQueries Queries() =>
         new(Context.System, ClusterRing.Current(Context.System, _nodeId), _settings.Replication.LookupTimeout, _settings.Replication.ManifestPage);

@@ -65,7 +65,7 @@ internal sealed class ChunkBatchPushActor : WireActor
     }
 
     public static Props Props(PushChunkBatch batch, long pushId, IActorRef pushes, StoreSettings settings) =>
-        Akka.Actor.Props.Create(() => new ChunkBatchPushActor(batch, pushId, pushes, settings));
+        ActorProps.Of(() => new ChunkBatchPushActor(batch, pushId, pushes, settings));
 
     private string Target => $"{_batch.Target.NodeId} ({_batch.Target.Address.Host}:{_batch.Target.Address.Port})";
 

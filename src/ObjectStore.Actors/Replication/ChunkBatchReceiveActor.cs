@@ -37,7 +37,7 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
     }
 
     public static Props Props(StoreChunks batch, IActorRef sender, IActorRef keeper, TimeSpan timeout) =>
-        Akka.Actor.Props.Create(() => new ChunkBatchReceiveActor(batch, sender, keeper, timeout));
+        ActorProps.Of(() => new ChunkBatchReceiveActor(batch, sender, keeper, timeout));
 
     protected override void PreStart()
     {

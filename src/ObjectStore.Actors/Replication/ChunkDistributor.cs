@@ -136,7 +136,7 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
     private DistributorCommit CommitOf(int index) => _commits[Math.Max(index, 0)];
 
     public static Props Props(StoreSettings settings, IActorRef keeper, IActorRef pushes, ClusterRing ring, string uploadId) =>
-        Akka.Actor.Props.Create(() => new ChunkDistributor(settings, keeper, pushes, ring, uploadId));
+        ActorProps.Of(() => new ChunkDistributor(settings, keeper, pushes, ring, uploadId));
 
     private RingMember Local => _ring.Find(_ring.SelfId)!;
 

@@ -48,7 +48,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, IActorRef keeper, IActorRef reader) =>
-        Akka.Actor.Props.Create(() => new ChunkEndpoint(settings, keeper, reader));
+        ActorProps.Of(() => new ChunkEndpoint(settings, keeper, reader));
 
     protected override void PreStart()
     {

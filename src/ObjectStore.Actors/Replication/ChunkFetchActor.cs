@@ -59,7 +59,7 @@ internal sealed class ChunkFetchActor : WireActor
     }
 
     public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout, bool verify = true) =>
-        Akka.Actor.Props.Create(() => new ChunkFetchActor(requestId, id, length, source, timeout, verify));
+        ActorProps.Of(() => new ChunkFetchActor(requestId, id, length, source, timeout, verify));
 
     protected override void PreStart()
     {

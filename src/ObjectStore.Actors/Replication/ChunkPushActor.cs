@@ -86,7 +86,7 @@ internal sealed class ChunkPushActor : WireActor
     }
 
     public static Props Props(PushChunk push, long pushId, IActorRef pushes, StoreSettings settings) =>
-        Akka.Actor.Props.Create(() => new ChunkPushActor(push, pushId, pushes, settings));
+        ActorProps.Of(() => new ChunkPushActor(push, pushId, pushes, settings));
 
     private string Target => $"{_push.Target.NodeId} ({_push.Target.Address.Host}:{_push.Target.Address.Port})";
 

@@ -57,7 +57,7 @@ internal sealed class ChunkReceiveActor : WireActor
     }
 
     public static Props Props(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout) =>
-        Akka.Actor.Props.Create(() => new ChunkReceiveActor(offer, sender, keeper, timeout));
+        ActorProps.Of(() => new ChunkReceiveActor(offer, sender, keeper, timeout));
 
     protected override void PreStart()
     {

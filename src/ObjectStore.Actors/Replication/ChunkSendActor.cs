@@ -70,7 +70,7 @@ internal sealed class ChunkSendActor : WireActor
     }
 
     public static Props Props(FetchChunk fetch, IActorRef reader, StoreSettings settings) =>
-        Akka.Actor.Props.Create(() => new ChunkSendActor(fetch, reader, settings));
+        ActorProps.Of(() => new ChunkSendActor(fetch, reader, settings));
 
     protected override void PreStart()
     {

@@ -110,7 +110,7 @@ public sealed class OutgoingPushes : ReceiveActor
         Receive<Terminated>(m => EndPush(m.ActorRef));
     }
 
-    public static Props Props(StoreSettings settings) => Akka.Actor.Props.Create(() => new OutgoingPushes(settings));
+    public static Props Props(StoreSettings settings) => ActorProps.Of(() => new OutgoingPushes(settings));
 
     protected override void PostStop()
     {

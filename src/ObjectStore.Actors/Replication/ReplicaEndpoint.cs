@@ -73,7 +73,7 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, IActorRef keeper, IActorRef index, string nodeId) =>
-        Akka.Actor.Props.Create(() => new ReplicaEndpoint(settings, keeper, index, nodeId));
+        ActorProps.Of(() => new ReplicaEndpoint(settings, keeper, index, nodeId));
 
     protected override void PreStart()
     {

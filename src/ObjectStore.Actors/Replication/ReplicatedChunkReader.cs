@@ -88,7 +88,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
 
     public static Props Props(StoreSettings settings, IActorRef reader, ClusterRing ring, IReadOnlyDictionary<ContentHash, int> lengths,
         ObjectManifest? repairFor = null, IReadOnlyDictionary<ContentHash, ObjectManifest>? repairForChunk = null) =>
-        Akka.Actor.Props.Create(() => new ReplicatedChunkReader(settings, reader, ring, lengths, repairFor, repairForChunk));
+        ActorProps.Of(() => new ReplicatedChunkReader(settings, reader, ring, lengths, repairFor, repairForChunk));
 
     private void TryNext(long requestId)
     {

@@ -38,7 +38,7 @@ public sealed class ShellActor : ReceiveActor
     }
 
     public static Props Props(StoreClient client, IShellOutput output) =>
-        Akka.Actor.Props.Create(() => new ShellActor(client, output));
+        ActorProps.Of(() => new ShellActor(client, output));
 }
 
 public enum ShellOutcome

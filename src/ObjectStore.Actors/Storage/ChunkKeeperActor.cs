@@ -128,7 +128,7 @@ public sealed class ChunkKeeperActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, ChunkStore store, string nodeId, DateTime nodeStartedUtc) =>
-        Akka.Actor.Props.Create(() => new ChunkKeeperActor(settings, store, nodeId, nodeStartedUtc));
+        ActorProps.Of(() => new ChunkKeeperActor(settings, store, nodeId, nodeStartedUtc));
 
     private DateTimeOffset LeaseEnd => DateTimeOffset.UtcNow + _settings.Replication.PinLease;
 

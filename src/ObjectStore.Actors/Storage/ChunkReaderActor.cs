@@ -30,7 +30,7 @@ internal sealed class ChunkReaderActor : ReceiveActor
         });
     }
 
-    public static Props Props(ChunkStore store, int parallelism) => Akka.Actor.Props.Create(() => new ChunkReaderActor(store, parallelism));
+    public static Props Props(ChunkStore store, int parallelism) => ActorProps.Of(() => new ChunkReaderActor(store, parallelism));
 
     protected override void PostStop() => _io.Dispose();
 

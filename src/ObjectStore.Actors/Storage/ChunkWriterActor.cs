@@ -45,7 +45,7 @@ internal sealed class ChunkWriterActor : ReceiveActor
     }
 
     public static Props Props(ChunkStore store, string nodeId, int parallelism) =>
-        Akka.Actor.Props.Create(() => new ChunkWriterActor(store, nodeId, parallelism));
+        ActorProps.Of(() => new ChunkWriterActor(store, nodeId, parallelism));
 
     /// <summary>Writes still queued run to their end (and release their buffers) after this.</summary>
     protected override void PostStop()

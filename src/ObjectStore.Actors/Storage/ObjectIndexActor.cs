@@ -81,7 +81,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, IActorRef keeper, IStorageFaults? faults = null) =>
-        Akka.Actor.Props.Create(() => new ObjectIndexActor(settings, keeper, faults));
+        ActorProps.Of(() => new ObjectIndexActor(settings, keeper, faults));
 
     protected override void PreStart()
     {

@@ -114,7 +114,7 @@ internal sealed class ClusterPalette : ICommandPalette
     private static async IAsyncEnumerable<string> TailAsync(Cluster cluster, [EnumeratorCancellation] CancellationToken cancel)
     {
         var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
-        var subscriber = cluster.System.ActorOf(Props.Create(() => new TailSubscriber(channel.Writer)));
+        var subscriber = cluster.System.ActorOf(ActorProps.Of(() => new TailSubscriber(channel.Writer)));
         try
         {
             cluster.Subscribe(subscriber, InitialStateAsEvents, typeof(IMemberEvent), typeof(IReachabilityEvent), typeof(LeaderChanged));

@@ -73,7 +73,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, IActorRef index, IActorRef reader, IActorRef pushes, string nodeId) =>
-        Akka.Actor.Props.Create(() => new RepairActor(settings, index, reader, pushes, nodeId));
+        ActorProps.Of(() => new RepairActor(settings, index, reader, pushes, nodeId));
 
     protected override void PreStart()
     {

@@ -66,7 +66,7 @@ internal sealed class RepairCopyActor : ReceiveActor
     }
 
     public static Props Props(RepairEntry entry, StoreSettings settings, RepairActor.Parts parts, ByteRate rate) =>
-        Akka.Actor.Props.Create(() => new RepairCopyActor(entry, settings, parts, rate));
+        ActorProps.Of(() => new RepairCopyActor(entry, settings, parts, rate));
 
     protected override void PreStart() => Self.Tell(Begin.Instance);
 

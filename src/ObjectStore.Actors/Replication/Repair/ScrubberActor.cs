@@ -82,7 +82,7 @@ public sealed class ScrubberActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, ChunkStore store, IActorRef reader, IActorRef index, string nodeId) =>
-        Akka.Actor.Props.Create(() => new ScrubberActor(settings, store, reader, index, nodeId));
+        ActorProps.Of(() => new ScrubberActor(settings, store, reader, index, nodeId));
 
     protected override void PreStart() => Timers.StartSingleTimer(nameof(StartPass), StartPass.Instance, _settings.Repair.ScrubInterval);
 

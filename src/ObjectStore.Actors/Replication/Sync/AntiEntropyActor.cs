@@ -87,7 +87,7 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, IActorRef index, IActorRef keeper, ChunkStore chunks, string nodeId) =>
-        Akka.Actor.Props.Create(() => new AntiEntropyActor(settings, index, keeper, chunks, nodeId));
+        ActorProps.Of(() => new AntiEntropyActor(settings, index, keeper, chunks, nodeId));
 
     protected override void PreStart()
     {

@@ -67,7 +67,7 @@ public sealed class DrainActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(StoreSettings settings, IActorRef index, string nodeId) =>
-        Akka.Actor.Props.Create(() => new DrainActor(settings, index, nodeId));
+        ActorProps.Of(() => new DrainActor(settings, index, nodeId));
 
     private void Start(IActorRef replyTo)
     {

@@ -37,7 +37,7 @@ public sealed class SyncEndpoint : WireActor
     }
 
     public static Props Props(StoreSettings settings, IActorRef index, ChunkStore chunks, string nodeId) =>
-        Akka.Actor.Props.Create(() => new SyncEndpoint(settings, index, chunks, nodeId));
+        ActorProps.Of(() => new SyncEndpoint(settings, index, chunks, nodeId));
 
     private async Task HandleDigests(SyncDigests m)
     {

@@ -58,7 +58,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
 
     public static Props Props(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, ObjectManifest manifest, int window,
         DataPlane? dataPlane = null) =>
-        Akka.Actor.Props.Create(() => new DownloadSessionActor(settings, nodeId, chunkReader, client, manifest, window, dataPlane));
+        ActorProps.Of(() => new DownloadSessionActor(settings, nodeId, chunkReader, client, manifest, window, dataPlane));
 
     private string Name => $"{_manifest.Bucket}/{_manifest.Key}";
 

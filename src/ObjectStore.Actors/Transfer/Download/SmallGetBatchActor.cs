@@ -60,7 +60,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
 
     public static Props Props(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, GetSmallObjects request,
         Task<IReadOnlyList<object>> lookup) =>
-        Akka.Actor.Props.Create(() => new SmallGetBatchActor(settings, nodeId, chunkReader, client, request, lookup));
+        ActorProps.Of(() => new SmallGetBatchActor(settings, nodeId, chunkReader, client, request, lookup));
 
     protected override void PreStart() => Context.SetReceiveTimeout(_settings.RequestTimeout);
 

@@ -71,7 +71,7 @@ public sealed class SmallPutBatchActor : ReceiveActor
     }
 
     public static Props Props(UploadContext node, IActorRef client, PutSmallObjects request) =>
-        Akka.Actor.Props.Create(() => new SmallPutBatchActor(node, client, request));
+        ActorProps.Of(() => new SmallPutBatchActor(node, client, request));
 
     private StoreSettings Settings => _node.Settings;
 

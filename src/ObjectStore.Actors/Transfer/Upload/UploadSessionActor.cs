@@ -49,7 +49,7 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
     }
 
     public static Props Props(UploadContext node, IActorRef client, PutObject request, ReadOnlyMemory<byte>? inline = null) =>
-        Akka.Actor.Props.Create(() => new UploadSessionActor(node, client, request, inline));
+        ActorProps.Of(() => new UploadSessionActor(node, client, request, inline));
 
     private string Name => $"{_request.Bucket}/{_request.Key}";
     private StoreSettings Settings => _node.Settings;
