@@ -15,6 +15,7 @@ public sealed class StoreClient
 {
     private readonly ActorSystem _system;
     private readonly StoreSettings _settings;
+    private readonly NodeWatch _watch;
     private long _transfers;
 
     public StoreClient(ActorSystem system, IActorRef node, StoreSettings settings)
@@ -22,6 +23,7 @@ public sealed class StoreClient
         _system = system;
         Node = node;
         _settings = settings;
+        _watch = new NodeWatch(system, node);
     }
 
     public IActorRef Node { get; }
@@ -183,15 +185,14 @@ public sealed class StoreClient
         object reply;
         try
         {
-            reply = await WatchedRequest.Send(_system, Node, request, timeout);
+            var ask = Node.Ask<object>(request, timeout);
+            if (await Task.WhenAny(ask, _watch.Lost) != ask)
+                throw new StoreException(StoreErrorCode.Unavailable, $"the node at {Node.Path.Address} went away: {timeoutMessage}");
+            reply = await ask;
         }
         catch (AskTimeoutException)
         {
             throw new StoreException(StoreErrorCode.Timeout, timeoutMessage);
-        }
-        catch (WatchedRequest.NodeLostException e)
-        {
-            throw new StoreException(StoreErrorCode.Unavailable, $"{e.Message}: {timeoutMessage}");
         }
         return reply switch
         {
