@@ -104,11 +104,11 @@ public class InputProcessTests : IDisposable
     [Fact]
     public async Task Ctrl_C_during_a_256_MiB_put_cancels_it_on_the_node_and_no_node_holds_the_object()
     {
-        // Each node stalls its chunk writes after the 20th chunk until a put is cancelled there: the
-        // signal surely comes while the put is in flight, whatever the machine's speed.
+        // From its 20th chunk on each node writes one chunk a quarter of a second per writer thread, until a
+        // put is cancelled there: the signal surely comes while the put is in flight, whatever the machine's speed.
         var stall = new Dictionary<string, string> { ["OBJECTSTORE_FAILPOINT_STALL_AFTER_CHUNK_WRITES"] = "20" };
-        // Nothing moves while the writes stall: neither side may give up on the put as idle before the
-        // signal comes, however slow this machine is under the whole suite.
+        // The writes crawl until the signal: neither side may give up on the put as idle first, however slow
+        // this machine is under the whole suite.
         var patient = _files.PathOf("patient.conf");
         File.WriteAllText(patient, "objectstore.transfer.idle-timeout = 5m\n");
         var ports = Enumerable.Range(0, 3).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
@@ -128,7 +128,7 @@ public class InputProcessTests : IDisposable
 
             await RunAsync("kill", "-INT", shell.Id.ToString());
 
-            Assert.True(shell.WaitForExit(60_000), "the shell did not end after Ctrl+C");
+            Assert.True(shell.WaitForExit(60_000), $"the shell did not end after Ctrl+C; node 1's log ends:\n{string.Join('\n', _nodes[0].Log.Split('\n').TakeLast(30))}");
         }
         finally
         {
