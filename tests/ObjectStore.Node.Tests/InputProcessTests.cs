@@ -104,7 +104,7 @@ public class InputProcessTests : IDisposable
     [Fact]
     public async Task Ctrl_C_during_a_256_MiB_put_cancels_it_on_the_node_and_no_node_holds_the_object()
     {
-        // From its 20th chunk on each node writes one chunk a second per writer thread, until a
+        // From its 20th chunk on each node writes one chunk in three seconds per writer thread, until a
         // put is cancelled there: the signal surely comes while the put is in flight, whatever the machine's speed.
         var stall = new Dictionary<string, string> { ["OBJECTSTORE_FAILPOINT_STALL_AFTER_CHUNK_WRITES"] = "20" };
         // The writes crawl until the signal: neither side may give up on the put as idle first, however slow
@@ -134,7 +134,8 @@ public class InputProcessTests : IDisposable
         {
             if (!shell.HasExited) shell.Kill(entireProcessTree: true);
         }
-        Assert.True(shell.ExitCode == 130, $"exit {shell.ExitCode}: {await stderr}");
+        Assert.True(shell.ExitCode == 130, $"exit {shell.ExitCode}: {await stderr}; stdout: {await stdout}; node 1's log ends:\n" +
+            string.Join('\n', _nodes[0].Log.Split('\n').TakeLast(40)));
         Assert.Contains("cancelled", await stderr);
         Assert.Contains("nothing was stored", await stderr);
         Assert.DoesNotContain("put cancel/big.bin", await stdout);

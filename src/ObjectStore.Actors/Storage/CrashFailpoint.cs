@@ -9,7 +9,7 @@ namespace ObjectStore.Actors.Storage;
 /// <c>OBJECTSTORE_FAILPOINT_KILL_BEFORE_INDEX_COMMIT=1</c>: when a put's chunks are all durable and its
 /// object is about to be committed.
 /// <c>OBJECTSTORE_FAILPOINT_STALL_AFTER_CHUNK_WRITES=N</c>: not a kill — from its N-th chunk file on, each of the
-/// node's chunk writes waits a second until a put is cancelled on this node, so a test can
+/// node's chunk writes waits three seconds until a put is cancelled on this node, so a test can
 /// cancel a put that is surely in flight and still moving. A test that killed the node from outside when the shell reported
 /// progress raced the node and lost on a fast machine. Unset (always, outside tests), each costs one
 /// comparison.
@@ -28,10 +28,11 @@ internal static class CrashFailpoint
 
     /// <summary>
     /// How long each chunk write waits once the stall failpoint is reached: with 8 writer threads the rest of a
-    /// 256 MiB put then takes half a minute (a quarter second left it 7 s, and under the whole suite the
-    /// Ctrl+C test's signal once came after the put had finished).
+    /// 256 MiB put then takes a minute and more. Shorter waits (a quarter second, a second) left the Ctrl+C
+    /// test's signal arriving after the put had finished under the whole suite, where the test process itself
+    /// is slow to see the node's log line it waits for.
     /// </summary>
-    private static readonly TimeSpan SlowWrite = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SlowWrite = TimeSpan.FromSeconds(3);
 
     private static long _written;
 
