@@ -20,6 +20,16 @@ public enum StoreErrorCode
     Unsupported = 8,
 }
 
+public static class StoreErrorCodes
+{
+    /// <summary>The error code of several failures when they agree (a disk error on every node is a storage failure), else Unavailable.</summary>
+    public static StoreErrorCode SingleOr(IEnumerable<StoreErrorCode> codes)
+    {
+        var distinct = codes.Distinct().Take(2).ToList();
+        return distinct.Count == 1 ? distinct[0] : StoreErrorCode.Unavailable;
+    }
+}
+
 /// <summary>An object as the shell sees it.</summary>
 /// <param name="Writer">The node id of the node that took the put (last writer wins between versions).</param>
 public sealed record ObjectInfo(string Bucket, string Key, string VersionId, long Size, ContentHash Sha256, long CreatedUnixMs, int ChunkCount, string Writer = "",

@@ -291,6 +291,6 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         chunk.ReplyTo.Tell(new ChunkStoreFailed(chunk.Id,
             $"chunk {chunk.Id.ToShortString()} is durable on {chunk.Placement.Holders.Count} node(s), the write quorum is {_quorum} of {_ring.Size}" +
             (failures.Count > 0 ? $" ({string.Join("; ", failures)})" : $" ({_ring.Reachable.Count()} reachable)"),
-            DistributorCommit.SingleOr(chunk.FailureCodes)));
+            StoreErrorCodes.SingleOr(chunk.FailureCodes)));
     }
 }

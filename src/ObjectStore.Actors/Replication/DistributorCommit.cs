@@ -162,7 +162,7 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         var failed = _replies.Values.Where(r => !r.Durable).ToList();
         var failures = string.Join("; ", failed.Select(r => $"{r.Node.NodeId}: {r.Failure}"));
         log.Warning("put of {0}/{1} missed its quorum: {2} ({3})", manifest.Bucket, manifest.Key, string.Join("; ", problems), failures);
-        Answer(new StoreError(SingleOr(failed.Select(r => r.Code).ToHashSet()),
+        Answer(new StoreError(StoreErrorCodes.SingleOr(failed.Select(r => r.Code)),
             $"put of {manifest.Bucket}/{manifest.Key} failed: {string.Join("; ", problems)} ({failures}); nothing was stored"));
     }
 
@@ -197,7 +197,4 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
         Answer(m.Failure is null ? _answer : _answer with { Queued = 0 });
         _answer = null;
     }
-
-    /// <summary>The error code of the failures when they agree (a disk error on every node is a storage failure), else Unavailable.</summary>
-    public static StoreErrorCode SingleOr(IReadOnlySet<StoreErrorCode> codes) => codes.Count == 1 ? codes.First() : StoreErrorCode.Unavailable;
 }

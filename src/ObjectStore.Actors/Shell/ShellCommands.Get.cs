@@ -53,7 +53,7 @@ public sealed partial class ShellCommands
         CancellationToken cancel)
     {
         var found = await client.GetSmallBatchAsync(bucket, items.Select(i => i.Key).ToList());
-        if (found.Outcomes.Count != items.Count || found.Outcomes.Where((o, i) => o.Key != items[i].Key).Any())
+        if (!AnswersInOrder(items.Select(i => i.Key), found.Outcomes.Select(o => o.Key)))
             throw new StoreException(StoreErrorCode.Unavailable, $"the node answered a batch of {items.Count} gets with other objects; nothing of it was written");
         var failed = new List<StoreProtocol.StoreError>();
         foreach (var ((key, local), outcome) in items.Zip(found.Outcomes))
@@ -84,7 +84,7 @@ public sealed partial class ShellCommands
             written(local);
         }
         if (failed.Count > 0)
-            throw new StoreException(failed.Select(e => e.Code).Distinct().Count() == 1 ? failed[0].Code : StoreErrorCode.Unavailable,
+            throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
                 $"{failed.Count} of {items.Count} objects in a batch could not be got (named above)");
     }
 

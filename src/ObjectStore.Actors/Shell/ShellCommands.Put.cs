@@ -131,7 +131,7 @@ public sealed partial class ShellCommands
         if (objects.Count > 0)
         {
             var done = await client.PutSmallBatchAsync(objects);
-            if (done.Outcomes.Count != objects.Count || done.Outcomes.Where((o, i) => o.Key != objects[i].Key).Any())
+            if (!AnswersInOrder(objects.Select(o => o.Key), done.Outcomes.Select(o => o.Key)))
                 throw new StoreException(StoreErrorCode.Unavailable,
                     $"the node answered a batch of {objects.Count} puts ({bucket}/{objects[0].Key} ...) with other objects; they may or may not be stored");
             foreach (var outcome in done.Outcomes)
@@ -154,7 +154,7 @@ public sealed partial class ShellCommands
             stored();
         }
         if (failed.Count > 0)
-            throw new StoreException(failed.Select(e => e.Code).Distinct().Count() == 1 ? failed[0].Code : StoreErrorCode.Unavailable,
+            throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
                 $"{failed.Count} of {objects.Count} objects in a batch were not stored (named above)");
     }
 }

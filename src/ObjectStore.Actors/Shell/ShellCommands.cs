@@ -149,6 +149,9 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
         return units;
     }
 
+    /// <summary>A batch's reply names exactly the objects it was asked for, in the same order.</summary>
+    private static bool AnswersInOrder(IEnumerable<string> asked, IEnumerable<string> answered) => asked.SequenceEqual(answered, StringComparer.Ordinal);
+
     /// <summary>Waits until at most <paramref name="left"/> transfers are running; returns the first failure among those that ended.</summary>
     private static async Task<Exception?> DrainAsync(List<Task> inFlight, int left)
     {
