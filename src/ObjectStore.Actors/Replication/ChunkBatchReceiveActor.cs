@@ -19,9 +19,8 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
     private readonly IActorRef _sender;
     private readonly IActorRef _keeper;
     private readonly TimeSpan _timeout;
-    private readonly Dictionary<ContentHash, string?> _verdicts = new();
-    private readonly Dictionary<ContentHash, StoreErrorCode> _codes = new();
-    private int _waiting;
+    /// <summary>Each distinct chunk's verdict; null while the keeper has it and has not answered.</summary>
+    private readonly Dictionary<ContentHash, ChunkOutcome?> _outcomes = new();
 
     public ChunkBatchReceiveActor(StoreChunks batch, IActorRef sender, IActorRef keeper, TimeSpan timeout)
     {
@@ -31,8 +30,8 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
         // The keeper did not answer in time: what is not known to be durable is not reported durable.
         Receive<ReceiveTimeout>(_ =>
         {
-            foreach (var c in _batch.Chunks.Where(c => !_verdicts.ContainsKey(c.Id)))
-                Verdict(c.Id, $"the disk did not answer for {_timeout.TotalSeconds:0.#}s", StoreErrorCode.Timeout);
+            foreach (var id in _outcomes.Where(o => o.Value is null).Select(o => o.Key).ToList())
+                Verdict(id, $"the disk did not answer for {_timeout.TotalSeconds:0.#}s", StoreErrorCode.Timeout);
         });
     }
 
@@ -44,7 +43,7 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
         Context.SetReceiveTimeout(_timeout);
         foreach (var chunk in _batch.Chunks)
         {
-            if (_verdicts.ContainsKey(chunk.Id) || _codes.ContainsKey(chunk.Id)) continue; // the same chunk twice: one write, one verdict
+            if (_outcomes.ContainsKey(chunk.Id)) continue; // the same chunk twice: one write, one verdict
             if (chunk.Data.Length is < 1 or > StoreChunks.SmallChunkLimit || chunk.UploadId.Length is 0 or > 64)
             {
                 Refuse(chunk.Id, $"chunk of {chunk.Data.Length} bytes for upload '{chunk.UploadId}' does not belong in a batch", StoreErrorCode.InvalidRequest);
@@ -55,34 +54,26 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
                 Refuse(chunk.Id, $"chunk {chunk.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored", StoreErrorCode.Corrupt);
                 continue;
             }
-            var buffer = ChunkBuffer.Rent(chunk.Data.Length);
-            buffer.Append(chunk.Data.Span);
-            _codes[chunk.Id] = StoreErrorCode.StorageFailure;
-            _waiting++;
-            _keeper.Tell(new StoreChunk(chunk.Id, buffer, chunk.UploadId));
+            _outcomes[chunk.Id] = null;
+            _keeper.Tell(new StoreChunk(chunk.Id, ChunkBuffer.CopyOf(chunk.Data.Span), chunk.UploadId));
         }
         AnswerWhenDone();
     }
 
-    private void Refuse(ContentHash id, string reason, StoreErrorCode code)
-    {
-        _verdicts[id] = reason;
-        _codes[id] = code;
-    }
+    private void Refuse(ContentHash id, string reason, StoreErrorCode code) => _outcomes[id] = new ChunkOutcome(id, reason, code);
 
+    /// <param name="failure">Null: durable here.</param>
     private void Verdict(ContentHash id, string? failure, StoreErrorCode code)
     {
-        if (_verdicts.ContainsKey(id) || !_codes.ContainsKey(id)) return;
-        _verdicts[id] = failure;
-        _codes[id] = code;
-        _waiting--;
+        if (!_outcomes.TryGetValue(id, out var known) || known is not null) return;
+        _outcomes[id] = new ChunkOutcome(id, failure, code);
         AnswerWhenDone();
     }
 
     private void AnswerWhenDone()
     {
-        if (_waiting > 0) return;
-        _sender.Tell(new ChunksStored(_batch.TransferId, _batch.Chunks.Select(c => new ChunkOutcome(c.Id, _verdicts[c.Id], _codes[c.Id])).ToList()));
+        if (_outcomes.Values.Any(o => o is null)) return;
+        _sender.Tell(new ChunksStored(_batch.TransferId, _batch.Chunks.Select(c => _outcomes[c.Id]!).ToList()));
         Context.Stop(Self);
     }
 }

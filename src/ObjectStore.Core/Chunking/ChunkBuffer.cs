@@ -49,6 +49,14 @@ public sealed class ChunkBuffer : IDisposable
         return new ChunkBuffer(pinned, offset, size, pinned: true);
     }
 
+    /// <summary>A buffer of its own holding a copy of <paramref name="data"/>.</summary>
+    public static ChunkBuffer CopyOf(ReadOnlySpan<byte> data)
+    {
+        var buffer = Rent(data.Length);
+        buffer.Append(data);
+        return buffer;
+    }
+
     /// <summary>Another holder of the same bytes; it disposes its reference when done.</summary>
     public ChunkBuffer Retain()
     {

@@ -147,8 +147,7 @@ internal sealed class RepairCopyActor : ReceiveActor
         var read = await reader.Ask<object>(new ReadChunk(id), r.TransferTimeout * 2);
         if (read is not ChunkRead chunk)
             throw new RepairFailed($"chunk {id.ToShortString()} could not be read for the copy: {(read as StoreError)?.Message ?? read.GetType().Name}");
-        var buffer = ChunkBuffer.Rent(chunk.Data.Length);
-        buffer.Append(chunk.Data.Span);
+        var buffer = ChunkBuffer.CopyOf(chunk.Data.Span);
         // Every attempt of the push may wait a transfer timeout and a backoff.
         var pushTimeout = (r.TransferTimeout + r.RetryMaxBackoff) * (r.MaxRetries + 2);
         var done = await _parts.Pushes.Ask<PushDone>(new PushChunk(0, id, buffer, target, _uploadId), pushTimeout);

@@ -103,9 +103,7 @@ public sealed class SmallPutBatchActor : ReceiveActor
             }
             var upload = ObjectManifest.NewVersionId();
             _chunks[_hashes[i]] = (upload, [i]);
-            var buffer = ChunkBuffer.Rent(o.Data.Length);
-            buffer.Append(o.Data.Span);
-            batch.Add(new StoreChunk(_hashes[i], buffer, upload));
+            batch.Add(new StoreChunk(_hashes[i], ChunkBuffer.CopyOf(o.Data.Span), upload));
         }
         _chunksPending = batch.Count;
         var ring = ClusterRing.Current(Context.System, _node.NodeId);

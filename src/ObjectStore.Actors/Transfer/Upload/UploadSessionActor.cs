@@ -206,10 +206,8 @@ public sealed class UploadSessionActor : WireActor, IWithStash, IUploadSourceOwn
             Self.Tell(new ChunkerActor.ChunkingDone([], 0, sha, 0));
             return;
         }
-        var chunk = ChunkBuffer.Rent(data.Length);
-        chunk.Append(data.Span);
         _singleChunk = new ChunkRef(sha, data.Length);
-        _distributor.Tell(new StoreChunk(sha, chunk, _uploadId));
+        _distributor.Tell(new StoreChunk(sha, ChunkBuffer.CopyOf(data.Span), _uploadId));
     }
 
     /// <summary>Bytes taken in are counted as they arrive, so a scrape during a long put sees them move.</summary>
