@@ -21,12 +21,7 @@ public sealed class SmallGetBatchTests : StoreTestKit, IAsyncLifetime
         if (_cluster is not null) await _cluster.DisposeAsync();
     }
 
-    private static byte[] Random4K(int seed)
-    {
-        var data = new byte[4096];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
+    private static byte[] Random4K(int seed) => RandomBytes(4096, seed);
 
     [Fact]
     public async Task A_batch_of_small_gets_brings_each_object_whole_or_says_why_not_one_by_one()

@@ -25,12 +25,7 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
         if (_cluster is not null) await _cluster.DisposeAsync();
     }
 
-    private static byte[] Random4K(int seed)
-    {
-        var data = new byte[4096];
-        new Random(seed).NextBytes(data);
-        return data;
-    }
+    private static byte[] Random4K(int seed) => RandomBytes(4096, seed);
 
     /// <summary>Writes of one chunk fail, and commits of one key fail: on the nodes it is given to.</summary>
     private sealed class Faults(ContentHash brokenChunk, string brokenKey) : IStorageFaults

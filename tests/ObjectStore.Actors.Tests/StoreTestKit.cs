@@ -60,11 +60,17 @@ public abstract class StoreTestKit : Akka.TestKit.Xunit2.TestKit
 
     protected string WriteRandomFile(string name, int size, int seed)
     {
+        var path = Path.Combine(WorkDirectory, name);
+        File.WriteAllBytes(path, RandomBytes(size, seed));
+        return path;
+    }
+
+    /// <summary>The same bytes for the same seed.</summary>
+    protected static byte[] RandomBytes(int size, int seed)
+    {
         var data = new byte[size];
         new Random(seed).NextBytes(data);
-        var path = Path.Combine(WorkDirectory, name);
-        File.WriteAllBytes(path, data);
-        return path;
+        return data;
     }
 
     protected string[] ChunkFiles() =>
