@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
@@ -134,12 +133,12 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
             if (newest.TryGetValue(d.Key, out var seen)
                 && VersionOrder.IsNewer(d.Created.ToUnixTimeMilliseconds(), d.Writer, d.VersionId, seen.CreatedUnixMs, seen.Writer, seen.VersionId))
                 newest.Remove(d.Key);
-        var merged = newest.Values.OrderBy(o => o.Key, Utf8Order.Instance).ToList();
+        var merged = newest.Values.OrderBy(o => o.Key, KeyOrder.Instance).ToList();
         var truncated = false;
-        var cut = listings.Where(l => l.Truncated && l.Objects.Count > 0).Select(l => l.Objects[^1].Key).Min(Utf8Order.Instance);
+        var cut = listings.Where(l => l.Truncated && l.Objects.Count > 0).Select(l => l.Objects[^1].Key).Min(KeyOrder.Instance);
         if (cut is not null)
         {
-            merged = merged.Where(o => Utf8Order.Instance.Compare(o.Key, cut) <= 0).ToList();
+            merged = merged.Where(o => KeyOrder.Instance.Compare(o.Key, cut) <= 0).ToList();
             truncated = true;
         }
         var (page, cutShort) = ListingPage.Fit(merged, Math.Clamp(m.Limit, 1, 10_000));
@@ -155,7 +154,7 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         return new BucketListing(listings.SelectMany(l => l.Buckets)
             .GroupBy(b => b.Name)
             .Select(g => new BucketInfo(g.Key, g.Max(b => b.Objects), g.Max(b => b.Bytes)))
-            .OrderBy(b => b.Name, Utf8Order.Instance)
+            .OrderBy(b => b.Name, KeyOrder.Instance)
             .ToList());
     }
 
@@ -204,16 +203,4 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
 
     private static StoreError? FirstError(List<(RingMember Node, object Reply)> replies) =>
         replies.Select(r => r.Reply).OfType<StoreError>().FirstOrDefault();
-
-    /// <summary>The order SQLite lists keys in (bytes of UTF-8), so a merged page agrees with each node's.</summary>
-    private sealed class Utf8Order : IComparer<string?>
-    {
-        public static readonly Utf8Order Instance = new();
-
-        public int Compare(string? x, string? y)
-        {
-            if (x is null || y is null) return x is null ? (y is null ? 0 : -1) : 1;
-            return Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(y));
-        }
-    }
 }

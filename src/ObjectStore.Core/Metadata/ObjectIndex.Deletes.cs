@@ -60,15 +60,10 @@ public sealed partial class ObjectIndex
     /// <summary>Delete markers of a bucket whose keys start with the prefix, in (after, upTo] (upTo null: no upper bound).</summary>
     public IReadOnlyList<DeleteMarker> ListDeleteMarkers(string bucket, string prefix, string? startAfter, string? upTo)
     {
-        using var cmd = Command("""
-            SELECT key, version_id, created_ms, writer FROM delete_markers
-            WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a) AND ($u IS NULL OR key <= $u)
-            ORDER BY key
-            """);
+        var range = new KeyRange(prefix, startAfter, upTo);
+        using var cmd = Command($"SELECT key, version_id, created_ms, writer FROM delete_markers WHERE bucket=$b AND {range.Sql} ORDER BY key");
         cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$p", prefix);
-        cmd.Parameters.AddWithValue("$a", (object?)startAfter ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$u", (object?)upTo ?? DBNull.Value);
+        range.Bind(cmd);
         var result = new List<DeleteMarker>();
         using var reader = cmd.ExecuteReader();
         while (reader.Read())

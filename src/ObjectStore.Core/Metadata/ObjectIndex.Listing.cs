@@ -9,15 +9,13 @@ public sealed partial class ObjectIndex
     /// <summary>Objects of a bucket whose key starts with <paramref name="prefix"/>, in key order, after <paramref name="startAfter"/>.</summary>
     public IReadOnlyList<ObjectSummary> List(string bucket, string prefix, int limit, string? startAfter = null)
     {
-        // The range test lets SQLite seek on the primary key; substr keeps the prefix test exact.
-        using var cmd = Command("""
+        var range = new KeyRange(prefix, startAfter);
+        using var cmd = Command($"""
             SELECT key, version_id, size, sha256, created_ms, chunk_count, writer, file_mode, file_mtime_ns FROM objects
-            WHERE bucket=$b AND key >= $p AND substr(key, 1, length($p)) = $p AND ($a IS NULL OR key > $a)
-            ORDER BY key LIMIT $n
+            WHERE bucket=$b AND {range.Sql} ORDER BY key LIMIT $n
             """);
         cmd.Parameters.AddWithValue("$b", bucket);
-        cmd.Parameters.AddWithValue("$p", prefix);
-        cmd.Parameters.AddWithValue("$a", (object?)startAfter ?? DBNull.Value);
+        range.Bind(cmd);
         cmd.Parameters.AddWithValue("$n", limit);
         var result = new List<ObjectSummary>();
         using var reader = cmd.ExecuteReader();
