@@ -188,4 +188,24 @@ public class ObjectIndexTests : IDisposable
         Assert.Equal(["b/2"], index.List("photos", "b/", 100, startAfter: "b/1").Select(o => o.Key));
         Assert.Equal(new BucketSummary("photos", 7, 70), Assert.Single(index.ListBuckets()));
     }
+
+    [Fact]
+    public void A_version_s_chunks_come_page_by_page_and_only_while_it_is_current()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var manifest = Manifest("big", Enumerable.Range(0, 25).ToArray());
+        index.Commit(manifest);
+
+        var pages = Enumerable.Range(0, 4).Select(p => index.ChunkPage("photos", "big", manifest.VersionId, p * 7, 7)).ToList();
+        Assert.Equal([7, 7, 7, 4], pages.Select(p => p!.Count));
+        Assert.Equal(manifest.Chunks, pages.SelectMany(p => p!));
+        Assert.Empty(index.ChunkPage("photos", "big", manifest.VersionId, 25, 7)!);
+        Assert.Null(index.ChunkPage("photos", "big", "another-version", 0, 7));
+        Assert.Null(index.ChunkPage("photos", "other-key", manifest.VersionId, 0, 7));
+
+        var newer = Manifest("big", 1, 2);
+        index.Commit(newer);
+        Assert.Null(index.ChunkPage("photos", "big", manifest.VersionId, 0, 7));
+        Assert.Equal(newer.Chunks, index.ChunkPage("photos", "big", newer.VersionId, 0, 7));
+    }
 }

@@ -93,26 +93,34 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         var manifest = first.Manifest!;
         var chunks = new List<ChunkRef>(first.TotalChunks);
         chunks.AddRange(manifest.Chunks);
-        var replicas = ClusterRing.ReplicasOf(system, node.Address);
         while (chunks.Count < first.TotalChunks)
         {
-            object reply;
-            try
-            {
-                reply = await replicas.Ask<object>(new FindManifestChunks(manifest.Bucket, manifest.Key, manifest.VersionId, chunks.Count), timeout);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: {node.NodeId} stopped answering while sending its chunk list; try again");
-            }
-            if (reply is StoreError error) return error;
-            if (reply is not ManifestChunks page || page.Start != chunks.Count || page.Chunks.Count == 0)
-                return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: {node.NodeId} sent a broken chunk list; try again");
-            chunks.AddRange(page.Chunks);
+            var page = await ChunkPageFrom(node, manifest, chunks.Count);
+            if (page is not IReadOnlyList<ChunkRef> more) return page;
+            chunks.AddRange(more);
         }
         if (chunks.Count != first.TotalChunks || chunks.Sum(c => (long)c.Length) != manifest.Size)
             return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: the chunk list from {node.NodeId} does not add up; try again");
         return manifest with { Chunks = chunks };
+    }
+
+    /// <summary>One page of a version's chunks from <paramref name="start"/> on, from the node that has it: the chunks, or a StoreError.</summary>
+    private async Task<object> ChunkPageFrom(RingMember node, ObjectManifest manifest, int start)
+    {
+        object reply;
+        try
+        {
+            reply = await ClusterRing.ReplicasOf(system, node.Address).Ask<object>(
+                new FindManifestChunks(manifest.Bucket, manifest.Key, manifest.VersionId, start), timeout);
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: {node.NodeId} stopped answering while sending its chunk list; try again");
+        }
+        if (reply is StoreError error) return error;
+        if (reply is not ManifestChunks page || page.Start != start || page.Chunks.Count == 0)
+            return new StoreError(StoreErrorCode.Unavailable, $"{manifest.Bucket}/{manifest.Key}: {node.NodeId} sent a broken chunk list; try again");
+        return page.Chunks;
     }
 
     /// <summary>
@@ -167,9 +175,30 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
     /// </summary>
     public async Task<object> Stat(string bucket, string key, int firstChunk)
     {
-        var found = await NewestManifest(bucket, key);
-        if (found is not ObjectManifest manifest) return found;
-        var pageChunks = manifest.Chunks.Skip(Math.Max(0, firstChunk)).Take(StatPage).ToList();
+        var start = Math.Max(0, firstChunk);
+        ObjectInfo info;
+        IReadOnlyList<ChunkRef> pageChunks;
+        switch (Newest(bucket, key, await AskAll(new FindManifest(bucket, key))))
+        {
+            case ObjectManifest whole:
+                info = ObjectInfos.Of(whole);
+                pageChunks = whole.Chunks.Skip(start).Take(StatPage).ToList();
+                break;
+            case PartialManifest { First: { Manifest: { } head } first } partial:
+                // Only this stat page's chunks, from the node that sent the first page: a large object is
+                // stat'ed page by page, and its whole chunk list for every page made that quadratic.
+                info = ObjectInfos.Of(head) with { ChunkCount = first.TotalChunks };
+                if (start + StatPage <= head.Chunks.Count || start >= first.TotalChunks) pageChunks = head.Chunks.Skip(start).Take(StatPage).ToList();
+                else
+                {
+                    var page = await ChunkPageFrom(partial.From, head, start);
+                    if (page is not IReadOnlyList<ChunkRef> some) return page;
+                    pageChunks = some.Take(StatPage).ToList();
+                }
+                break;
+            case var other:
+                return other;
+        }
         var ids = pageChunks.Select(c => c.Id).Distinct().ToList();
         var replies = await AskAll(new WhichChunks(ids));
         var holders = new Dictionary<ContentHash, List<string>>();
@@ -182,7 +211,7 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         var chunks = pageChunks
             .Select(c => new ChunkLocation(c.Id, c.Length, holders.GetValueOrDefault(c.Id)?.Order(StringComparer.Ordinal).ToList() ?? []))
             .ToList();
-        return new ObjectDetails(ObjectInfos.Of(manifest), chunks, Math.Max(0, firstChunk));
+        return new ObjectDetails(info, chunks, start);
     }
 
     /// <summary>

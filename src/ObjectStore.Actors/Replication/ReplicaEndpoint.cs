@@ -176,15 +176,8 @@ public sealed class ReplicaEndpoint : WireActor, IWithTimers
     {
         if (!Valid(m.Bucket, m.Key)) return;
         var page = _settings.Replication.ManifestPage;
-        _index.Ask<object>(new GetManifest(m.Bucket, m.Key), _settings.RequestTimeout)
-            .PipeTo(Sender, success: reply => reply switch
-                {
-                    ManifestFound found when found.Manifest.VersionId == m.VersionId =>
-                        new ManifestChunks(m.VersionId, m.Start, found.Manifest.Chunks.Skip(m.Start).Take(page).ToList()),
-                    ManifestFound or StoreError { Code: StoreErrorCode.NotFound } =>
-                        new StoreError(StoreErrorCode.NotFound, $"{m.Bucket}/{m.Key}: version {m.VersionId} is no longer current on this node"),
-                    _ => reply,
-                },
+        _index.Ask<object>(new GetChunkPage(m.Bucket, m.Key, m.VersionId, m.Start, page), _settings.RequestTimeout)
+            .PipeTo(Sender, success: reply => reply is ChunkPageFound found ? new ManifestChunks(m.VersionId, m.Start, found.Chunks) : reply,
                 failure: e => new StoreError(StoreErrorCode.Unavailable, $"storage did not answer ({e.GetType().Name})"));
     }
 

@@ -33,6 +33,10 @@ public static class IndexProtocol
     public sealed record GetManifest(string Bucket, string Key) : ILocalMessage;
     public sealed record ManifestFound(ObjectManifest Manifest) : ILocalMessage;
 
+    /// <summary>A page of a version's chunks (<see cref="ObjectIndex.ChunkPage"/>). Replies ChunkPageFound, or StoreError (NotFound) when that version is not current here.</summary>
+    public sealed record GetChunkPage(string Bucket, string Key, string VersionId, int Start, int Count) : ILocalMessage;
+    public sealed record ChunkPageFound(IReadOnlyList<ChunkRef> Chunks) : ILocalMessage;
+
     /// <summary>Replies ObjectCount.</summary>
     public sealed record CountObjects : ILocalMessage
     {

@@ -64,6 +64,9 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
         Receive<ApplyDelete>(m => Change(() => _index.Delete(m.Marker), $"delete {m.Marker.Bucket}/{m.Marker.Key}",
             unreferenced => unreferenced is null ? NotFound(m.Marker.Bucket, m.Marker.Key) : new ObjectDeleted(m.Marker.Bucket, m.Marker.Key)));
         Receive<GetManifest>(m => Sender.Tell(_index.TryGet(m.Bucket, m.Key) is { } manifest ? new ManifestFound(manifest) : NotFound(m.Bucket, m.Key)));
+        Receive<GetChunkPage>(m => Sender.Tell(_index.ChunkPage(m.Bucket, m.Key, m.VersionId, m.Start, m.Count) is { } page
+            ? new ChunkPageFound(page)
+            : new StoreError(StoreErrorCode.NotFound, $"{m.Bucket}/{m.Key}: version {m.VersionId} is no longer current on this node")));
         Receive<FindVersion>(m => Sender.Tell(new VersionFound(_index.TryGet(m.Bucket, m.Key), _index.TryGetDeleteMarker(m.Bucket, m.Key))));
         Receive<FindVersions>(m => Sender.Tell(new VersionsFound(
             m.Keys.Select(key => new VersionFound(_index.TryGet(m.Bucket, key), _index.TryGetDeleteMarker(m.Bucket, key))).ToList())));

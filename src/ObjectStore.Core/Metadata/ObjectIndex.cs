@@ -125,6 +125,36 @@ public sealed partial class ObjectIndex : IDisposable
 
     public ObjectManifest? TryGet(string bucket, string key) => TryGet(bucket, key, null);
 
+    /// <summary>
+    /// Up to <paramref name="count"/> chunks of the key's version <paramref name="versionId"/> from the
+    /// <paramref name="start"/>th on, read by seeking to them (a large manifest goes out in pages, and
+    /// reading the whole manifest for each page made fetching it quadratic in its chunks); null when that
+    /// version is not the key's current one.
+    /// </summary>
+    public IReadOnlyList<ChunkRef>? ChunkPage(string bucket, string key, string versionId, int start, int count)
+    {
+        using var cmd = Command("""
+            SELECT c.chunk, c.length FROM objects o JOIN object_chunks c ON c.version_id = o.version_id
+            WHERE o.bucket=$b AND o.key=$k AND o.version_id=$v AND c.seq >= $s ORDER BY c.seq LIMIT $n
+            """);
+        cmd.Parameters.AddWithValue("$b", bucket);
+        cmd.Parameters.AddWithValue("$k", key);
+        cmd.Parameters.AddWithValue("$v", versionId);
+        cmd.Parameters.AddWithValue("$s", Math.Max(0, start));
+        cmd.Parameters.AddWithValue("$n", Math.Max(0, count));
+        var page = new List<ChunkRef>();
+        using (var reader = cmd.ExecuteReader())
+            while (reader.Read())
+                page.Add(new ChunkRef(ContentHash.FromBytes((byte[])reader[0]), reader.GetInt32(1)));
+        if (page.Count > 0) return page;
+        // No chunks there: past the end of the current version (an empty page), or not the current version.
+        using var current = Command("SELECT 1 FROM objects WHERE bucket=$b AND key=$k AND version_id=$v");
+        current.Parameters.AddWithValue("$b", bucket);
+        current.Parameters.AddWithValue("$k", key);
+        current.Parameters.AddWithValue("$v", versionId);
+        return current.ExecuteScalar() is null ? null : page;
+    }
+
     private ObjectManifest? TryGet(string bucket, string key, SqliteTransaction? tx)
     {
         using var cmd = Command("SELECT version_id, size, sha256, created_ms, writer, file_mode, file_mtime_ns FROM objects WHERE bucket=$b AND key=$k", tx);
