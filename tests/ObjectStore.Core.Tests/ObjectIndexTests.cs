@@ -208,4 +208,29 @@ public class ObjectIndexTests : IDisposable
         Assert.Null(index.ChunkPage("photos", "big", manifest.VersionId, 0, 7));
         Assert.Equal(newer.Chunks, index.ChunkPage("photos", "big", newer.VersionId, 0, 7));
     }
+
+    [Fact]
+    public void Holdings_are_read_again_after_every_change_and_shared_until_then()
+    {
+        using var index = new ObjectIndex(_dir.Path);
+        var first = Manifest("a", 1);
+        index.Commit(first);
+        var before = index.Holdings();
+        Assert.Same(before, index.Holdings());
+        Assert.Null(index.Delete("photos", "never-there")); // changes nothing
+
+        Assert.Same(before, index.Holdings());
+        index.Commit(Manifest("b", 2));
+        var afterCommit = index.Holdings();
+        Assert.NotSame(before, afterCommit);
+        Assert.Equal(["a", "b"], afterCommit.Versions.Select(v => v.Key).Order());
+
+        index.Delete(new DeleteMarker("photos", "a", ObjectManifest.NewVersionId(), DateTimeOffset.FromUnixTimeMilliseconds(++_clock), "node-a"));
+        var afterDelete = index.Holdings();
+        Assert.Equal(["b"], afterDelete.Versions.Select(v => v.Key));
+        Assert.Equal(["a"], afterDelete.Markers.Select(m => m.Key));
+
+        index.ExpireDeleteMarkers(DateTimeOffset.MaxValue);
+        Assert.Empty(index.Holdings().Markers);
+    }
 }

@@ -10,8 +10,32 @@ public sealed record NodeHoldings(IReadOnlyList<HeldVersion> Versions, IReadOnly
 
 public sealed partial class ObjectIndex
 {
-    /// <summary>Every current version with its chunk ids, and every delete marker, read in one pass each.</summary>
+    private WeakReference<NodeHoldings>? _lastHoldings;
+    private long _lastHoldingsAt = -1;
+
+    /// <summary>
+    /// Every current version with its chunk ids, and every delete marker, read in one pass each. A snapshot
+    /// read since the index last changed is handed out again while anyone still holds it: after a membership
+    /// change this node's anti-entropy pass and every peer's sync session ask at about the same time, and
+    /// each copy of 100,000 versions was tens of MB.
+    /// </summary>
     public NodeHoldings Holdings()
+    {
+        var changes = TotalChanges();
+        if (_lastHoldingsAt == changes && _lastHoldings is not null && _lastHoldings.TryGetTarget(out var same)) return same;
+        var fresh = ReadHoldings();
+        (_lastHoldings, _lastHoldingsAt) = (new WeakReference<NodeHoldings>(fresh), changes);
+        return fresh;
+    }
+
+    /// <summary>Rows changed through this connection since it opened (every write of the index goes through it).</summary>
+    private long TotalChanges()
+    {
+        using var cmd = Command("SELECT total_changes()");
+        return Convert.ToInt64(cmd.ExecuteScalar());
+    }
+
+    private NodeHoldings ReadHoldings()
     {
         var versions = new List<HeldVersion>();
         using (var cmd = Command("""
