@@ -33,16 +33,57 @@ public class DataPlaneGetTests : StoreTestKit
     }
 
     [Fact]
-    public async Task A_small_get_goes_as_frames_without_a_data_port()
+    public async Task A_get_of_one_frame_goes_as_a_frame_at_once_and_a_larger_one_is_offered_the_data_plane()
     {
         var client = StartNode();
-        await Within(client.PutFileAsync(WriteRandomFile("in", 100_000, 2), "photos", "small"));
+        await Within(client.PutFileAsync(WriteRandomFile("in", 50_000, 2), "photos", "small"));
+        await Within(client.PutFileAsync(WriteRandomFile("in2", 100_000, 3), "photos", "medium"));
         var probe = CreateTestProbe();
 
         client.Node.Tell(new GetObject("photos", "small", Settings.Window), probe.Ref);
-
         Assert.Equal(0, probe.ExpectMsg<DownloadReady>().DataPort);
         Assert.Equal(0, probe.ExpectMsg<DataFrame>().Sequence);
+        probe.FishForMessage(m => m is DownloadComplete, TimeSpan.FromSeconds(10)); // the rest of its frames (one per chunk)
+
+        // Two frames' worth, less than a window: the client chooses (a hand-over on this machine, else frames).
+        client.Node.Tell(new GetObject("photos", "medium", Settings.Window), probe.Ref);
+        var ready = probe.ExpectMsg<DownloadReady>();
+        Assert.True(ready.DataPort > 0);
+        probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no frame before the client asks for frames
+        ready.Session.Tell(new FrameAck(-1), probe.Ref);
+        Assert.Equal(0, probe.ExpectMsg<DataFrame>().Sequence);
+    }
+
+    [Fact]
+    public async Task A_get_client_away_from_the_node_asks_for_frames_at_once_for_an_object_smaller_than_a_window()
+    {
+        var node = CreateTestProbe();
+        var data = new byte[100_000];
+        new Random(4).NextBytes(data);
+        var info = new ObjectInfo("photos", "k", "v1", data.Length, ContentHash.Compute(data), 1, 1);
+        var target = Path.Combine(WorkDirectory, "out");
+        var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            // Window 4 of 64 KiB frames: 100,000 bytes are not worth a connection; no hand-over is offered.
+            Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, 64 * 1024, TimeSpan.FromSeconds(10), result));
+            node.ExpectMsg<GetObject>();
+            node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, [1, 2, 3, 4]));
+
+            Assert.Equal(-1, node.ExpectMsg<FrameAck>(TimeSpan.FromSeconds(10)).Sequence);
+            node.Reply(new DataFrame(0, data.AsMemory(0, 60_000)));
+            node.Reply(new DataFrame(1, data.AsMemory(60_000)));
+            node.Reply(new DownloadComplete(data.Length));
+            await result.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(data, File.ReadAllBytes(target));
+            Assert.False(listener.Pending(), "the client connected to the data port for an object smaller than a window");
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 
     [Fact]
@@ -55,7 +96,8 @@ public class DataPlaneGetTests : StoreTestKit
         var target = Path.Combine(WorkDirectory, "out");
         var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, TimeSpan.FromSeconds(10), result));
+        // Frames of 1 KiB: 100,000 bytes are more than a window of them, worth a connection.
+        Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, 1024, TimeSpan.FromSeconds(10), result));
         node.ExpectMsg<GetObject>();
         node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", ClosedPort(), [1, 2, 3, 4]));
 
@@ -124,7 +166,7 @@ public class DataPlaneGetTests : StoreTestKit
         listener.Start();
         try
         {
-            Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, TimeSpan.FromSeconds(20), result));
+            Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, 1024, TimeSpan.FromSeconds(20), result));
             node.ExpectMsg<GetObject>();
             node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, [7, 7, 7]));
             using (var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10)))

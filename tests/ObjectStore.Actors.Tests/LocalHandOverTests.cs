@@ -55,6 +55,21 @@ public class LocalHandOverTests : StoreTestKit
     }
 
     [LinuxFact]
+    public async Task A_put_and_get_of_a_few_frames_from_this_machine_hand_over_their_files_too()
+    {
+        var client = StartNode();
+        var size = 3 * Settings.FrameSize + 17; // more than the one frame of a small put, less than a window
+        var source = WriteRandomFile("in", size, 2);
+
+        var put = await Within(client.PutFileAsync(source, "photos", "medium"));
+        await Within(client.GetFileAsync("photos", "medium", Path.Combine(WorkDirectory, "out")));
+
+        Assert.Equal(2, Node!.DataPlane!.HandOvers);
+        Assert.Equal(size, put.Object.Size);
+        Assert.Equal(File.ReadAllBytes(source), File.ReadAllBytes(Path.Combine(WorkDirectory, "out")));
+    }
+
+    [LinuxFact]
     public async Task With_hand_over_off_a_large_put_sends_its_bytes_on_the_data_port()
     {
         Settings = Settings with { LocalHandOver = false };

@@ -16,7 +16,7 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
 {
     private readonly IActorRef _node;
     private readonly string _bucket, _key, _targetPath;
-    private readonly int _window;
+    private readonly int _window, _frameSize;
     private readonly TimeSpan _idleTimeout;
     private readonly TaskCompletionSource<ObjectInfo> _result;
     private readonly Action<ObjectInfo>? _started;
@@ -50,11 +50,11 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public FileDownloaderActor(IActorRef node, string bucket, string key, string target, int window, TimeSpan idleTimeout,
+    public FileDownloaderActor(IActorRef node, string bucket, string key, string target, int window, int frameSize, TimeSpan idleTimeout,
         TaskCompletionSource<ObjectInfo> result, Action<ObjectInfo>? started, IProgress<long>? progress)
     {
-        (_node, _bucket, _key, _targetPath, _window, _idleTimeout, _result, _started, _progress) =
-            (node, bucket, key, target, window, idleTimeout, result, started, progress);
+        (_node, _bucket, _key, _targetPath, _window, _frameSize, _idleTimeout, _result, _started, _progress) =
+            (node, bucket, key, target, window, frameSize, idleTimeout, result, started, progress);
 
         Receive<DownloadReady>(m =>
         {
@@ -62,12 +62,17 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
             _info = m.Object;
             Context.Watch(_session);
             _started?.Invoke(m.Object);
-            if (m.DataPort > 0 && m.DataToken.Length > 0 && m.HandOver.Length > 0 && FileHandOver.Supported)
+            if (m.DataPort == 0 || m.DataToken.Length == 0) return; // frames, started by the node
+            // A node on this machine writes into the temp file itself, whatever the object's size; a TCP
+            // connection to its data port is worth it only beyond a window of frames, and below that the
+            // node is asked for frames (it offers its data plane for every object larger than a frame).
+            if (m.HandOver.Length > 0 && FileHandOver.Supported)
             {
                 _viaHandOver = true;
                 _handOverTask = DownloadRoutes.HandOver(_target!, m, Self);
             }
-            else if (m.DataPort > 0 && m.DataToken.Length > 0) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
+            else if (WorthAConnection) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
+            else _session.Tell(new FrameAck(-1));
         });
         HandOverReceives();
         Receive<UserCancelled>(_ =>
@@ -144,9 +149,11 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
         });
     }
 
-    public static Props Props(IActorRef node, string bucket, string key, string target, int window, TimeSpan idleTimeout,
+    public static Props Props(IActorRef node, string bucket, string key, string target, int window, int frameSize, TimeSpan idleTimeout,
         TaskCompletionSource<ObjectInfo> result, Action<ObjectInfo>? started = null, IProgress<long>? progress = null) =>
-        ActorProps.Of(() => new FileDownloaderActor(node, bucket, key, target, window, idleTimeout, result, started, progress));
+        ActorProps.Of(() => new FileDownloaderActor(node, bucket, key, target, window, frameSize, idleTimeout, result, started, progress));
+
+    private bool WorthAConnection => DataPlane.WorthAConnection(_info?.Size ?? 0, _window, _frameSize);
 
     private string Name => $"{_bucket}/{_key}";
 

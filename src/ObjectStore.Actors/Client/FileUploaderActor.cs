@@ -65,8 +65,13 @@ public sealed class FileUploaderActor : WireActor
             var window = Math.Max(1, m.Window);
             var frameSize = Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
             _frames = new WindowedSender(new StreamSource(_file!), frameSize, window, (sequence, _, data) => _session.Tell(new DataFrame(sequence, data)), _idleTimeout);
+            // A node on this machine takes the open file itself, whatever its size: a hand-over is one local
+            // message, while frames cost both processes a serialization and a round trip per 64 KiB (files of
+            // 64 KiB-2 MiB went as frames and took more CPU than all the small files of a tree in batches).
+            // A TCP connection to the data port is worth it only beyond a window of frames.
+            var handOver = m.DataToken.Length > 0 && m.HandOver.Length > 0 && FileHandOver.Supported;
             var large = m.DataToken.Length > 0 && DataPlane.WorthAConnection(_announcedSize, window, frameSize);
-            if (large && m.HandOver.Length > 0 && FileHandOver.Supported) UploadRoutes.HandOver(_file!, m, Self);
+            if (handOver) UploadRoutes.HandOver(_file!, m, Self);
             else if (large && m.DataPort > 0) StartDataPort(m);
             else Pump();
         });
@@ -75,7 +80,8 @@ public sealed class FileUploaderActor : WireActor
         Receive<HandedOver>(_ => Complete(_announcedSize, UploadComplete.ViaDataPort));
         Receive<HandOverRefused>(m =>
         {
-            if (m.Ready.DataPort > 0) StartDataPort(m.Ready);
+            var frameSize = Math.Clamp(m.Ready.FrameSize, 1024, StoreSettings.MaxFrameSize);
+            if (m.Ready.DataPort > 0 && DataPlane.WorthAConnection(_announcedSize, Math.Max(1, m.Ready.Window), frameSize)) StartDataPort(m.Ready);
             else Pump();
         });
         Receive<DataSent>(m => Complete(m.Bytes, UploadComplete.ViaDataPort));

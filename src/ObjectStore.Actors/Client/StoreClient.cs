@@ -124,7 +124,7 @@ public sealed class StoreClient
         CancellationToken cancel = default)
     {
         var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var downloader = _system.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.IdleTimeout, result, started, progress),
+        var downloader = _system.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.FrameSize, _settings.IdleTimeout, result, started, progress),
             $"download-{Interlocked.Increment(ref _transfers)}");
         await using var cancelled = cancel.Register(() => downloader.Tell(UserCancelled.Instance));
         return await result.Task;

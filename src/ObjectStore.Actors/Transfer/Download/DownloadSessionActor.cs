@@ -11,9 +11,10 @@ namespace ObjectStore.Actors.Transfer.Download;
 
 /// <summary>
 /// The node's side of one get: reads the object's chunks through a <see cref="ReplicatedChunkReader"/> (a
-/// couple ahead of what is being sent, each verified) and hands them in order to an <see cref="IDownloadSink"/>:
-/// the client's data connection for an object larger than a window of frames (unless the client cannot
-/// reach the port and asks for frames), else frames.
+/// couple ahead of what is being sent, each verified) and hands them in order to an <see cref="IDownloadSink"/>.
+/// For an object larger than a frame the client picks: its temp file handed over (a client on this machine),
+/// the data connection (an object larger than a window of frames), or frames (FrameAck(-1)); a smaller
+/// object goes in a frame at once.
 /// </summary>
 public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
 {
@@ -71,7 +72,9 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         Context.Watch(_client);
         Context.SetReceiveTimeout(_settings.IdleTimeout);
         var info = ObjectInfos.Of(_manifest);
-        if (_dataPlane is not null && DataPlane.WorthAConnection(_manifest.Size, _window, _settings.FrameSize))
+        // Anything larger than a frame: the client picks a hand-over (on this machine), the data port (larger
+        // than a window of frames) or frames (FrameAck(-1)).
+        if (_dataPlane is not null && _manifest.Size > _settings.FrameSize)
         {
             _dataToken = _dataPlane.Expect(Self);
             _client.Tell(new DownloadReady(info, Self, _dataPlane.Host, _dataPlane.Port, _dataToken, _dataPlane.HandOverName));
