@@ -57,27 +57,12 @@ public class DataPlaneGetTests : StoreTestKit
     [Fact]
     public async Task A_get_client_away_from_the_node_asks_for_frames_at_once_for_an_object_smaller_than_a_window()
     {
-        var node = CreateTestProbe();
-        var data = new byte[100_000];
-        new Random(4).NextBytes(data);
-        var info = new ObjectInfo("photos", "k", "v1", data.Length, ContentHash.Compute(data), 1, 1);
-        var target = Path.Combine(WorkDirectory, "out");
-        var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         try
         {
             // Window 4 of 64 KiB frames: 100,000 bytes are not worth a connection; no hand-over is offered.
-            Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, 64 * 1024, TimeSpan.FromSeconds(10), result));
-            node.ExpectMsg<GetObject>();
-            node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, [1, 2, 3, 4]));
-
-            Assert.Equal(-1, node.ExpectMsg<FrameAck>(TimeSpan.FromSeconds(10)).Sequence);
-            node.Reply(new DataFrame(0, data.AsMemory(0, 60_000)));
-            node.Reply(new DataFrame(1, data.AsMemory(60_000)));
-            node.Reply(new DownloadComplete(data.Length));
-            await result.Task.WaitAsync(TimeSpan.FromSeconds(10));
-            Assert.Equal(data, File.ReadAllBytes(target));
+            await GetAsFramesAfterOffering(frameSize: 64 * 1024, ((IPEndPoint)listener.LocalEndpoint).Port, seed: 4);
             Assert.False(listener.Pending(), "the client connected to the data port for an object smaller than a window");
         }
         finally
@@ -87,19 +72,26 @@ public class DataPlaneGetTests : StoreTestKit
     }
 
     [Fact]
-    public async Task A_get_client_that_cannot_reach_the_data_port_asks_for_frames_and_gets_the_object()
+    public async Task A_get_client_that_cannot_reach_the_data_port_asks_for_frames_and_gets_the_object() =>
+        // Frames of 1 KiB: 100,000 bytes are more than a window of them, worth a connection, which fails.
+        await GetAsFramesAfterOffering(frameSize: 1024, ClosedPort(), seed: 3);
+
+    /// <summary>
+    /// A stand-in node offers its data port for an object of 100,000 bytes; the client must ask for frames
+    /// (FrameAck(-1)), and the object it then gets as two frames must be the file it writes.
+    /// </summary>
+    private async Task GetAsFramesAfterOffering(int frameSize, int dataPort, int seed)
     {
         var node = CreateTestProbe();
         var data = new byte[100_000];
-        new Random(3).NextBytes(data);
+        new Random(seed).NextBytes(data);
         var info = new ObjectInfo("photos", "k", "v1", data.Length, ContentHash.Compute(data), 1, 1);
         var target = Path.Combine(WorkDirectory, "out");
         var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // Frames of 1 KiB: 100,000 bytes are more than a window of them, worth a connection.
-        Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, 1024, TimeSpan.FromSeconds(10), result));
+        Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, frameSize, TimeSpan.FromSeconds(10), result));
         node.ExpectMsg<GetObject>();
-        node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", ClosedPort(), [1, 2, 3, 4]));
+        node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", dataPort, [1, 2, 3, 4]));
 
         Assert.Equal(-1, node.ExpectMsg<FrameAck>(TimeSpan.FromSeconds(10)).Sequence);
         node.Reply(new DataFrame(0, data.AsMemory(0, 60_000)));
