@@ -52,6 +52,7 @@ public class DataPlaneGetTests : StoreTestKit
         probe.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no frame before the client asks for frames
         ready.Session.Tell(new FrameAck(-1), probe.Ref);
         Assert.Equal(0, probe.ExpectMsg<DataFrame>().Sequence);
+        ready.Session.Tell(new CancelTransfer("test done"));
     }
 
     [Fact]
