@@ -77,11 +77,16 @@ public class DataPlaneGetTests : StoreTestKit
         // Frames of 1 KiB: 100,000 bytes are more than a window of them, worth a connection, which fails.
         await GetAsFramesAfterOffering(frameSize: 1024, ClosedPort(), seed: 3);
 
+    [LinuxFact]
+    public async Task A_get_whose_hand_over_is_refused_asks_for_frames_and_gets_the_object() =>
+        // Nobody listens on that socket name: the hand-over fails, and 100,000 bytes are not worth a connection.
+        await GetAsFramesAfterOffering(frameSize: 64 * 1024, ClosedPort(), seed: 5, handOver: $"objectstore-test-nobody-{Guid.NewGuid():N}");
+
     /// <summary>
-    /// A stand-in node offers its data port for an object of 100,000 bytes; the client must ask for frames
-    /// (FrameAck(-1)), and the object it then gets as two frames must be the file it writes.
+    /// A stand-in node offers its data port (and a hand-over socket) for an object of 100,000 bytes; the client
+    /// must ask for frames (FrameAck(-1)), and the object it then gets as two frames must be the file it writes.
     /// </summary>
-    private async Task GetAsFramesAfterOffering(int frameSize, int dataPort, int seed)
+    private async Task GetAsFramesAfterOffering(int frameSize, int dataPort, int seed, string handOver = "")
     {
         var node = CreateTestProbe();
         var data = new byte[100_000];
@@ -92,7 +97,7 @@ public class DataPlaneGetTests : StoreTestKit
 
         Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, frameSize, TimeSpan.FromSeconds(10), result));
         node.ExpectMsg<GetObject>();
-        node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", dataPort, [1, 2, 3, 4]));
+        node.Reply(new DownloadReady(info, node.Ref, "127.0.0.1", dataPort, [1, 2, 3, 4], handOver));
 
         Assert.Equal(-1, node.ExpectMsg<FrameAck>(TimeSpan.FromSeconds(10)).Sequence);
         node.Reply(new DataFrame(0, data.AsMemory(0, 60_000)));

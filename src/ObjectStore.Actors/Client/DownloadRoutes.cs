@@ -10,18 +10,18 @@ namespace ObjectStore.Actors.Client;
 /// </summary>
 internal static class DownloadRoutes
 {
-    public sealed record DataProgress(long Bytes);
-    public sealed record DataReceived(long Bytes);
+    public sealed record DataProgress(long Bytes) : ILocalMessage;
+    public sealed record DataReceived(long Bytes) : ILocalMessage;
     /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole object.</summary>
-    public sealed record DataFailed(string Reason, bool BeforeAnyByte);
+    public sealed record DataFailed(string Reason, bool BeforeAnyByte) : ILocalMessage;
     /// <summary>The temp file could not be written (a full disk, say): the node is not to blame.</summary>
-    public sealed record LocalWriteFailed(string Reason);
+    public sealed record LocalWriteFailed(string Reason) : ILocalMessage;
 
     private const int ReadSize = 1024 * 1024;
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
 
-    public sealed record HandedOver;
-    public sealed record HandOverRefused(Protocol.StoreProtocol.DownloadReady Ready);
+    public sealed record HandedOver : ILocalMessage;
+    public sealed record HandOverRefused(Protocol.StoreProtocol.DownloadReady Ready) : ILocalMessage;
 
     /// <summary>Passes the temp file to the node's Unix socket with the get's token; the node answers whether it took it.</summary>
     /// <returns>The hand-over: the target's handle is in use until it ends.</returns>

@@ -12,12 +12,12 @@ namespace ObjectStore.Actors.Client;
 /// </summary>
 internal static class UploadRoutes
 {
-    public sealed record HandedOver;
-    public sealed record HandOverRefused(UploadReady Ready);
-    public sealed record DataProgress(long Bytes);
-    public sealed record DataSent(long Bytes);
+    public sealed record HandedOver : ILocalMessage;
+    public sealed record HandOverRefused(UploadReady Ready) : ILocalMessage;
+    public sealed record DataProgress(long Bytes) : ILocalMessage;
+    public sealed record DataSent(long Bytes) : ILocalMessage;
     /// <summary>The data port failed; <paramref name="BeforeAnyByte"/> means frames can still carry the whole file.</summary>
-    public sealed record DataFailed(string Reason, bool BeforeAnyByte);
+    public sealed record DataFailed(string Reason, bool BeforeAnyByte) : ILocalMessage;
 
     private const int DataWriteSize = 1024 * 1024;
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
