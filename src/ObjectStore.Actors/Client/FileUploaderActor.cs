@@ -9,10 +9,10 @@ using static ObjectStore.Actors.Protocol.StoreProtocol;
 namespace ObjectStore.Actors.Client;
 
 /// <summary>
-/// The client's side of one put. A file larger than a window of frames is handed to the node itself when
-/// the node is on this machine (it offers a hand-over socket that can be reached from here), or else
-/// streamed to its data port; a smaller file, or one whose node offers neither or cannot be reached that
-/// way, goes as frames over Akka.Remote through a <see cref="WindowedSender"/> with the node's window.
+/// The client's side of one put. The file is handed to the node itself when the node is on this machine
+/// (it offers a hand-over socket that can be reached from here), or else, when it is larger than a window
+/// of frames, streamed to its data port; a smaller file, or one whose node offers neither or cannot be
+/// reached that way, goes as frames over Akka.Remote through a <see cref="WindowedSender"/> with the node's window.
 /// </summary>
 public sealed class FileUploaderActor : WireActor
 {
@@ -62,15 +62,13 @@ public sealed class FileUploaderActor : WireActor
                 return;
             }
             Context.Watch(_session);
-            var window = Math.Max(1, m.Window);
-            var frameSize = Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
-            _frames = new WindowedSender(new StreamSource(_file!), frameSize, window, (sequence, _, data) => _session.Tell(new DataFrame(sequence, data)), _idleTimeout);
+            _frames = new WindowedSender(new StreamSource(_file!), FrameSizeOf(m), WindowOf(m), (sequence, _, data) => _session.Tell(new DataFrame(sequence, data)), _idleTimeout);
             // A node on this machine takes the open file itself, whatever its size: a hand-over is one local
             // message, while frames cost both processes a serialization and a round trip per 64 KiB (files of
             // 64 KiB-2 MiB went as frames and took more CPU than all the small files of a tree in batches).
             // A TCP connection to the data port is worth it only beyond a window of frames.
             var handOver = m.DataToken.Length > 0 && m.HandOver.Length > 0 && FileHandOver.Supported;
-            var large = m.DataToken.Length > 0 && DataPlane.WorthAConnection(_announcedSize, window, frameSize);
+            var large = m.DataToken.Length > 0 && WorthAConnection(m);
             if (handOver) UploadRoutes.HandOver(_file!, m, Self);
             else if (large && m.DataPort > 0) StartDataPort(m);
             else Pump();
@@ -80,8 +78,7 @@ public sealed class FileUploaderActor : WireActor
         Receive<HandedOver>(_ => Complete(_announcedSize, UploadComplete.ViaDataPort));
         Receive<HandOverRefused>(m =>
         {
-            var frameSize = Math.Clamp(m.Ready.FrameSize, 1024, StoreSettings.MaxFrameSize);
-            if (m.Ready.DataPort > 0 && DataPlane.WorthAConnection(_announcedSize, Math.Max(1, m.Ready.Window), frameSize)) StartDataPort(m.Ready);
+            if (m.Ready.DataPort > 0 && WorthAConnection(m.Ready)) StartDataPort(m.Ready);
             else Pump();
         });
         Receive<DataSent>(m => Complete(m.Bytes, UploadComplete.ViaDataPort));
@@ -119,6 +116,13 @@ public sealed class FileUploaderActor : WireActor
                 : $"put of {_bucket}/{_key}: the node did not answer for {_idleTimeout.TotalSeconds:0}s {Outcome}"));
         });
     }
+
+    /// <summary>The node's frame size and window, within what this client accepts.</summary>
+    private static int FrameSizeOf(UploadReady m) => Math.Clamp(m.FrameSize, 1024, StoreSettings.MaxFrameSize);
+    private static int WindowOf(UploadReady m) => Math.Max(1, m.Window);
+
+    /// <summary>The file is larger than a window of the node's frames: a TCP connection to its data port pays off.</summary>
+    private bool WorthAConnection(UploadReady m) => DataPlane.WorthAConnection(_announcedSize, WindowOf(m), FrameSizeOf(m));
 
     public static Props Props(IActorRef node, string path, string bucket, string key, TimeSpan idleTimeout,
         TaskCompletionSource<PutCompleted> result, IProgress<long>? progress = null, FileMetadata? metadata = null) =>
