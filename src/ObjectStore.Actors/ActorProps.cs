@@ -3,7 +3,7 @@ using Akka.Actor;
 namespace ObjectStore.Actors;
 
 /// <summary>
-/// Props from a factory delegate, for every actor of this system. Akka's <c>ActorProps.Of(() => new X(...))</c>
+/// Props from a factory delegate, for every actor of this system. Akka's <c>Props.Create(() => new X(...))</c>
 /// takes an expression tree and compiles its arguments each time a Props is made (akka.net#4698): for the
 /// actors made per put, per chunk push, per get and per shell request that was a JIT compilation each time
 /// (a fifth of a shell's start was in the JIT). A delegate is compiled once, with the rest of the code.

@@ -112,9 +112,10 @@ public static class StoreProtocol
     public sealed record SmallPutOutcome(string Bucket, string Key, PutCompleted? Done, StoreError? Error);
     public sealed record SmallPutsDone(IReadOnlyList<SmallPutOutcome> Outcomes) : IStoreMessage;
 
-    // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck*, or (DataPort > 0: the
-    // object is larger than a window of frames) the raw bytes on the node's data port: connect, send
-    // DataToken, read to the end. A client that cannot reach the port asks for frames with FrameAck(-1).
+    // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck* (an object of one frame: at
+    // once), or (DataPort > 0: the object is larger than a frame) the client's choice: the raw bytes on the
+    // node's data port (connect, send DataToken, read to the end) for an object larger than a window of
+    // frames, else frames, asked for with FrameAck(-1), as does a client that cannot reach the port.
     // Either way DownloadComplete | StoreError ends it. A client on the node's machine may instead hand its
     // temp file to HandOver (with the token): the node writes the object into it and DownloadComplete
     // carries the SHA-256 of what it wrote.

@@ -61,9 +61,9 @@ public sealed class DataPlane : IDisposable
     public long HandOvers => Interlocked.Read(ref _handOvers);
 
     /// <summary>
-    /// Whether bytes of this size go on the data plane (puts and gets alike): what fits in one window of
-    /// frames goes as frames in one round trip, where a data connection would first cost a TCP handshake
-    /// and a token exchange.
+    /// Whether bytes of this size are worth a TCP connection to the data port (puts and gets alike): what
+    /// fits in one window of frames goes as frames in one round trip, where a data connection would first
+    /// cost a TCP handshake and a token exchange. (A hand-over on the node's machine costs neither.)
     /// </summary>
     public static bool WorthAConnection(long size, int window, int frameSize) => size > (long)window * frameSize;
 
