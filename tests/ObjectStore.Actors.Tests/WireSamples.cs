@@ -64,6 +64,7 @@ public static class WireSamples
         S("get", new GetObject("photos", "k", 32)),
         new("store", "dlr", actor => new DownloadReady(Info, actor(Session), "127.0.0.1", 4322, [4, 5])),
         S("dlc", new DownloadComplete(12345)),
+        S("dlc-chunks-checked", new DownloadComplete(12345, ChunksChecked: true)),
         S("df", new DataFrame(12, new byte[] { 9, 8, 7 })),
         S("ack", new FrameAck(7)),
         S("ack-frames-please", new FrameAck(-1)),

@@ -7,8 +7,9 @@ namespace ObjectStore.Actors.Client;
 
 /// <summary>
 /// Where a get writes: a temp file beside the target, hashed as it is written, renamed onto the target
-/// only when its size and SHA-256 are the object's. A failed get leaves no half file, and a file that does
-/// not match the object's hash is never presented as the object. One thread at a time uses it.
+/// only when its size and SHA-256 are the object's (or, written by a node on this machine, when the node
+/// checked every chunk against its id). A failed get leaves no half file, and a file that does not match
+/// the object is never presented as the object. One thread at a time uses it.
 /// </summary>
 internal sealed class DownloadTarget : IDisposable
 {
@@ -50,18 +51,19 @@ internal sealed class DownloadTarget : IDisposable
         Complete(info, name, Written, ContentHash.FromBytes(_sha.GetHashAndReset()));
 
     /// <summary>
-    /// The node wrote the file (a handed-over get): its size on disk must be the object's, and the hash the
-    /// node computed of what it wrote must be the object's hash.
+    /// The node wrote the file (a handed-over get): its size on disk must be the object's; <paramref name="written"/>
+    /// is the hash the node computed of what it wrote (a node of an earlier version), null when the node
+    /// checked every chunk against its id instead.
     /// </summary>
-    public void CompleteWrittenByNode(ObjectInfo info, string name, ContentHash written) =>
+    public void CompleteWrittenByNode(ObjectInfo info, string name, ContentHash? written) =>
         Complete(info, name, RandomAccess.GetLength(HandleForNode), written);
 
-    private void Complete(ObjectInfo info, string name, long size, ContentHash actual)
+    private void Complete(ObjectInfo info, string name, long size, ContentHash? actual)
     {
         if (size != info.Size)
             throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: received {size} bytes, the object has {info.Size}");
-        if (actual != info.Sha256)
-            throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: content hashes to {actual.ToShortString()}, the object's hash is {info.Sha256.ToShortString()}");
+        if (actual is not null && actual != info.Sha256)
+            throw new StoreException(StoreErrorCode.Corrupt, $"get of {name}: content hashes to {actual.Value.ToShortString()}, the object's hash is {info.Sha256.ToShortString()}");
         try
         {
             _file!.Dispose();

@@ -6,7 +6,8 @@ namespace ObjectStore.Actors.Client;
 
 /// <summary>
 /// The handed-over way of a get: a shell on the node's machine passes the node its temp file, the node
-/// writes the object into it, and DownloadComplete brings the hash of what it wrote.
+/// writes the object into it, and DownloadComplete says that every chunk was checked against its id (a node
+/// of an earlier version: brings the hash of what it wrote).
 /// </summary>
 public sealed partial class FileDownloaderActor
 {
@@ -42,14 +43,16 @@ public sealed partial class FileDownloaderActor
         });
         Receive<DownloadComplete>(m => _viaHandOver, m =>
         {
-            if (m.TotalBytes != _info?.Size || m.WrittenSha256 is not { } written)
+            if (m.TotalBytes != _info?.Size || (!m.ChunksChecked && m.WrittenSha256 is null))
             {
-                Fail(new StoreException(StoreErrorCode.Corrupt, $"get of {Name}: the node announced {m.TotalBytes} bytes written, the object has {_info?.Size}"));
+                Fail(new StoreException(StoreErrorCode.Corrupt, m.TotalBytes != _info?.Size
+                    ? $"get of {Name}: the node announced {m.TotalBytes} bytes written, the object has {_info?.Size}"
+                    : $"get of {Name}: the node wrote the file but checked neither its chunks nor its hash"));
                 return;
             }
             try
             {
-                _target!.CompleteWrittenByNode(_info, Name, written);
+                _target!.CompleteWrittenByNode(_info, Name, m.ChunksChecked ? null : m.WrittenSha256);
             }
             catch (StoreException e)
             {

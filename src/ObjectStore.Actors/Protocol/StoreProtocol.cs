@@ -134,8 +134,10 @@ public static class StoreProtocol
     {
         public DownloadReady(ObjectInfo info, IActorRef session) : this(info, session, "", 0, []) { }
     }
-    /// <param name="WrittenSha256">Set when the node wrote the client's handed-over file: the hash of what it wrote.</param>
-    public sealed record DownloadComplete(long TotalBytes, ContentHash? WrittenSha256 = null) : IStoreMessage;
+    /// <param name="WrittenSha256">From a node of an earlier version that wrote the client's handed-over file: the hash of what it wrote.</param>
+    /// <param name="ChunksChecked">The node wrote the client's handed-over file: every chunk checked against its id as it was read, and
+    /// written at its place in the object's chunk list (the chunk ids pin the bytes, so the object is not hashed again).</param>
+    public sealed record DownloadComplete(long TotalBytes, ContentHash? WrittenSha256 = null, bool ChunksChecked = false) : IStoreMessage;
 
     // --- both directions of a transfer
     public sealed record DataFrame(long Sequence, ReadOnlyMemory<byte> Data) : IStoreMessage;

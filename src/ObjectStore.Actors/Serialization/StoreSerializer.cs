@@ -46,8 +46,8 @@ public sealed class StoreSerializer : ProtoSerializer
             },
             w => new(Info(w.Object), Resolve(w.Session), w.DataHost, w.DataPort, w.DataToken.ToByteArray(), w.HandOver));
         Message<DownloadComplete, W.DownloadComplete>("dlc", W.DownloadComplete.Parser,
-            m => new() { TotalBytes = m.TotalBytes, Sha256 = m.WrittenSha256 is { } h ? Bytes(h) : ByteString.Empty },
-            w => new(w.TotalBytes, w.Sha256.IsEmpty ? null : Hash(w.Sha256, "written hash")));
+            m => new() { TotalBytes = m.TotalBytes, Sha256 = m.WrittenSha256 is { } h ? Bytes(h) : ByteString.Empty, ChunksChecked = m.ChunksChecked },
+            w => new(w.TotalBytes, w.Sha256.IsEmpty ? null : Hash(w.Sha256, "written hash"), w.ChunksChecked));
         Raw<DataFrame>("df", m => new W.DataFrame { Sequence = m.Sequence, Data = Wrap(m.Data) }.ToByteArray(), ReadFrame);
         Message<FrameAck, W.FrameAck>("ack", W.FrameAck.Parser, m => new() { Sequence = m.Sequence }, w => new(w.Sequence));
         Message<CancelTransfer, W.CancelTransfer>("cancel", W.CancelTransfer.Parser, m => new() { Reason = m.Reason }, w => new(w.Reason));

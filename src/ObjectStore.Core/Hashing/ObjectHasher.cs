@@ -62,27 +62,6 @@ public sealed class ObjectHasher
         return Finish(chunkState, chunk[(chunkBlocks * Block)..], chunk.Length);
     }
 
-    private readonly uint[] _markState = new uint[8];
-    private readonly byte[] _markPending = new byte[Block];
-    private int _markPendingLength;
-    private long _markLength;
-
-    /// <summary>Remembers the object's hash as it is, for <see cref="Rewind"/> (a chunk that turns out not to be the one expected).</summary>
-    public void Mark()
-    {
-        _objectState.CopyTo(_markState, 0);
-        _objectPending.CopyTo(_markPending, 0);
-        (_markPendingLength, _markLength) = (_objectPendingLength, _objectLength);
-    }
-
-    /// <summary>Takes the object's hash back to the last <see cref="Mark"/>: the chunk appended since does not count.</summary>
-    public void Rewind()
-    {
-        _markState.CopyTo(_objectState, 0);
-        _markPending.CopyTo(_objectPending, 0);
-        (_objectPendingLength, _objectLength) = (_markPendingLength, _markLength);
-    }
-
     /// <summary>The object's SHA-256 over every chunk appended so far. The hasher is done after this.</summary>
     public ContentHash Complete() => Finish(_objectState, _objectPending.AsSpan(0, _objectPendingLength), _objectLength);
 

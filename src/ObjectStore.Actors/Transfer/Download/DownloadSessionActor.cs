@@ -35,8 +35,6 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     private readonly List<int> _requested = [];
     private int _nextToRequest, _nextToSink;
     private bool _ended;
-    /// <summary>The chunk the file sink found not matching its id, being read again with checking on.</summary>
-    private Core.Hashing.ContentHash? _rereading;
 
     public DownloadSessionActor(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, ObjectManifest manifest, int window,
         DataPlane? dataPlane)
@@ -45,8 +43,7 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         _window = Math.Clamp(window, 1, 1024);
 
         Receive<DataConnectionOpened>(m => Sending(new SocketDownloadSink(this, _client, Self, _manifest.Size, m.Client)));
-        Receive<LocalFileOpened>(m => Sending(new FileDownloadSink(this, _client, Self, _manifest.Size, m.File, _manifest.Chunks,
-            _settings.Chunking.ShaNi && ShaNiKernel.Instance is { } kernel ? new ObjectHasher(kernel) : null)));
+        Receive<LocalFileOpened>(m => Sending(new FileDownloadSink(this, _client, Self, _manifest.Size, m.File)));
         // FrameAck(-1): the client could not reach the data port; frames it is.
         Receive<FrameAck>(m =>
         {
@@ -132,22 +129,15 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < ChunksAhead)
         {
             _requested.Add(_nextToRequest);
-            // Into the handed-over file: unchecked (the sink checks each chunk in its hashing pass) and in pooled
+            // Every chunk checked against its id on the thread that reads it. Into the handed-over file in pooled
             // buffers, which the sink gives back once the chunk is written.
-            var intoFile = _sink is FileDownloadSink;
-            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: _sink is not FileDownloadSink { ChecksChunks: true }, Pooled: intoFile));
+            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: true, Pooled: _sink is FileDownloadSink));
             _nextToRequest++;
         }
     }
 
     private void HandleChunk(ChunkRead m)
     {
-        if (_rereading == m.Id && _sink is FileDownloadSink file)
-        {
-            _rereading = null;
-            file.Reread(m);
-            return;
-        }
         // Reads may finish out of order, and one chunk may appear twice in an object: fill the
         // earliest outstanding request for this id.
         var slot = _requested.FindIndex(i => _manifest.Chunks[i].Id == m.Id);
@@ -158,14 +148,6 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
         }
         var index = _requested[slot];
         _requested.RemoveAt(slot);
-        if (m.Data.Length != _manifest.Chunks[index].Length && _sink is FileDownloadSink { ChecksChunks: true })
-        {
-            // Read unchecked, and wrong: read it again with checking (a corrupt copy is quarantined, the next replica tried).
-            m.Lease?.Dispose();
-            _requested.Insert(slot, index);
-            _reader.Tell(new ReadChunk(m.Id, Verify: true));
-            return;
-        }
         if (m.Data.Length != _manifest.Chunks[index].Length)
         {
             m.Lease?.Dispose();
@@ -194,13 +176,6 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     }
 
     void IDownloadSinkOwner.SinkMoved() => RequestAhead();
-
-    void IDownloadSinkOwner.SinkNeedsChecked(Core.Hashing.ContentHash id)
-    {
-        _log.Warning("get of {0}: chunk {1} read here does not match its id; reading it again with checking (a corrupt copy is quarantined)", Name, id.ToShortString());
-        _rereading = id;
-        _reader.Tell(new ReadChunk(id, Verify: true));
-    }
 
     void IDownloadSinkOwner.SinkDone()
     {

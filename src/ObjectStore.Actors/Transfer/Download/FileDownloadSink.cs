@@ -1,9 +1,6 @@
-using System.Security.Cryptography;
 using Akka.Actor;
 using Microsoft.Win32.SafeHandles;
 using ObjectStore.Actors.Protocol;
-using ObjectStore.Core.Hashing;
-using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 
@@ -11,12 +8,11 @@ namespace ObjectStore.Actors.Transfer.Download;
 
 /// <summary>
 /// The object written straight into the temp file a client on this machine handed over: no byte crosses a
-/// socket, and the shell does no work. Chunks are written at their offsets, in order, one at a time on a
-/// background task that also hashes them into the object's SHA-256; at the end DownloadComplete carries that
-/// hash, which the client checks against the object's. With the SHA-NI kernel (<see cref="ObjectHasher"/>)
-/// the chunks come unverified and each is checked against its id in the same pass as the object's hash
-/// (the two hashes were a third of a get's CPU each); one that does not match is not written, and the
-/// session reads it again with checking on — which quarantines a corrupt copy and tries the next replica.
+/// socket, and the shell does no work. The chunks come checked against their ids (each on the reading
+/// thread, several at once); they are written at their offsets, in order, one at a time on a background
+/// task, and DownloadComplete says so (<see cref="DownloadComplete.ChunksChecked"/>). The object is not
+/// hashed again: its chunk list pins every byte, and that one sequential SHA-256 pass was the get's
+/// bottleneck (docs/BENCHMARKS.md, "2026-12-02 (evening)").
 /// </summary>
 internal sealed class FileDownloadSink : IDownloadSink
 {
@@ -24,43 +20,22 @@ internal sealed class FileDownloadSink : IDownloadSink
     public const string ClientFileFailure = "writing the handed-over file failed: ";
 
     private sealed record Written : ILocalMessage;
-    private sealed record Mismatched : ILocalMessage;
     private sealed record WriteFailed(string Reason) : ILocalMessage;
 
     private readonly IDownloadSinkOwner _owner;
     private readonly IActorRef _client, _self;
     private readonly long _size;
     private readonly SafeFileHandle _file;
-    private readonly IReadOnlyList<ChunkRef> _chunks;
-    private readonly ObjectHasher? _hasher;
-    private readonly IncrementalHash? _sha;
-    private readonly LinkedList<ChunkRead> _queue = new();
-    private int _next;
+    private readonly Queue<ChunkRead> _queue = new();
     private long _offset;
-    private bool _writing, _ended, _done, _awaitingReread;
+    private bool _writing, _ended, _done;
 
-    /// <param name="hasher">Null: the chunks come verified, and the object's hash is the runtime's SHA-256.</param>
-    public FileDownloadSink(IDownloadSinkOwner owner, IActorRef client, IActorRef self, long size, SafeFileHandle file,
-        IReadOnlyList<ChunkRef> chunks, ObjectHasher? hasher)
-    {
-        (_owner, _client, _self, _size, _file, _chunks, _hasher) = (owner, client, self, size, file, chunks, hasher);
-        if (hasher is null) _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    }
-
-    /// <summary>Whether chunks may come unverified (this sink checks them).</summary>
-    public bool ChecksChunks => _hasher is not null;
+    public FileDownloadSink(IDownloadSinkOwner owner, IActorRef client, IActorRef self, long size, SafeFileHandle file) =>
+        (_owner, _client, _self, _size, _file) = (owner, client, self, size, file);
 
     public void Add(ChunkRead chunk)
     {
-        _queue.AddLast(chunk);
-        WriteNext();
-    }
-
-    /// <summary>The chunk that did not match, read again with checking on: it goes first.</summary>
-    public void Reread(ChunkRead chunk)
-    {
-        _awaitingReread = false;
-        _queue.AddFirst(chunk);
+        _queue.Enqueue(chunk);
         WriteNext();
     }
 
@@ -80,15 +55,8 @@ internal sealed class FileDownloadSink : IDownloadSink
         {
             case Written:
                 _writing = false;
-                _next++;
                 _owner.SinkMoved();
                 WriteNext();
-                return true;
-            case Mismatched:
-                _writing = false;
-                _offset -= _chunks[_next].Length; // not written: the checked copy goes where it would have
-                _awaitingReread = true;
-                _owner.SinkNeedsChecked(_chunks[_next].Id);
                 return true;
             case WriteFailed m:
                 // Not the node's fault: the client's disk (full, say). The client names its own file.
@@ -101,38 +69,23 @@ internal sealed class FileDownloadSink : IDownloadSink
 
     private void WriteNext()
     {
-        if (_writing || _done || _awaitingReread) return;
-        if (_queue.First is { } first)
+        if (_writing || _done) return;
+        if (_queue.TryDequeue(out var chunk))
         {
-            _queue.RemoveFirst();
-            var chunk = first.Value;
-            var data = chunk.Data;
             _writing = true;
             var offset = _offset;
-            var expected = _chunks[_next].Id;
             Task.Run<object>(() =>
             {
-                using var lease = chunk.Lease; // a pooled read goes back once written (or found wrong)
-                if (_hasher is not null)
-                {
-                    _hasher.Mark();
-                    if (_hasher.AppendChunk(data.Span) != expected)
-                    {
-                        _hasher.Rewind();
-                        return new Mismatched();
-                    }
-                }
-                else _sha!.AppendData(data.Span);
-                RandomAccess.Write(_file, data.Span, offset);
+                using var lease = chunk.Lease; // a pooled read goes back once written
+                RandomAccess.Write(_file, chunk.Data.Span, offset);
                 return new Written();
             }).PipeTo(_self, failure: e => new WriteFailed(e.GetBaseException().Message));
-            _offset += data.Length;
+            _offset += chunk.Data.Length;
             return;
         }
-        if (!_ended || _next < _chunks.Count) return;
+        if (!_ended) return;
         _done = true;
-        var hash = _hasher?.Complete() ?? ContentHash.FromBytes(_sha!.GetHashAndReset());
-        _client.Tell(new DownloadComplete(_size, hash));
+        _client.Tell(new DownloadComplete(_size, ChunksChecked: true));
         _owner.SinkDone();
     }
 
@@ -141,6 +94,5 @@ internal sealed class FileDownloadSink : IDownloadSink
         foreach (var queued in _queue) queued.Lease?.Dispose();
         _queue.Clear();
         _file.Dispose();
-        if (!_writing) _sha?.Dispose();
     }
 }

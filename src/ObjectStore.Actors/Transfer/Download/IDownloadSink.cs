@@ -34,7 +34,4 @@ internal interface IDownloadSinkOwner
     void SinkDone();
 
     void SinkFailed(StoreErrorCode code, string message);
-
-    /// <summary>A chunk that came unverified did not match its id: read it again with checking on (a sink that checks chunks itself).</summary>
-    void SinkNeedsChecked(Core.Hashing.ContentHash id) { }
 }
