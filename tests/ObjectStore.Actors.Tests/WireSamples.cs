@@ -103,6 +103,8 @@ public static class WireSamples
         C("xfail", new TransferFailed(42, StoreErrorCode.StorageFailure, "disk full")),
         new("chunks", "fetch", actor => new FetchChunk(43, B, actor(Receiver))),
         new("chunks", "fetch-route", actor => new FetchChunk(43, B, actor(Receiver), Route)),
+        new("chunks", "fetch-checked-here", actor => new FetchChunk(43, B, actor(Receiver), Route, FetcherChecks: true)),
+        new("chunks", "checkchunk", actor => new CheckChunk(43, B, actor(Receiver))),
         C("which", new WhichChunks([A, B])),
         C("storemany", new StoreChunks(44, [new InlineChunk(A, "upload-1", new byte[] { 1 }), new InlineChunk(B, "upload-2", new byte[] { 2 })])),
         C("storedmany", new ChunksStored(44, [new ChunkOutcome(A, null), new ChunkOutcome(B, "disk full", StoreErrorCode.StorageFailure)])),

@@ -44,8 +44,18 @@ public static class ChunkTransferProtocol
     public sealed record ChunksStored(long TransferId, IReadOnlyList<ChunkOutcome> Outcomes) : IChunkTransferMessage;
 
     // --- fetch (read path): FetchChunk → ChunkPart* ⇄ ChunkPartAck* (to the receiver) | TransferFailed
+    //     a body that does not match its id: CheckChunk → TransferFailed (Corrupt: the holder's copy, now quarantined)
     /// <param name="Route">When set, the body comes whole on a data connection to this route (the fetcher's node) instead of as parts.</param>
-    public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver, DataRoute? Route = null) : IChunkTransferMessage;
+    /// <param name="FetcherChecks">The fetcher checks the body against the id, so the holder sends its copy without hashing it
+    /// first (every byte was hashed twice, once on each side); a body that does not match is answered with CheckChunk.</param>
+    public sealed record FetchChunk(long TransferId, ContentHash Id, IActorRef Receiver, DataRoute? Route = null, bool FetcherChecks = false)
+        : IChunkTransferMessage;
+
+    /// <summary>
+    /// The body a holder sent unchecked did not match its id: the holder reads its copy again, checked (a corrupt
+    /// copy goes to quarantine), and answers TransferFailed — Corrupt when its copy was, else why it was not.
+    /// </summary>
+    public sealed record CheckChunk(long TransferId, ContentHash Id, IActorRef Receiver) : IChunkTransferMessage;
 
     /// <summary>A node's data plane and the single-use token of one chunk body (<see cref="Transfer.ChunkBody"/>).</summary>
     public sealed record DataRoute(string Host, int Port, byte[] Token);

@@ -12,7 +12,8 @@ namespace ObjectStore.Actors.Replication;
 /// is answered ChunkPresent and not sent; else a <see cref="ChunkReceiveActor"/> takes the parts. Small
 /// chunks pushed together go to one <see cref="ChunkBatchReceiveActor"/> per batch. At most
 /// <see cref="ReplicationSettings.MaxIncomingTransfers"/> are received at once; more are refused, and their
-/// senders retry. A fetch is served by a <see cref="ChunkSendActor"/>.
+/// senders retry. A fetch is served by a <see cref="ChunkSendActor"/>; a fetcher whose body did not match its
+/// id has this node check its copy (CheckChunk).
 /// </summary>
 public sealed class ChunkEndpoint : WireActor, IWithTimers
 {
@@ -43,6 +44,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
         Receive<ChunkClaim>(HandleClaim);
         Receive<Terminated>(m => _receivers.Remove(m.ActorRef), _ => _incoming--);
         Receive<FetchChunk>(m => Context.ActorOf(ChunkSendActor.Props(m, _reader, _settings)));
+        Receive<CheckChunk>(HandleCheck);
         Receive<WhichChunks>(m => _keeper.Forward(m));
         Receive<ExpireClaims>(_ => DropUnansweredClaims());
     }
@@ -54,6 +56,22 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
     {
         var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, _settings.Replication.TransferTimeout.Ticks / 2));
         Timers.StartPeriodicTimer(nameof(ExpireClaims), ExpireClaims.Instance, every);
+    }
+
+    /// <summary>Reads the copy again, checked (the store quarantines a corrupt one), and tells the fetcher what it found.</summary>
+    private void HandleCheck(CheckChunk m)
+    {
+        var receiver = m.Receiver;
+        _reader.Ask<object>(new ReadChunk(m.Id), _settings.Replication.TransferTimeout).PipeTo(receiver,
+            success: reply =>
+            {
+                if (reply is not ChunkRead read) return reply is StoreProtocol.StoreError e ? new TransferFailed(m.TransferId, e.Code, e.Message)
+                    : new TransferFailed(m.TransferId, StoreErrorCode.StorageFailure, $"cannot check chunk {m.Id.ToShortString()}");
+                read.Lease?.Dispose();
+                return new TransferFailed(m.TransferId, StoreErrorCode.Unavailable,
+                    $"chunk {m.Id.ToShortString()} is whole here: its bytes were damaged on the way");
+            },
+            failure: e => new TransferFailed(m.TransferId, StoreErrorCode.StorageFailure, $"cannot check chunk {m.Id.ToShortString()}: {e.GetBaseException().Message}"));
     }
 
     private void HandleOffer(OfferChunk m)

@@ -11,8 +11,10 @@ namespace ObjectStore.Actors.Replication;
 /// <summary>
 /// Fetches one chunk from one other node for a get or a repair: asks its chunk endpoint, with a data route
 /// when this node has a data plane, and takes the body whole on that connection, or as parts in order,
-/// acknowledging them; verifies the whole against the chunk's id. Tells its parent <see cref="Fetched"/>
-/// with the bytes, or with the reason it has none.
+/// acknowledging them; verifies the whole against the chunk's id — the holder sends it unchecked
+/// (<see cref="FetchChunk.FetcherChecks"/>), and is asked to check its copy when it does not match, which
+/// quarantines a corrupt one there. Tells its parent <see cref="Fetched"/> with the bytes, or with the
+/// reason it has none.
 /// </summary>
 internal sealed class ChunkFetchActor : WireActor
 {
@@ -24,14 +26,13 @@ internal sealed class ChunkFetchActor : WireActor
     private readonly TimeSpan _timeout;
     private readonly long _transferId = Random.Shared.NextInt64(1, long.MaxValue);
     private readonly ChunkAssembly _assembly;
-    private readonly bool _verify;
     private IncomingChunkBody? _body;
     private bool _reported;
+    /// <summary>The body did not match: the holder is checking its copy, and its answer ends the fetch.</summary>
+    private bool _holderChecking;
 
-    /// <param name="verify">False: the bytes are passed on unchecked, to a get that checks them against their id itself (in one pass with the object's hash) and reads again verified on a mismatch.</param>
-    public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout, bool verify = true)
+    public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout)
     {
-        _verify = verify;
         _requestId = requestId;
         _source = source;
         _timeout = timeout;
@@ -54,12 +55,15 @@ internal sealed class ChunkFetchActor : WireActor
         });
         Receive<IncomingChunkBody.Arrived>(m => Verify(m.Body));
         Receive<IncomingChunkBody.Broke>(m => Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, m.Reason)));
-        Receive<TransferFailed>(m => m.TransferId == _transferId, m => Report(null, new StoreProtocol.StoreError(m.Code, m.Reason)));
-        Receive<ReceiveTimeout>(_ => Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"no answer for {_timeout.TotalSeconds:0.#}s")));
+        Receive<TransferFailed>(m => m.TransferId == _transferId, m => Report(null, new StoreProtocol.StoreError(m.Code,
+            _holderChecking && m.Code != StoreErrorCode.Corrupt ? $"the bytes it sent do not hash to the chunk's id ({m.Reason})" : m.Reason)));
+        Receive<ReceiveTimeout>(_ => Report(null, _holderChecking
+            ? Mismatch($"and it did not say within {_timeout.TotalSeconds:0.#}s whether its copy is corrupt")
+            : new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"no answer for {_timeout.TotalSeconds:0.#}s")));
     }
 
-    public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout, bool verify = true) =>
-        ActorProps.Of(() => new ChunkFetchActor(requestId, id, length, source, timeout, verify));
+    public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout) =>
+        ActorProps.Of(() => new ChunkFetchActor(requestId, id, length, source, timeout));
 
     protected override void PreStart()
     {
@@ -70,7 +74,7 @@ internal sealed class ChunkFetchActor : WireActor
         }
         Context.SetReceiveTimeout(_timeout);
         _body = IncomingChunkBody.Expect(Context.System, Self);
-        ClusterRing.ChunksOf(Context, _source.Address).Tell(new FetchChunk(_transferId, _assembly.Id, Self, _body?.Route));
+        ClusterRing.ChunksOf(Context, _source.Address).Tell(new FetchChunk(_transferId, _assembly.Id, Self, _body?.Route, FetcherChecks: true));
     }
 
     protected override void PostStop()
@@ -81,14 +85,21 @@ internal sealed class ChunkFetchActor : WireActor
 
     private void Verify(ChunkBuffer received)
     {
-        if (!_verify || ContentHash.Compute(received.Span) == _assembly.Id)
+        if (ContentHash.Compute(received.Span) == _assembly.Id)
         {
             Report(received, null);
             return;
         }
         received.Dispose();
-        Report(null, new StoreProtocol.StoreError(StoreErrorCode.Corrupt, "the bytes it sent do not hash to the chunk's id"));
+        if (_holderChecking || _reported) return;
+        // Sent unchecked: its copy may be corrupt (then it must go to quarantine there, and read repair replace
+        // it) or the bytes broke on the way. The holder's answer (TransferFailed) says which.
+        _holderChecking = true;
+        ClusterRing.ChunksOf(Context, _source.Address).Tell(new CheckChunk(_transferId, _assembly.Id, Self));
     }
+
+    private static StoreProtocol.StoreError Mismatch(string detail) =>
+        new(StoreErrorCode.Corrupt, $"the bytes it sent do not hash to the chunk's id, {detail}");
 
     private void Report(ChunkBuffer? body, StoreProtocol.StoreError? failure)
     {

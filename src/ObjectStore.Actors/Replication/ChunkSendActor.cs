@@ -9,7 +9,7 @@ namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// Serves one chunk another node asked for: reads it through the chunk reader (which verifies it, and
-/// quarantines it if it is corrupt) and sends it whole on a data connection to the route the fetcher handed
+/// quarantines it if it is corrupt — unless the fetcher checks it, <see cref="FetchChunk.FetcherChecks"/>) and sends it whole on a data connection to the route the fetcher handed
 /// out (<see cref="OutgoingChunkBody"/>), or as parts through a <see cref="WindowedSender"/> when it gave none.
 /// </summary>
 internal sealed class ChunkSendActor : WireActor
@@ -47,7 +47,7 @@ internal sealed class ChunkSendActor : WireActor
         {
             _body!.Finish(whole: false);
             // The pooled bytes went back with the send: read the chunk again, as an array the parts may hold on to.
-            if (m.Unreachable) _reader.Tell(new ReadChunk(_fetch.Id));
+            if (m.Unreachable) _reader.Tell(new ReadChunk(_fetch.Id, Verify: !_fetch.FetcherChecks));
             else
             {
                 _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, StoreErrorCode.Unavailable, $"the data connection broke: {m.Reason}"));
@@ -76,7 +76,7 @@ internal sealed class ChunkSendActor : WireActor
     {
         Context.Watch(_fetch.Receiver);
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
-        _reader.Tell(new ReadChunk(_fetch.Id, Pooled: _fetch.Route is not null));
+        _reader.Tell(new ReadChunk(_fetch.Id, Verify: !_fetch.FetcherChecks, Pooled: _fetch.Route is not null));
     }
 
     protected override void PostStop()

@@ -8,8 +8,9 @@ using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// The read path of one get: answers ReadChunk like the chunk reader does (ChunkRead or StoreError),
-/// from this node's disk when it has the chunk and it verifies, else from the chunk's other holders in
+/// The read path of one get: answers ReadChunk like the chunk reader does (ChunkRead or StoreError), every
+/// chunk checked against its id (whatever the ReadChunk says), from this node's disk when it has the chunk
+/// and it verifies, else from the chunk's other holders in
 /// placement order (owners first, then hand-off nodes). A replica that is down, missing the chunk or
 /// corrupt (the holder quarantines it) is skipped and the next one tried. When reading for a get, an owner
 /// found missing the chunk or holding it corrupt gets its copy back through the repair queue (read repair).
@@ -23,12 +24,10 @@ public sealed class ReplicatedChunkReader : ReceiveActor
     private readonly Func<ContentHash, ObjectManifest?> _repairFor;
     private readonly bool _forGet;
 
-    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool verify = true, bool pooled = false)
+    private sealed class Read(ContentHash id, IActorRef replyTo, Queue<RingMember> next, bool pooled = false)
     {
         /// <summary>Whether this node's copy may come in a pooled buffer (the asker lets go of it).</summary>
         public bool Pooled { get; } = pooled;
-        /// <summary>Whether the bytes are checked against the chunk's id here, this node's copy on reading, a peer's as it arrives; false for a get that checks them itself.</summary>
-        public bool Verify { get; } = verify;
         public ContentHash Id { get; } = id;
         public IActorRef ReplyTo { get; } = replyTo;
         public Queue<RingMember> Next { get; } = next;
@@ -60,7 +59,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
             // Nearest first: this node's disk, then the chunk's owners and hand-off nodes in order.
             var order = new Queue<RingMember>(_ring.Candidates(m.Id).Where(n => n.Reachable).OrderBy(n => n.NodeId == _ring.SelfId ? 0 : 1));
             var id = ++_nextRequest;
-            _reads[id] = new Read(m.Id, Sender, order, m.Verify, m.Pooled);
+            _reads[id] = new Read(m.Id, Sender, order, m.Pooled);
             TryNext(id);
         });
         Receive<LocalRead>(m =>
@@ -101,11 +100,11 @@ public sealed class ReplicatedChunkReader : ReceiveActor
         }
         if (node.NodeId == _ring.SelfId)
         {
-            _reader.Ask<object>(new ReadChunk(r.Id, r.Verify, r.Pooled), _settings.RequestTimeout)
+            _reader.Ask<object>(new ReadChunk(r.Id, Verify: true, r.Pooled), _settings.RequestTimeout)
                 .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
             return;
         }
-        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout, r.Verify));
+        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout));
     }
 
     private void Done(long requestId, ChunkRead read)

@@ -31,8 +31,11 @@ public sealed class ChunkTransferSerializer : ProtoSerializer
         Message<TransferFailed, W.TransferFailed>("xfail", W.TransferFailed.Parser,
             m => new() { TransferId = m.TransferId, Code = Code(m.Code), Reason = m.Reason }, w => new(w.TransferId, Code(w.Code), w.Reason));
         Message<FetchChunk, W.FetchChunk>("fetch", W.FetchChunk.Parser,
-            m => new() { TransferId = m.TransferId, Id = Bytes(m.Id), Receiver = PathOf(m.Receiver), Route = Route(m.Route) },
-            w => new(w.TransferId, Hash(w.Id, "chunk id"), Resolve(w.Receiver), Route(w.Route)));
+            m => new() { TransferId = m.TransferId, Id = Bytes(m.Id), Receiver = PathOf(m.Receiver), Route = Route(m.Route), FetcherChecks = m.FetcherChecks },
+            w => new(w.TransferId, Hash(w.Id, "chunk id"), Resolve(w.Receiver), Route(w.Route), w.FetcherChecks));
+        Message<CheckChunk, W.CheckChunk>("checkchunk", W.CheckChunk.Parser,
+            m => new() { TransferId = m.TransferId, Id = Bytes(m.Id), Receiver = PathOf(m.Receiver) },
+            w => new(w.TransferId, Hash(w.Id, "chunk id"), Resolve(w.Receiver)));
         Message<StoreChunks, W.StoreChunks>("storemany", W.StoreChunks.Parser,
             m => new() { TransferId = m.TransferId, Chunks = { m.Chunks.Select(c => new W.InlineChunk { Id = Bytes(c.Id), UploadId = c.UploadId, Data = Wrap(c.Data) }) } },
             w =>

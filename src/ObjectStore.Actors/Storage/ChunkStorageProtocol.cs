@@ -46,7 +46,7 @@ public static class ChunkStorageProtocol
     public sealed record CommitNotingMissing(IndexProtocol.CommitObject Commit, IActorRef Index) : ILocalMessage;
 
     /// <summary>Read and verify one chunk. Replies ChunkRead or StoreError (NotFound / Corrupt / StorageFailure).</summary>
-    /// <param name="Verify">False: the bytes come unchecked (a get that hashes them against their id in one pass with the object's hash).</param>
+    /// <param name="Verify">False: the bytes come unchecked (a holder serving a fetcher that checks them itself, <see cref="Protocol.ChunkTransferProtocol.FetchChunk.FetcherChecks"/>).</param>
     /// <param name="Pooled">True: the bytes come in a pooled buffer (read with O_DIRECT where it can be) that the asker must let go of (<see cref="ChunkRead.Lease"/>).</param>
     public sealed record ReadChunk(ContentHash Id, bool Verify = true, bool Pooled = false) : ILocalMessage;
 

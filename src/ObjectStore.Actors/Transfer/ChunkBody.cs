@@ -61,6 +61,12 @@ public static class ChunkBody
             client.Client.Close();
             throw new IOException("data connection cut mid-chunk (fault injection)");
         }
+        if (faults?.DamageThisBody?.Invoke() == true && body.Length > 0)
+        {
+            var damaged = body.ToArray();
+            damaged[^1] ^= 0x01;
+            body = damaged;
+        }
         await stream.WriteAsync(body, cancel);
     }
 

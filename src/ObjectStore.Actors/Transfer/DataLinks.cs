@@ -44,5 +44,8 @@ public sealed class DataLinks
     }
 }
 
-/// <summary>Fault injection for tests: which outgoing chunk bodies to cut off mid-way (the connection closed after half the bytes).</summary>
-public sealed record DataLinkFaults(Func<bool> CutThisBody);
+/// <summary>
+/// Fault injection for tests: which outgoing chunk bodies to cut off mid-way (the connection closed after half
+/// the bytes), and which to damage on the way (one byte flipped in what is sent, the sender's copy unharmed).
+/// </summary>
+public sealed record DataLinkFaults(Func<bool> CutThisBody, Func<bool>? DamageThisBody = null);
