@@ -45,7 +45,7 @@ public static class StoreNode
             && ClusterRing.NodeIdOf(Akka.Cluster.Cluster.Get(system).SelfRoles) != nodeId)
             throw new ConfigurationException(
                 $"this node's cluster roles must include \"{ClusterRing.NodeRolePrefix}{nodeId}\" (build its configuration with StoreNode.WithNodeRole)");
-        var chunks = new ChunkStore(settings.DataDirectory, settings.Fsync, faults, settings.DirectIo);
+        var chunks = new ChunkStore(settings.DataDirectory, settings.Fsync, faults, settings.DirectIo, settings.DirectReads);
         Metrics.StoreMetrics.ObserveQuarantined(() => chunks.QuarantinedCount());
         var started = DateTime.UtcNow;
         var keeper = system.ActorOf(Supervised(settings, ChunkKeeperActor.Props(settings, chunks, nodeId, started), "keeper"), ChunkKeeperActor.Name);

@@ -33,6 +33,8 @@ public sealed record StoreSettings
     public int IoParallelism { get; init; }
     /// <summary>Write chunk files with O_DIRECT (Linux), past the page cache; falls back where the file system refuses it.</summary>
     public bool DirectIo { get; init; }
+    /// <summary>Chunks read for gets and fetches with O_DIRECT instead of through the page cache (objectstore.storage.direct-reads).</summary>
+    public bool DirectReads { get; init; }
     /// <summary>A transfer with no progress for this long is abandoned by both ends.</summary>
     public TimeSpan IdleTimeout { get; init; }
     /// <summary>The most a shell reads from stdin or a FIFO for one put (it is spooled to a temp file first).</summary>
@@ -84,6 +86,7 @@ public sealed record StoreSettings
             ChunksAwaitingCommit = c.Int("objectstore.storage.chunks-awaiting-commit"),
             IoParallelism = c.Int("objectstore.storage.io-parallelism"),
             DirectIo = c.Bool("objectstore.storage.direct-io"),
+            DirectReads = c.Bool("objectstore.storage.direct-reads"),
             StorageRestartMinBackoff = c.Duration("objectstore.storage.restart-backoff.min"),
             StorageRestartMaxBackoff = c.Duration("objectstore.storage.restart-backoff.max"),
             Replication = ReplicationSettings.Read(c),

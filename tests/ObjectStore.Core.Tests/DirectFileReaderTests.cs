@@ -26,22 +26,27 @@ public class DirectFileReaderTests : IDisposable
         var path = Path.Combine(_dir.Path, $"f{size}");
         File.WriteAllBytes(path, data);
 
-        using var buffer = DirectFileReader.Read(path);
-
-        Assert.Equal(size, buffer.Length);
-        Assert.True(buffer.Span.SequenceEqual(data));
+        foreach (var direct in new[] { true, false })
+        {
+            using var buffer = DirectFileReader.Read(path, direct);
+            Assert.Equal(size, buffer.Length);
+            Assert.True(buffer.Span.SequenceEqual(data), $"direct: {direct}");
+        }
     }
 
     [Fact]
     public void A_missing_file_is_FileNotFound()
     {
         Assert.Throws<FileNotFoundException>(() => DirectFileReader.Read(Path.Combine(_dir.Path, "nothing")));
+        Assert.Throws<FileNotFoundException>(() => DirectFileReader.Read(Path.Combine(_dir.Path, "nothing"), direct: false));
     }
 
-    [Fact]
-    public void A_pooled_read_of_a_corrupt_chunk_quarantines_it_and_of_a_missing_one_says_missing()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_pooled_read_of_a_corrupt_chunk_quarantines_it_and_of_a_missing_one_says_missing(bool directReads)
     {
-        var store = new ChunkStore(_dir.Path);
+        var store = new ChunkStore(_dir.Path, directReads: directReads);
         var data = new byte[300_000];
         new Random(7).NextBytes(data);
         var id = ContentHash.Compute(data);

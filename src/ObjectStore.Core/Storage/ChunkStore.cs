@@ -25,6 +25,7 @@ public sealed class ChunkStore
     private readonly bool _fsync;
     private readonly IStorageFaults? _faults;
     private volatile bool _directIo;
+    private readonly bool _directReads;
     private long _count;
 
     /// <summary>
@@ -34,9 +35,11 @@ public sealed class ChunkStore
     public const int DirectWriteMinimum = 128 * 1024;
 
     /// <param name="directIo">Write chunk files with O_DIRECT where the file system allows it (see <see cref="DirectFileWriter"/>).</param>
-    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null, bool directIo = true)
+    /// <param name="directReads">Read chunks into pooled buffers (<see cref="ReadPooled"/>) with O_DIRECT, else through the page cache.</param>
+    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null, bool directIo = true, bool directReads = false)
     {
         _directIo = directIo && DirectFileWriter.Available;
+        _directReads = directReads;
         Root = Path.GetFullPath(dataDirectory);
         _chunks = Path.Combine(Root, "chunks");
         _temp = Path.Combine(Root, "tmp");
@@ -208,7 +211,7 @@ public sealed class ChunkStore
     /// </summary>
     public ChunkBuffer ReadPooled(ContentHash id, bool verify = true)
     {
-        var data = ReadFile(id, DirectFileReader.Read);
+        var data = ReadFile(id, path => DirectFileReader.Read(path, _directReads));
         try
         {
             if (verify) CheckAgainstId(id, data.Span);

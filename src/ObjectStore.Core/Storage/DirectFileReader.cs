@@ -5,11 +5,11 @@ using ObjectStore.Core.Chunking;
 namespace ObjectStore.Core.Storage;
 
 /// <summary>
-/// Reads a whole file into a pooled <see cref="ChunkBuffer"/>, with O_DIRECT where the buffer is aligned
-/// (chunks of <see cref="ChunkBuffer.AlignedMinimum"/> and more): the device writes straight into the
-/// buffer, with no copy out of the page cache and no fresh array to fault in and collect, which were most
-/// of a large get's reading cost (perf, docs/BENCHMARKS.md). Smaller files, and file systems that refuse
-/// O_DIRECT, are read through the page cache into the same kind of buffer. .NET has no O_DIRECT on Unix
+/// Reads a whole file into a pooled <see cref="ChunkBuffer"/> (no fresh array to fault in and collect), when
+/// asked with O_DIRECT where the buffer is aligned (chunks of <see cref="ChunkBuffer.AlignedMinimum"/> and
+/// more): the device writes straight into the buffer, with no copy out of the page cache — less CPU, but on
+/// some devices slower than buffered reads with read-ahead (docs/BENCHMARKS.md). Smaller files, and file
+/// systems that refuse O_DIRECT, are read through the page cache into the same kind of buffer. .NET has no O_DIRECT on Unix
 /// (FileOptions carries no such flag), hence open(2) from libc, as in <see cref="DirectFileWriter"/>.
 /// </summary>
 public static partial class DirectFileReader
@@ -31,9 +31,11 @@ public static partial class DirectFileReader
     /// The file's bytes in a buffer the caller owns (and disposes). Throws FileNotFoundException when there
     /// is no such file, IOException on a read error.
     /// </summary>
-    public static ChunkBuffer Read(string path)
+    /// <param name="direct">False: through the page cache into the same kind of buffer (see the storage.direct-reads setting).</param>
+    public static ChunkBuffer Read(string path, bool direct = true) => ReadOpened(path, direct ? OpenDirect(path) : null);
+
+    private static ChunkBuffer ReadOpened(string path, SafeFileHandle? direct)
     {
-        var direct = OpenDirect(path);
         using var handle = direct ?? File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         var length = RandomAccess.GetLength(handle);
         if (length > int.MaxValue - ChunkBuffer.Alignment) throw new IOException($"{path}: {length} bytes is too large for a chunk");
