@@ -14,8 +14,8 @@ public class SettingsTests
         Assert.Equal(hocon.GetTimeSpan("objectstore.replication.pin-lease"), settings.Replication.PinLease);
         Assert.Equal(hocon.GetByteSize("objectstore.chunking.max-size"), settings.Chunking.MaxSize);
         Assert.Equal(hocon.GetString("objectstore.data-dir"), settings.DataDirectory);
-        Assert.False(settings.DirectReads);
-        Assert.True(StoreSettings.FromConfig(ConfigurationFactory.ParseString("objectstore.storage.direct-reads = on")).DirectReads);
+        Assert.True(settings.DirectReads);
+        Assert.False(StoreSettings.FromConfig(ConfigurationFactory.ParseString("objectstore.storage.direct-reads = off")).DirectReads);
     }
 
     [Fact]

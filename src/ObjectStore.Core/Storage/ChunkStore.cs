@@ -36,7 +36,7 @@ public sealed class ChunkStore
 
     /// <param name="directIo">Write chunk files with O_DIRECT where the file system allows it (see <see cref="DirectFileWriter"/>).</param>
     /// <param name="directReads">Read chunks into pooled buffers (<see cref="ReadPooled"/>) with O_DIRECT, else through the page cache.</param>
-    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null, bool directIo = true, bool directReads = false)
+    public ChunkStore(string dataDirectory, bool fsync = true, IStorageFaults? faults = null, bool directIo = true, bool directReads = true)
     {
         _directIo = directIo && DirectFileWriter.Available;
         _directReads = directReads;
