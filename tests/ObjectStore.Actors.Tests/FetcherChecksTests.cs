@@ -61,6 +61,30 @@ public sealed class FetcherChecksTests : StoreTestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_truncated_copy_sent_unchecked_is_quarantined_on_its_holder_and_the_get_takes_the_next()
+    {
+        _cluster = new TestCluster(_root, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
+        await _cluster.StartAsync(3);
+        var reader = _cluster.Nodes[0];
+        var file = WriteRandomFile("in", 5_000_000, 8);
+        await Within(_cluster.Nodes[1].Client.PutFileAsync(file, "photos", "short"));
+        var chunks = (await Within(reader.Client.StatAsync("photos", "short"))).Chunks.Select(c => c.Id).ToList();
+        // A chunk the reading node does not hold, cut short on the first of its owners (the first node a get asks):
+        // the body it sends has the wrong length, so it never reaches the fetcher's hash check.
+        var far = chunks.First(id => !reader.ChunkIds().Contains(id));
+        var first = _cluster.Nodes.Single(n => n.Id == _cluster.OwnersOf(far, 2)[0]);
+        var path = first.Handles.Chunks.PathOf(far);
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..^100]);
+
+        var target = Path.Combine(WorkDirectory, "short-out");
+        await Within(reader.Client.GetFileAsync("photos", "short", target));
+
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+        Assert.Equal(1, first.Handles.Chunks.QuarantinedCount());
+        Assert.False(first.Handles.Chunks.Contains(far));
+    }
+
+    [Fact]
     public async Task A_chunk_damaged_on_the_way_is_taken_from_the_next_holder_and_no_whole_copy_is_quarantined()
     {
         var damage = 0; // 1: damage the next body any node sends

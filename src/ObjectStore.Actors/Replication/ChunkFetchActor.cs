@@ -28,8 +28,8 @@ internal sealed class ChunkFetchActor : WireActor
     private readonly ChunkAssembly _assembly;
     private IncomingChunkBody? _body;
     private bool _reported;
-    /// <summary>The body did not match: the holder is checking its copy, and its answer ends the fetch.</summary>
-    private bool _holderChecking;
+    /// <summary>What was wrong with the body the holder sent, while it checks its copy; its answer ends the fetch.</summary>
+    private string? _holderChecking;
 
     public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout)
     {
@@ -42,7 +42,8 @@ internal sealed class ChunkFetchActor : WireActor
         {
             if (_assembly.Add(m.Offset, m.Data.Span) is { } refused)
             {
-                Report(null, new StoreProtocol.StoreError(StoreErrorCode.InvalidRequest, refused));
+                // More bytes than the chunk has: the holder's copy may be longer than it should be.
+                AskHolderToCheck(refused);
                 return;
             }
             Sender.Tell(new ChunkPartAck(_transferId, _assembly.Received));
@@ -54,12 +55,25 @@ internal sealed class ChunkFetchActor : WireActor
             else _body.Read(m.Client, _assembly.Length, _timeout, Self);
         });
         Receive<IncomingChunkBody.Arrived>(m => Verify(m.Body));
-        Receive<IncomingChunkBody.Broke>(m => Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, m.Reason)));
+        Receive<IncomingChunkBody.Broke>(m =>
+        {
+            if (m.WrongLength) AskHolderToCheck(m.Reason);
+            else Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, m.Reason));
+        });
         Receive<TransferFailed>(m => m.TransferId == _transferId, m => Report(null, new StoreProtocol.StoreError(m.Code,
-            _holderChecking && m.Code != StoreErrorCode.Corrupt ? $"the bytes it sent do not hash to the chunk's id ({m.Reason})" : m.Reason)));
-        Receive<ReceiveTimeout>(_ => Report(null, _holderChecking
-            ? Mismatch($"and it did not say within {_timeout.TotalSeconds:0.#}s whether its copy is corrupt")
-            : new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"no answer for {_timeout.TotalSeconds:0.#}s")));
+            _holderChecking is { } what && m.Code != StoreErrorCode.Corrupt ? $"{what} ({m.Reason})" : m.Reason)));
+        Receive<ReceiveTimeout>(_ =>
+        {
+            if (_holderChecking is { } what)
+            {
+                Report(null, new StoreProtocol.StoreError(StoreErrorCode.Corrupt, $"{what}, and it did not say within {_timeout.TotalSeconds:0.#}s whether its copy is corrupt"));
+                return;
+            }
+            // A copy shorter than the chunk ends the parts early: have the holder check it (its answer is not
+            // awaited: it finds this fetch gone, a dead letter).
+            ClusterRing.ChunksOf(Context, _source.Address).Tell(new CheckChunk(_transferId, _assembly.Id, Self));
+            Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"no answer for {_timeout.TotalSeconds:0.#}s"));
+        });
     }
 
     public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout) =>
@@ -91,15 +105,19 @@ internal sealed class ChunkFetchActor : WireActor
             return;
         }
         received.Dispose();
-        if (_holderChecking || _reported) return;
-        // Sent unchecked: its copy may be corrupt (then it must go to quarantine there, and read repair replace
-        // it) or the bytes broke on the way. The holder's answer (TransferFailed) says which.
-        _holderChecking = true;
-        ClusterRing.ChunksOf(Context, _source.Address).Tell(new CheckChunk(_transferId, _assembly.Id, Self));
+        AskHolderToCheck("the bytes it sent do not hash to the chunk's id");
     }
 
-    private static StoreProtocol.StoreError Mismatch(string detail) =>
-        new(StoreErrorCode.Corrupt, $"the bytes it sent do not hash to the chunk's id, {detail}");
+    /// <summary>
+    /// The holder sent its copy unchecked and it was wrong: its copy may be corrupt (then it must go to
+    /// quarantine there, and read repair replace it) or the bytes broke on the way. Its answer (TransferFailed) says which.
+    /// </summary>
+    private void AskHolderToCheck(string what)
+    {
+        if (_holderChecking is not null || _reported) return;
+        _holderChecking = what;
+        ClusterRing.ChunksOf(Context, _source.Address).Tell(new CheckChunk(_transferId, _assembly.Id, Self));
+    }
 
     private void Report(ChunkBuffer? body, StoreProtocol.StoreError? failure)
     {

@@ -16,7 +16,8 @@ namespace ObjectStore.Actors.Replication;
 internal sealed class IncomingChunkBody : IDisposable
 {
     public sealed record Arrived(ChunkBuffer Body) : ILocalMessage;
-    public sealed record Broke(string Reason) : ILocalMessage;
+    /// <param name="WrongLength">The sender announced another length than the chunk's (its copy may be truncated or longer).</param>
+    public sealed record Broke(string Reason, bool WrongLength = false) : ILocalMessage;
 
     private readonly DataPlane _plane;
     private readonly byte[] _token;
@@ -49,7 +50,7 @@ internal sealed class IncomingChunkBody : IDisposable
             connection.Dispose();
             owner.Tell(new Broke(e is OperationCanceledException
                 ? $"the body did not arrive within {timeout.TotalSeconds:0.#}s"
-                : $"the data connection broke: {e.Message}"));
+                : $"the data connection broke: {e.Message}", WrongLength: e is InvalidDataException));
             return;
         }
         _plane.Reuse(connection);
