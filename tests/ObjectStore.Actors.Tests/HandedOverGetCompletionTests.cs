@@ -15,6 +15,16 @@ namespace ObjectStore.Actors.Tests;
 public class HandedOverGetCompletionTests : StoreTestKit
 {
     private readonly byte[] _data = RandomBytes(300_000);
+    /// <summary>The stand-in node's data plane (a TCP port and a Unix socket), closed however the test ends.</summary>
+    private readonly DataPlane _plane;
+
+    public HandedOverGetCompletionTests() => _plane = new DataPlane("127.0.0.1", 0, Sys.Log, localHandOver: true);
+
+    protected override void AfterAll()
+    {
+        _plane.Dispose();
+        base.AfterAll();
+    }
 
     private static byte[] RandomBytes(int size)
     {
@@ -33,35 +43,29 @@ public class HandedOverGetCompletionTests : StoreTestKit
     }
 
     [LinuxFact]
-    public async Task A_completion_that_checked_neither_chunks_nor_hash_is_refused_and_leaves_no_file()
-    {
-        var (get, target) = GetWrittenByStandIn(_data, new DownloadComplete(_data.Length));
-        var error = await Assert.ThrowsAsync<StoreException>(() => get.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(StoreErrorCode.Corrupt, error.Code);
-        Assert.Contains("checked neither", error.Message);
-        await AssertNoFileLeft(target);
-    }
+    public Task A_completion_that_checked_neither_chunks_nor_hash_is_refused_and_leaves_no_file() =>
+        AssertRefusedLeavingNoFile(_data, new DownloadComplete(_data.Length), "checked neither");
 
     [LinuxFact]
-    public async Task An_earlier_node_s_hash_that_is_not_the_object_s_is_refused_and_leaves_no_file()
+    public Task An_earlier_node_s_hash_that_is_not_the_object_s_is_refused_and_leaves_no_file()
     {
         var wrong = (byte[])_data.Clone();
         wrong[123_456] ^= 1;
-        var (get, target) = GetWrittenByStandIn(wrong, new DownloadComplete(_data.Length, ContentHash.Compute(wrong)));
-        var error = await Assert.ThrowsAsync<StoreException>(() => get.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(StoreErrorCode.Corrupt, error.Code);
-        Assert.Contains("content hashes to", error.Message);
-        await AssertNoFileLeft(target);
+        return AssertRefusedLeavingNoFile(wrong, new DownloadComplete(_data.Length, ContentHash.Compute(wrong)), "content hashes to");
     }
 
     [LinuxFact]
-    public async Task A_file_shorter_than_the_object_is_refused_even_with_every_chunk_checked()
+    public Task A_file_shorter_than_the_object_is_refused_even_with_every_chunk_checked() =>
+        AssertRefusedLeavingNoFile(_data.AsSpan(0, 200_000).ToArray(), new DownloadComplete(_data.Length, ChunksChecked: true),
+            $"received 200000 bytes, the object has {_data.Length}");
+
+    private async Task AssertRefusedLeavingNoFile(byte[] written, DownloadComplete completion, string because)
     {
-        var (get, target) = GetWrittenByStandIn(_data.AsSpan(0, 200_000).ToArray(), new DownloadComplete(_data.Length, ChunksChecked: true));
+        var (get, target) = GetWrittenByStandIn(written, completion);
         var error = await Assert.ThrowsAsync<StoreException>(() => get.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(StoreErrorCode.Corrupt, error.Code);
-        Assert.Contains($"received 200000 bytes, the object has {_data.Length}", error.Message);
-        await AssertNoFileLeft(target);
+        Assert.Contains(because, error.Message);
+        await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!)), TimeSpan.FromSeconds(5));
     }
 
     /// <summary>
@@ -71,7 +75,6 @@ public class HandedOverGetCompletionTests : StoreTestKit
     private (Task<ObjectInfo> Get, string Target) GetWrittenByStandIn(byte[] written, DownloadComplete completion)
     {
         var node = CreateTestProbe();
-        var plane = new DataPlane("127.0.0.1", 0, Sys.Log, localHandOver: true);
         var target = Path.Combine(WorkDirectory, "got", "out");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -80,14 +83,11 @@ public class HandedOverGetCompletionTests : StoreTestKit
         Sys.ActorOf(FileDownloaderActor.Props(node.Ref, "photos", "k", target, 4, 64 * 1024, TimeSpan.FromSeconds(10), result));
         node.ExpectMsg<GetObject>();
         var client = node.LastSender;
-        var token = plane.Expect(node.Ref);
-        client.Tell(new DownloadReady(info, node.Ref, plane.Host, plane.Port, token, plane.HandOverName), node.Ref);
+        var token = _plane.Expect(node.Ref);
+        client.Tell(new DownloadReady(info, node.Ref, _plane.Host, _plane.Port, token, _plane.HandOverName), node.Ref);
         using (var file = node.ExpectMsg<LocalFileOpened>(TimeSpan.FromSeconds(10)).File)
             RandomAccess.Write(file, written, 0);
         client.Tell(completion, node.Ref);
-        return (result.Task.ContinueWith(t => { plane.Dispose(); return t; }).Unwrap(), target);
+        return (result.Task, target);
     }
-
-    private async Task AssertNoFileLeft(string target) =>
-        await AwaitAssertAsync(() => Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!)), TimeSpan.FromSeconds(5));
 }
