@@ -9,8 +9,9 @@ namespace ObjectStore.Actors.Replication;
 
 /// <summary>
 /// Serves one chunk another node asked for: reads it through the chunk reader (which verifies it, and
-/// quarantines it if it is corrupt — unless the fetcher checks it, <see cref="FetchChunk.FetcherChecks"/>) and sends it whole on a data connection to the route the fetcher handed
-/// out (<see cref="OutgoingChunkBody"/>), or as parts through a <see cref="WindowedSender"/> when it gave none.
+/// quarantines it if it is corrupt — unless the fetcher checks it, <see cref="FetchChunk.FetcherChecks"/>)
+/// and sends it whole on a data connection to the route the fetcher handed out (<see cref="OutgoingChunkBody"/>),
+/// or as parts through a <see cref="WindowedSender"/> when it gave none.
 /// </summary>
 internal sealed class ChunkSendActor : WireActor
 {

@@ -197,7 +197,7 @@ public sealed class ChunkStore
     }
 
     /// <summary>Reads and verifies a chunk. Throws <see cref="ChunkMissingException"/> or <see cref="ChunkCorruptException"/>.</summary>
-    /// <param name="verify">False: the caller checks the bytes against the id itself (in the same pass as other hashing), and must read again with true on a mismatch.</param>
+    /// <param name="verify">False: the bytes are not hashed here (a holder sending them to a node that checks them itself, and that asks for a checked read on a mismatch).</param>
     public byte[] Read(ContentHash id, bool verify = true)
     {
         var data = ReadFile(id, File.ReadAllBytes);
@@ -207,7 +207,8 @@ public sealed class ChunkStore
 
     /// <summary>
     /// As <see cref="Read"/>, into a pooled buffer the caller owns and disposes, read with O_DIRECT where it
-    /// can be (<see cref="DirectFileReader"/>): for a get, which passes the bytes on and lets go of them.
+    /// can be unless direct reads are off (<see cref="DirectFileReader"/>): for a get, which passes the bytes
+    /// on and lets go of them.
     /// </summary>
     public ChunkBuffer ReadPooled(ContentHash id, bool verify = true)
     {

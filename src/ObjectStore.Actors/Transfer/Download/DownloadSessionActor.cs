@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
-using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
