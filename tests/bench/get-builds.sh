@@ -39,7 +39,5 @@ for r in $(seq 1 "$rounds"); do
   times[cp]+="$c "
   echo "$line$(printf '  cp %5.2fs' "$c")"
 done
-median() { printf '%s\n' $1 | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 for i in "${!apps[@]}"; do echo "build $i (${apps[$i]}): median $(median "${times[$i]}")s (spread $(spread "${times[$i]}")), $(echo "scale=2; $(median "${times[$i]}") / $(median "${times[cp]}")" | bc)x the median cp"; done
 echo "cp: median $(median "${times[cp]}")s (spread $(spread "${times[cp]}")); $rounds rounds, ${size_mib} MiB"

@@ -6,7 +6,8 @@
 #   free_port:   a TCP port free on 127.0.0.1 now;
 #   drop:        flushes and drops the page cache (root only), so that the next step reads from the disk;
 #   seconds:     runs a command (its output discarded) and prints how long it took;
-#   cpu PID:     the CPU seconds (user + system) a process has used so far.
+#   cpu PID:     the CPU seconds (user + system) a process has used so far;
+#   median "X Y Z", spread "X Y Z": of a list of figures (the median of an even count: the mean of the middle two).
 bench_setup() {
   root=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
   work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
@@ -28,3 +29,5 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
+median() { printf '%s\n' $1 | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }

@@ -55,8 +55,6 @@ for r in $(seq 1 "$rounds"); do
   printf '%-6s %9.2fs %9.2fs %9.2fs %9.2fs %9.2fs %9.2fs\n' "$r" "$p" "$rb" "$bb" "$g" "$rr" "$be"
   t[put]+="$p "; t[restic]+="$rb "; t[borg]+="$bb "; t[get]+="$g "; t[restore]+="$rr "; t[extract]+="$be "
 done
-median() { printf '%s\n' $1 | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 for k in put restic borg get restore extract; do printf '%-8s median %6ss (spread %s)\n' "$k" "$(median "${t[$k]}")" "$(spread "${t[$k]}")"; done
 ratio() { echo "scale=2; $(median "${t[$1]}") / $(median "${t[$2]}")" | bc; }
 echo "put -r / restic backup: $(ratio put restic)x   put -r / borg create: $(ratio put borg)x   (below 1: we are faster)"
