@@ -29,8 +29,10 @@ public sealed record StoreSettings
     public int ChunksInFlight { get; init; }
     /// <summary>Chunks of one upload written but not yet made durable by a group commit; a second bound on the chunker.</summary>
     public int ChunksAwaitingCommit { get; init; }
-    /// <summary>Chunk files written (or read) at once on the storage threads.</summary>
+    /// <summary>Chunk files written at once on the storage threads.</summary>
     public int IoParallelism { get; init; }
+    /// <summary>Chunk files read at once on the chunk reader's threads, and the chunks a get reads ahead (objectstore.storage.read-parallelism).</summary>
+    public int ReadParallelism { get; init; }
     /// <summary>Write chunk files with O_DIRECT (Linux), past the page cache; falls back where the file system refuses it.</summary>
     public bool DirectIo { get; init; }
     /// <summary>Chunks read for gets and fetches with O_DIRECT instead of through the page cache (objectstore.storage.direct-reads).</summary>
@@ -85,6 +87,7 @@ public sealed record StoreSettings
             ChunksInFlight = c.Int("objectstore.storage.chunks-in-flight"),
             ChunksAwaitingCommit = c.Int("objectstore.storage.chunks-awaiting-commit"),
             IoParallelism = c.Int("objectstore.storage.io-parallelism"),
+            ReadParallelism = c.Int("objectstore.storage.read-parallelism"),
             DirectIo = c.Bool("objectstore.storage.direct-io"),
             DirectReads = c.Bool("objectstore.storage.direct-reads"),
             StorageRestartMinBackoff = c.Duration("objectstore.storage.restart-backoff.min"),
@@ -112,6 +115,8 @@ public sealed record StoreSettings
         if (Window < 1) throw new ConfigurationException($"objectstore.transfer.window must be at least 1, got {Window}");
         if (ChunksInFlight < 1) throw new ConfigurationException($"objectstore.storage.chunks-in-flight must be at least 1, got {ChunksInFlight}");
         if (IoParallelism < 1) throw new ConfigurationException($"objectstore.storage.io-parallelism must be at least 1, got {IoParallelism}");
+        if (ReadParallelism is < 1 or > 256)
+            throw new ConfigurationException($"objectstore.storage.read-parallelism must be 1..256, got {ReadParallelism}");
         if (StreamInputLimit <= 0) throw new ConfigurationException($"objectstore.transfer.stream-input-limit must be positive, got {StreamInputLimit}");
         if (IdleTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.transfer.idle-timeout must be positive, got {IdleTimeout}");
         if (RequestTimeout <= TimeSpan.Zero) throw new ConfigurationException($"objectstore.request-timeout must be positive, got {RequestTimeout}");

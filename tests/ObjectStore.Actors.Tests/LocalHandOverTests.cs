@@ -18,10 +18,10 @@ public class LocalHandOverTests : StoreTestKit
     {
         var client = StartNode();
         await Within(client.PutFileAsync(WriteRandomFile("in", LargeFile, 7), "photos", "big"));
-        // The object's last chunk: the session reads at most 8 chunks before the client's file arrives, so a
+        // The object's last chunk: the session reads at most read-parallelism chunks before the client's file arrives, so a
         // corrupt chunk among the first ones could fail the get before it goes the handed-over way.
         var chunks = (await Within(client.StatAsync("photos", "big"))).Chunks;
-        Assert.True(chunks.Count > 8, $"the object should have more than 8 chunks, has {chunks.Count}");
+        Assert.True(chunks.Count > Settings.ReadParallelism, $"the object should have more than {Settings.ReadParallelism} chunks, has {chunks.Count}");
         var victim = Node!.Chunks.PathOf(chunks[^1].Id);
         var bytes = File.ReadAllBytes(victim);
         bytes[bytes.Length / 3] ^= 0x10;

@@ -28,6 +28,7 @@ public class SettingsTests
 
     [Theory]
     [InlineData("objectstore.replication.window = lots", "objectstore.replication.window")]
+    [InlineData("objectstore.storage.read-parallelism = 0", "objectstore.storage.read-parallelism")]
     [InlineData("objectstore.transfer.idle-timeout = soon", "objectstore.transfer.idle-timeout")]
     [InlineData("objectstore.replication.write-quorum = 5", "objectstore.replication.write-quorum")]
     [InlineData("objectstore.chunking.min-size = 32", "objectstore.chunking.min-size")]

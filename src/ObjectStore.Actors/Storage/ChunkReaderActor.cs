@@ -7,7 +7,7 @@ using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 namespace ObjectStore.Actors.Storage;
 
 /// <summary>
-/// Reads chunk files for gets and for other nodes, on <see cref="StoreSettings.IoParallelism"/> threads
+/// Reads chunk files for gets and for other nodes, on <see cref="StoreSettings.ReadParallelism"/> threads
 /// of its own (further reads wait in their queue). Every read re-hashes the chunk; a chunk that does
 /// not match its id is moved to quarantine/ by the store and reported Corrupt, so it is never served.
 /// </summary>

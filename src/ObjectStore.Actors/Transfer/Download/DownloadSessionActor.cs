@@ -9,16 +9,14 @@ using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 namespace ObjectStore.Actors.Transfer.Download;
 
 /// <summary>
-/// The node's side of one get: reads the object's chunks through a <see cref="ReplicatedChunkReader"/> (a
-/// couple ahead of what is being sent, each verified) and hands them in order to an <see cref="IDownloadSink"/>.
+/// The node's side of one get: reads the object's chunks through a <see cref="ReplicatedChunkReader"/>
+/// (<see cref="StoreSettings.ReadParallelism"/> ahead of what has been sent, each verified) and hands them in order to an <see cref="IDownloadSink"/>.
 /// For an object larger than a frame the client picks: its temp file handed over (a client on this machine),
 /// the data connection (an object larger than a window of frames), or frames (FrameAck(-1)); a smaller
 /// object goes in a frame at once.
 /// </summary>
 public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
 {
-    private const int ChunksAhead = 8;
-
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly StoreSettings _settings;
     private readonly string _nodeId;
@@ -124,8 +122,8 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
 
     private void RequestAhead()
     {
-        // Chunks read or being read, and not yet sent whole: at most ChunksAhead in memory per get.
-        while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < ChunksAhead)
+        // Chunks read or being read, and not yet sent whole: at most read-parallelism in memory per get.
+        while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < _settings.ReadParallelism)
         {
             _requested.Add(_nextToRequest);
             // Every chunk checked against its id on the thread that reads it. Into the handed-over file in pooled
