@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace ObjectStore.Core.Hashing;
 
 /// <summary>
@@ -11,14 +9,10 @@ namespace ObjectStore.Core.Hashing;
 /// </summary>
 public sealed class ObjectHasher
 {
-    private const int Block = 64;
-
-    // Initial SHA-256 state, in the kernel's word order (f,e,b,a,h,g,d,c).
-    private static readonly uint[] InitialState =
-        [0x9b05688c, 0x510e527f, 0xbb67ae85, 0x6a09e667, 0x5be0cd19, 0x1f83d9ab, 0xa54ff53a, 0x3c6ef372];
+    private const int Block = ShaNiLanes.Block;
 
     private readonly ShaNiKernel _kernel;
-    private readonly uint[] _objectState = (uint[])InitialState.Clone();
+    private readonly uint[] _objectState = ShaNiLanes.Initial.ToArray();
     private readonly uint[] _chunkState = new uint[8];
     private readonly uint[] _scratch = new uint[8];
     private readonly byte[] _objectPending = new byte[Block];
@@ -46,7 +40,7 @@ public sealed class ObjectHasher
         }
 
         var chunkState = _chunkState.AsSpan();
-        InitialState.CopyTo(chunkState);
+        ShaNiLanes.Initial.CopyTo(chunkState);
         var objectBytes = chunk[objectStart..];
         var chunkBlocks = chunk.Length / Block;
         var objectBlocks = objectBytes.Length / Block;
@@ -69,31 +63,13 @@ public sealed class ObjectHasher
     private ContentHash HashWhole(ReadOnlySpan<byte> chunk)
     {
         var state = _chunkState.AsSpan();
-        InitialState.CopyTo(state);
+        ShaNiLanes.Initial.CopyTo(state);
         var blocks = chunk.Length / Block;
         CompressOne(state, chunk, blocks);
         return Finish(state, chunk[(blocks * Block)..], chunk.Length);
     }
 
-    /// <summary>One stream's blocks; the kernel's second lane hashes the same bytes into the scratch state (free: it fills the same gaps).</summary>
-    private void CompressOne(Span<uint> state, ReadOnlySpan<byte> data, int blocks) =>
-        _kernel.CompressPair(state, _scratch, data, data, blocks);
+    private void CompressOne(Span<uint> state, ReadOnlySpan<byte> data, int blocks) => ShaNiLanes.CompressOne(_kernel, state, _scratch, data, blocks);
 
-    /// <summary>SHA-256 padding after the last full block: 0x80, zeros, the length in bits (big-endian).</summary>
-    private ContentHash Finish(Span<uint> state, ReadOnlySpan<byte> tail, long totalLength)
-    {
-        Span<byte> last = stackalloc byte[2 * Block];
-        last.Clear();
-        tail.CopyTo(last);
-        last[tail.Length] = 0x80;
-        var blocks = tail.Length + 1 + 8 <= Block ? 1 : 2;
-        BinaryPrimitives.WriteUInt64BigEndian(last[(blocks * Block - 8)..], (ulong)totalLength * 8);
-        CompressOne(state, last, blocks);
-
-        // Back from the kernel's word order (f,e,b,a,h,g,d,c) to a..h.
-        Span<byte> digest = stackalloc byte[ContentHash.Size];
-        ReadOnlySpan<int> order = [3, 2, 7, 6, 1, 0, 5, 4];
-        for (var i = 0; i < 8; i++) BinaryPrimitives.WriteUInt32BigEndian(digest[(4 * i)..], state[order[i]]);
-        return ContentHash.FromBytes(digest);
-    }
+    private ContentHash Finish(Span<uint> state, ReadOnlySpan<byte> tail, long totalLength) => ShaNiLanes.Finish(_kernel, state, _scratch, tail, totalLength);
 }

@@ -19,7 +19,7 @@ namespace ObjectStore.Core.Storage;
 /// put waiting on the disk once per chunk.
 /// </remarks>
 /// <remarks>Thread-safe: writes of the same chunk from two threads both land the same bytes.</remarks>
-public sealed class ChunkStore
+public sealed partial class ChunkStore
 {
     private readonly string _chunks, _temp, _quarantine;
     private readonly bool _fsync;
