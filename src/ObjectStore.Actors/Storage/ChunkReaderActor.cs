@@ -11,8 +11,10 @@ namespace ObjectStore.Actors.Storage;
 /// Reads chunk files for gets and for other nodes, on <see cref="StoreSettings.ReadParallelism"/> threads
 /// of its own (further reads wait in their queue). Every read re-hashes the chunk unless asked not to; a
 /// chunk that does not match its id is moved to quarantine/ by the store and reported Corrupt, so it is
-/// never served. Checked reads into pooled buffers (a get's, eight at a time) that arrive together go in
-/// pairs, hashed in one SHA-NI pass (<see cref="ChunkStore.ReadPooledPair"/>) where the machine has it.
+/// never served. Checked reads into pooled buffers (a get's, many at a time) that arrive together go in
+/// pairs, hashed in one SHA-NI pass (<see cref="ChunkStore.ReadPooledPair"/>) where the machine has it:
+/// a third less hashing, which pays once enough reads are in flight that a pair's two reads one after the
+/// other do not starve the disk (docs/BENCHMARKS.md, 2026-12-02 evening).
 /// </summary>
 internal sealed class ChunkReaderActor : ReceiveActor
 {

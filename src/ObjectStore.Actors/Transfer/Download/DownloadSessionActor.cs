@@ -10,7 +10,8 @@ namespace ObjectStore.Actors.Transfer.Download;
 
 /// <summary>
 /// The node's side of one get: reads the object's chunks through a <see cref="ReplicatedChunkReader"/>
-/// (<see cref="StoreSettings.ReadParallelism"/> ahead of what has been sent, each verified) and hands them in order to an <see cref="IDownloadSink"/>.
+/// (<see cref="StoreSettings.ReadParallelism"/> ahead of what has been sent, each verified) and hands them in
+/// order to an <see cref="IDownloadSink"/>.
 /// For an object larger than a frame the client picks: its temp file handed over (a client on this machine),
 /// the data connection (an object larger than a window of frames), or frames (FrameAck(-1)); a smaller
 /// object goes in a frame at once.
