@@ -180,7 +180,16 @@ public static partial class ObjectStoreProcess
             try
             {
                 // A node restarted after a crash first waits (up to 90 s) for the cluster to drop its old incarnation.
-                node.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(150));
+                // A node that exits first (its port taken, a bad option) ends the wait at once.
+                var exited = process.WaitForExitAsync();
+                var first = await Task.WhenAny(listening.Task, exited).WaitAsync(TimeSpan.FromSeconds(150));
+                if (first != listening.Task && !listening.Task.IsCompleted)
+                {
+                    var code = process.ExitCode;
+                    node.Dispose();
+                    throw new InvalidOperationException($"the node exited (code {code}) before it reported its port; log:\n{node.Log}");
+                }
+                node.Port = await listening.Task;
             }
             catch (TimeoutException)
             {

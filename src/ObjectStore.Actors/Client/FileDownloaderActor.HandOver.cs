@@ -22,8 +22,7 @@ public sealed partial class FileDownloaderActor
         {
             if (HandOverEnded()) return;
             _viaHandOver = false;
-            if (WorthAConnection) StartDataPort(m.Ready.DataHost, m.Ready.DataPort, m.Ready.DataToken);
-            else _session!.Tell(new FrameAck(-1));
+            DataPortOrFrames(m.Ready);
         });
         // The node says nothing while it writes: the file's growth is the progress, and no growth for the
         // idle timeout is a stalled get (these ticks keep the receive timeout from firing instead).

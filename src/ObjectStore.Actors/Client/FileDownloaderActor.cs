@@ -71,8 +71,7 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
                 _viaHandOver = true;
                 _handOverTask = DownloadRoutes.HandOver(_target!, m, Self);
             }
-            else if (WorthAConnection) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
-            else _session.Tell(new FrameAck(-1));
+            else DataPortOrFrames(m);
         });
         HandOverReceives();
         Receive<UserCancelled>(_ =>
@@ -180,6 +179,13 @@ public sealed partial class FileDownloaderActor : WireActor, IWithTimers
         // until the node has taken (or refused) the file.
         if ((_dataTask ?? _handOverTask) is { } owner) owner.ContinueWith(_ => target?.Dispose(), TaskScheduler.Default);
         else target?.Dispose();
+    }
+
+    /// <summary>Not handed over: the node's data port for an object worth a TCP connection, else frames.</summary>
+    private void DataPortOrFrames(DownloadReady m)
+    {
+        if (WorthAConnection) StartDataPort(m.DataHost, m.DataPort, m.DataToken);
+        else _session!.Tell(new FrameAck(-1));
     }
 
     private void StartDataPort(string host, int port, byte[] token)

@@ -42,15 +42,15 @@ public sealed partial class ChunkStore
     private PooledRead Checked(ContentHash id, PooledRead read, ContentHash? actual)
     {
         if (read.Buffer is not { } buffer) return read;
-        var hash = actual ?? ContentHash.Compute(buffer.Span);
-        if (hash == id) return read;
-        buffer.Dispose();
         try
         {
-            return new PooledRead(null, new ChunkCorruptException(id, hash, Quarantine(id)));
+            if (actual is { } hash) CheckAgainstId(id, hash);
+            else CheckAgainstId(id, buffer.Span);
+            return read;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            buffer.Dispose();
             return new PooledRead(null, e);
         }
     }

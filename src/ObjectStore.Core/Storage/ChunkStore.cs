@@ -239,9 +239,11 @@ public sealed partial class ChunkStore
     }
 
     /// <summary>Throws <see cref="ChunkCorruptException"/>, the file moved to quarantine, when the bytes are not the chunk's.</summary>
-    private void CheckAgainstId(ContentHash id, ReadOnlySpan<byte> data)
+    private void CheckAgainstId(ContentHash id, ReadOnlySpan<byte> data) => CheckAgainstId(id, ContentHash.Compute(data));
+
+    /// <summary>As above, with the bytes' hash already computed (<see cref="ReadPooledPair"/>).</summary>
+    private void CheckAgainstId(ContentHash id, ContentHash actual)
     {
-        var actual = ContentHash.Compute(data);
         if (actual != id) throw new ChunkCorruptException(id, actual, Quarantine(id));
     }
 
