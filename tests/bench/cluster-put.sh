@@ -98,10 +98,11 @@ small_objects_round() { # $1 = label, $2 = target objects/s, $3 = shell command:
     "$(echo "$small / $s" | bc -l)" "$2" "$shell_cpu" "$(echo "${c1[0]} - ${c0[0]}" | bc -l)" "$(echo "${c1[1]} - ${c0[1]}" | bc -l)" "$(echo "${c1[2]} - ${c0[2]}" | bc -l)"
 }
 for r in 1 2; do small_objects_round "put -r ${small} x 4 KiB, round $r" 2000 "put -r $work/small$r bench/small$r"; done
+# Each round into a directory of its own: deleting the first round's 2,000 files right before the second
+# made ext4 skip the freed inodes in every file the second created (recently_deleted, for 5 minutes).
 for r in 1 2; do
-  rm -rf "$work/got"
-  small_objects_round "get -r ${small} x 4 KiB, round $r" 4000 "get -r bench/small$r $work/got"
-  diff -r "$work/small$r" "$work/got" > /dev/null || { echo "get -r brought back other bytes" >&2; exit 1; }
+  small_objects_round "get -r ${small} x 4 KiB, round $r" 4000 "get -r bench/small$r $work/got$r"
+  diff -r "$work/small$r" "$work/got$r" > /dev/null || { echo "get -r brought back other bytes" >&2; exit 1; }
 done
 for i in 1 2 3; do
   printf "node %d peak RSS %s\n" "$i" "$(grep VmHWM /proc/${pids[$((i-1))]}/status | awk '{printf "%.0f MiB", $2/1024}')"

@@ -20,10 +20,9 @@ command -v restic >/dev/null && command -v borg >/dev/null || DEBIAN_FRONTEND=no
 bench_app
 objectstore=("$app/objectstore")
 export RESTIC_PASSWORD=bench BORG_PASSPHRASE="" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR="$work/borg-home"
-start_node() {
-  rm -rf "$work/data"
+start_node() { # $1 = the round: a data directory of its own (see the loop)
   port=$(free_port)
-  "${objectstore[@]}" node --data "$work/data" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &
+  "${objectstore[@]}" node --data "$work/data-$1" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &
   node_pid=$!
   pids=("$node_pid")
   for _ in $(seq 1 100); do grep -q "listening on" "$work/node.log" && break; sleep 0.1; done
@@ -40,18 +39,22 @@ files=$(find "$tree" -type f | wc -l); bytes=$(du -sb "$tree" | cut -f1)
 echo "tree $tree: $files files, $((bytes / 1000000)) MB; $rounds rounds"
 declare -A t
 printf '%-6s %10s %10s %10s %10s %10s %10s\n' round put-r restic borg get-r restore extract
+# Every round writes into directories of its own, all deleted at the end: deleting the last round's
+# thousands of files first would make ext4 skip the freed inodes in every file created for the next
+# 5 minutes (recently_deleted in perf: most of a get -r's CPU), taxing most whichever tool creates
+# the most files (our chunk files against restic's and borg's few packs).
 for r in $(seq 1 "$rounds"); do
-  start_node
-  rm -rf "$work/restic" "$work/borg" "$work/out-"*; mkdir -p "$work/out-os" "$work/out-restic" "$work/out-borg"
-  restic init -q -r "$work/restic" > /dev/null; borg init -e none "$work/borg" > /dev/null
+  start_node "$r"
+  mkdir -p "$work/out-os-$r" "$work/out-restic-$r" "$work/out-borg-$r"
+  restic init -q -r "$work/restic-$r" > /dev/null; borg init -e none "$work/borg-$r" > /dev/null
   drop; p=$("seconds" "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $tree tree")
-  drop; rb=$(seconds restic -q -r "$work/restic" backup "$tree")
-  drop; bb=$(seconds borg create "$work/borg::a" "$tree")
-  drop; g=$(seconds "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "get -r tree $work/out-os")
-  drop; rr=$(seconds restic -q -r "$work/restic" restore latest --target "$work/out-restic")
-  drop; be=$(cd "$work/out-borg" && seconds borg extract "$work/borg::a")
+  drop; rb=$(seconds restic -q -r "$work/restic-$r" backup "$tree")
+  drop; bb=$(seconds borg create "$work/borg-$r::a" "$tree")
+  drop; g=$(seconds "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "get -r tree $work/out-os-$r")
+  drop; rr=$(seconds restic -q -r "$work/restic-$r" restore latest --target "$work/out-restic-$r")
+  drop; be=$(cd "$work/out-borg-$r" && seconds borg extract "$work/borg-$r::a")
   stop_node
-  same_tree "$work/out-os"; same_tree "$work/out-restic$tree"; same_tree "$work/out-borg$tree"
+  same_tree "$work/out-os-$r"; same_tree "$work/out-restic-$r$tree"; same_tree "$work/out-borg-$r$tree"
   printf '%-6s %9.2fs %9.2fs %9.2fs %9.2fs %9.2fs %9.2fs\n' "$r" "$p" "$rb" "$bb" "$g" "$rr" "$be"
   t[put]+="$p "; t[restic]+="$rb "; t[borg]+="$bb "; t[get]+="$g "; t[restore]+="$rr "; t[extract]+="$be "
 done
