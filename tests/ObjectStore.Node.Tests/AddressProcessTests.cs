@@ -72,7 +72,7 @@ public class AddressProcessTests : IDisposable
     [Fact]
     public async Task Local_with_a_port_listens_on_that_port_and_the_next_ones()
     {
-        var first = ConsecutiveFreePorts(3);
+        var first = ObjectStoreProcess.ConsecutiveFreePorts(3);
 
         var run = await ObjectStoreProcess.RunAsync(TimeSpan.FromMinutes(2), null,
             "local", "--data", _files.PathOf("local"), "--port", first.ToString(), "-c", "members");
@@ -84,29 +84,5 @@ public class AddressProcessTests : IDisposable
             Assert.Contains($"akka.tcp://objectstore@127.0.0.1:{port} ", run.Stdout);
         }
         Assert.Equal(3, ObjectStoreProcess.UpCount(run));
-    }
-
-    private static int ConsecutiveFreePorts(int count)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var first = ObjectStoreProcess.FreePort();
-            if (first + count - 1 <= 65535 && Enumerable.Range(first + 1, count - 1).All(IsFree)) return first;
-        }
-        throw new InvalidOperationException($"no {count} consecutive free ports found in 50 tries");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
     }
 }

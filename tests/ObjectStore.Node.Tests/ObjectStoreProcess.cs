@@ -34,12 +34,69 @@ public static partial class ObjectStoreProcess
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    /// <summary>A free loopback port, for tests that must name their nodes' ports up front (seeds).</summary>
-    public static int FreePort()
+    /// <summary>
+    /// A free loopback port, for tests that must name their nodes' ports up front (seeds, a node restarted on its
+    /// port), never the same one twice in this run. Picked below the kernel's ephemeral range: a port from that
+    /// range (what binding to port 0 gives) can be taken by any process before the node binds it — the source
+    /// port of an outgoing connection, a shell's own port — which failed a test in one .ci/run ("already in use").
+    /// Below it only ports a test names are used, and this process names each once.
+    /// </summary>
+    public static int FreePort() => ConsecutiveFreePorts(1);
+
+    /// <summary><paramref name="count"/> free ports in a row (as `local --port P` uses P, P+1, ...), the first returned; see <see cref="FreePort"/>.</summary>
+    public static int ConsecutiveFreePorts(int count)
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            var (low, high) = NamedPortRange(count);
+            for (var attempt = 0; attempt < 1_000; attempt++)
+            {
+                var first = Random.Shared.Next(low, high);
+                var ports = Enumerable.Range(first, count).ToArray();
+                if (ports.Any(HandedOut.Contains) || !ports.All(IsFree)) continue;
+                HandedOut.UnionWith(ports);
+                return first;
+            }
+            throw new InvalidOperationException($"no {count} free ports in a row found in {low}..{high + count - 2}");
+        }
+    }
+
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// Where a run of <paramref name="count"/> named ports may start: from 20000 up to the start of the ephemeral
+    /// range (32768 by default on Linux), or from 1025 if that range starts lower.
+    /// </summary>
+    private static (int Low, int High) NamedPortRange(int count)
+    {
+        var ephemeralStart = 32_768;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            ephemeralStart = int.Parse(range[0]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // Not Linux, or no procfs: keep the default.
+        }
+        var low = ephemeralStart - 20_000 >= 1_000 ? 20_000 : 1_025;
+        var high = ephemeralStart - count + 1;
+        if (high - low < 100) throw new InvalidOperationException($"the ephemeral port range starts at {ephemeralStart}: too few ports below it for tests");
+        return (low, high);
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Runs a shell script against a node every half second until <paramref name="done"/> holds or the time is up; returns the last result.</summary>
