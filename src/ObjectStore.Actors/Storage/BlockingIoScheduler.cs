@@ -11,7 +11,7 @@ namespace ObjectStore.Actors.Storage;
 /// call). Akka.NET's advice for blocking work is the same: keep it off the default dispatcher.
 /// An idle thread sleeps on a monitor instead of spinning: BlockingCollection's wait (SemaphoreSlim) spins
 /// with sched_yield before it blocks, and with 32 reader threads that spinning was 14 % of a node's CPU in
-/// a one-node get, which is CPU-bound on two cores (docs/BENCHMARKS.md, "2026-12-03").
+/// a one-node get, which is CPU-bound on two cores (docs/BENCHMARKS.md, "2026-12-02 (sixth step)").
 /// </remarks>
 internal sealed class BlockingIoScheduler : TaskScheduler, IDisposable
 {
