@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using ObjectStore.Actors.Threading;
 using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 
@@ -12,11 +12,11 @@ namespace ObjectStore.Actors.Chunking;
 /// Why a thread rather than a chain of pool tasks: the hash chain is the one sequential stage of a
 /// put, and as pool tasks each step waited for a pool thread behind the chunker, the storage's I/O
 /// tasks and the actors, for about as long as it hashed (docs/BENCHMARKS.md). A thread that sleeps on
-/// its queue is woken by the scheduler as soon as a chunk arrives.
+/// its queue (without spinning: <see cref="SleepingQueue{T}"/>) is woken as soon as a chunk arrives.
 /// </remarks>
 internal sealed class ChunkHashingThread : IChunkHashing
 {
-    private readonly BlockingCollection<(int Index, ChunkBuffer Chunk)> _queue = new();
+    private readonly SleepingQueue<(int Index, ChunkBuffer Chunk)> _queue = new();
     private readonly ObjectHasher _hasher;
     private readonly Action<int, ContentHash, ChunkBuffer> _hashed;
     private readonly Action<Exception> _failed;
@@ -27,8 +27,11 @@ internal sealed class ChunkHashingThread : IChunkHashing
         new Thread(Run) { IsBackground = true, Name = "chunk hashing" }.Start();
     }
 
-    /// <summary>The next chunk of the object; the thread owns the reference until it reports it.</summary>
-    public void Add(int index, ChunkBuffer chunk) => _queue.Add((index, chunk));
+    /// <summary>The next chunk of the object; the thread owns the reference until it reports it (released at once after Dispose).</summary>
+    public void Add(int index, ChunkBuffer chunk)
+    {
+        if (!_queue.TryAdd((index, chunk))) chunk.Dispose();
+    }
 
     /// <summary>The object's hash. Only once every added chunk has been reported.</summary>
     public ContentHash Complete() => _hasher.Complete();
@@ -39,8 +42,9 @@ internal sealed class ChunkHashingThread : IChunkHashing
     private void Run()
     {
         var failed = false;
-        foreach (var (index, chunk) in _queue.GetConsumingEnumerable())
+        while (_queue.TryTake(out var item))
         {
+            var (index, chunk) = item;
             if (failed || _queue.IsAddingCompleted)
             {
                 chunk.Dispose();
@@ -57,6 +61,5 @@ internal sealed class ChunkHashingThread : IChunkHashing
                 _failed(e);
             }
         }
-        _queue.Dispose();
     }
 }
