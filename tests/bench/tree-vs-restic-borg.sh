@@ -25,7 +25,7 @@ start_node() { # $1 = the round: a data directory of its own (see the loop)
   "${objectstore[@]}" node --data "$work/data-$1" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &
   node_pid=$!
   pids=("$node_pid")
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/node.log" && break; sleep 0.1; done
+  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node.log" && break; sleep 0.1; done
   # Warm the node up with a small tree, as a node that has been running would be.
   "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $root/docs warm" > /dev/null
 }

@@ -92,7 +92,8 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     private const int TransfersAtOnce = 16;
     /// <summary>
     /// Batches of small puts or gets in flight: of 4 KiB files about 14 a batch, some 110 objects at once
-    /// (against 64 single small transfers before); other values were not measured.
+    /// (against 64 single small transfers before); 16 and 32 made no difference to a one-node get -r of
+    /// 2,000 × 4 KiB (0.36–0.44 s each, the values alternating).
     /// </summary>
     private const int SmallBatchesAtOnce = 8;
 

@@ -3,8 +3,8 @@ namespace ObjectStore.Actors.Threading;
 /// <summary>
 /// A queue for threads of our own (storage I/O, a put's hashing) whose consumers sleep while it is empty and
 /// are woken one per item. Why not BlockingCollection: its wait (SemaphoreSlim) spins with sched_yield before it
-/// blocks, and on two cores those idle threads took the CPU the work needed — 14 % of a node's CPU in a one-node
-/// 1 GiB get with 32 reader threads, the hashing thread's yields a tenth of a node's CPU in a put -r
+/// blocks, and on two cores those idle threads took the CPU the work needed — 14 % of a node's samples in a one-node
+/// 1 GiB get with 32 reader threads, 5 % (the hashing thread's) in a put -r of a tree
 /// (docs/BENCHMARKS.md, "2026-12-02 (sixth step)").
 /// </summary>
 internal sealed class SleepingQueue<T>
