@@ -124,12 +124,18 @@ public sealed class DownloadSessionActor : WireActor, IDownloadSinkOwner
     private void RequestAhead()
     {
         // Chunks read or being read, and not yet sent whole: at most read-parallelism in memory per get.
-        while (_nextToRequest < _manifest.Chunks.Count && _requested.Count + _loaded.Count + (_sink?.Pending ?? 0) < _settings.ReadParallelism)
+        // Into a handed-over file the reads go two at a time, so that the reader checks them as a pair (one SHA-NI
+        // pass for both: ChunkReaderActor); one at a time, as slots free up, almost all went alone. A lone free
+        // slot waits only while a read is out (whose answer frees another): with one slot in all it never would.
+        var pooled = _sink is FileDownloadSink;
+        int Free() => _settings.ReadParallelism - (_requested.Count + _loaded.Count + (_sink?.Pending ?? 0));
+        if (pooled && Free() == 1 && _manifest.Chunks.Count - _nextToRequest > 1 && _requested.Count > 0) return;
+        while (_nextToRequest < _manifest.Chunks.Count && Free() > 0)
         {
             _requested.Add(_nextToRequest);
             // Every chunk checked against its id on the thread that reads it. Into the handed-over file in pooled
             // buffers, which the sink gives back once the chunk is written.
-            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: true, Pooled: _sink is FileDownloadSink));
+            _reader.Tell(new ReadChunk(_manifest.Chunks[_nextToRequest].Id, Verify: true, Pooled: pooled));
             _nextToRequest++;
         }
     }
