@@ -85,7 +85,7 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     private const int SmallTransfersAtOnce = 64;
     /// <summary>
     /// Objects above a frame and below the progress bar's 8 MiB in flight at once. 16 against the 4 before: the SDK
-    /// tree's get -r 2.0–2.5 s against 1.8–2.2 s and its put -r 4.5–4.9 s against 3.4–4.2 s (one node, the values
+    /// tree's get -r 2.0–2.6 s against 1.8–2.3 s and its put -r 4.5–4.9 s against 3.4–4.2 s (one node, the values
     /// alternating; 32 and 64 no better than 16 for the get). Each holds at most its own size in a node's memory
     /// (its chunks in flight, or read ahead), so at most 16 × 8 MiB.
     /// </summary>
