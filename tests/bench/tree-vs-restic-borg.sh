@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Whole-process benchmark: a directory tree into one `objectstore node` (factor 1, fsync on) and back,
 # against restic and borg backing the same tree up into local repositories and restoring it, all in
-# this one run. Each round starts from nothing (a new node data directory, new repositories, no
-# deduplication against an earlier round) and alternates the three tools; the page cache is dropped
+# this one run. Each round starts from nothing (a new node data directory, warmed up as in start_node, new
+# repositories, no deduplication against an earlier round) and alternates the three tools; the page cache is dropped
 # before every restore (and before every backup, so each reads the tree from disk). Prints every
 # round, then per tool the median time with its spread, and our time over each other tool's.
 #   restic 0.14 (Debian): `restic init`, `restic backup TREE`, `restic restore latest --target OUT`;
 #   borg 1.2 (Debian): `borg init -e none`, `borg create REPO::a TREE`, `borg extract REPO::a` in OUT;
 #   objectstore: `put -r TREE tree/`, `get -r tree OUT`, through `objectstore shell` on the same machine.
-# Needs root (apt-get for restic and borgbackup when missing; /proc/sys/vm/drop_caches). Not run in CI.
+# Needs root (apt-get for restic and borgbackup when missing; /proc/sys/vm/drop_caches) and about three
+# times the tree's size free per round (nothing is deleted until the end). Not run in CI.
 # Usage: tests/bench/tree-vs-restic-borg.sh [TREE] [ROUNDS]     (defaults: /usr/share/dotnet/sdk, 5)
 #        APP=DIR ...   (a build published beforehand)
 set -euo pipefail
