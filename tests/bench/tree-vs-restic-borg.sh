@@ -8,7 +8,7 @@
 #   restic 0.14 (Debian): `restic init`, `restic backup TREE`, `restic restore latest --target OUT`;
 #   borg 1.2 (Debian): `borg init -e none`, `borg create REPO::a TREE`, `borg extract REPO::a` in OUT;
 #   objectstore: `put -r TREE tree/`, `get -r tree OUT`, through `objectstore shell` on the same machine.
-# Needs root (apt-get for restic and borgbackup when missing; /proc/sys/vm/drop_caches) and about three
+# Needs root (apt-get for restic and borgbackup when missing; /proc/sys/vm/drop_caches) and about five
 # times the tree's size free per round (nothing is deleted until the end). Not run in CI.
 # Usage: tests/bench/tree-vs-restic-borg.sh [TREE] [ROUNDS]     (defaults: /usr/share/dotnet/sdk, 5)
 #        APP=DIR ...   (a build published beforehand)
