@@ -46,7 +46,7 @@ public static class StoreNode
             throw new ConfigurationException(
                 $"this node's cluster roles must include \"{ClusterRing.NodeRolePrefix}{nodeId}\" (build its configuration with StoreNode.WithNodeRole)");
         var chunks = new ChunkStore(settings.DataDirectory, settings.Fsync, faults, settings.DirectIo, settings.DirectReads);
-        Metrics.StoreMetrics.ObserveQuarantined(() => chunks.QuarantinedCount());
+        system.RegisterOnTermination(Metrics.StoreMetrics.ObserveQuarantined(() => chunks.QuarantinedCount()).Dispose);
         var started = DateTime.UtcNow;
         var keeper = system.ActorOf(Supervised(settings, ChunkKeeperActor.Props(settings, chunks, nodeId, started), "keeper"), ChunkKeeperActor.Name);
         var index = system.ActorOf(Supervised(settings, ObjectIndexActor.Props(settings, keeper, faults), "index"), ObjectIndexActor.Name);

@@ -27,28 +27,17 @@ public static class StoreMetrics
     public static readonly Counter<long> TransferFailures = Meter.CreateCounter<long>("transfer.failures", "{transfer}", "chunk pushes given up after their retries (the chunk is handed off)");
     public static readonly Counter<long> HandOffs = Meter.CreateCounter<long>("handoffs", "{chunk}", "chunks written to a node other than their owner, for an owner that failed");
 
-    private static readonly List<Func<long>> QueuedCopies = [], Quarantined = [];
+    private static readonly SummedSources QueuedCopies = new(), Quarantined = new();
 
     static StoreMetrics()
     {
-        Meter.CreateObservableGauge("copies.queued", () => Sum(QueuedCopies), "{copy}", "object versions short of a copy on some node (the repair queue)");
-        Meter.CreateObservableGauge("chunks.quarantined", () => Sum(Quarantined), "{chunk}", "chunk files found corrupt and set aside");
+        Meter.CreateObservableGauge("copies.queued", QueuedCopies.Sum, "{copy}", "object versions short of a copy on some node (the repair queue)");
+        Meter.CreateObservableGauge("chunks.quarantined", Quarantined.Sum, "{chunk}", "chunk files found corrupt and set aside");
     }
 
-    /// <summary>A node's repair queue length, read on each scrape.</summary>
-    public static void ObserveQueuedCopies(Func<long> source)
-    {
-        lock (QueuedCopies) QueuedCopies.Add(source);
-    }
+    /// <summary>A node's repair queue length, read on each scrape until the registration is disposed.</summary>
+    public static IDisposable ObserveQueuedCopies(Func<long> source) => QueuedCopies.Add(source);
 
-    /// <summary>A node's count of quarantined chunk files, read on each scrape.</summary>
-    public static void ObserveQuarantined(Func<long> source)
-    {
-        lock (QueuedCopies) Quarantined.Add(source);
-    }
-
-    private static long Sum(List<Func<long>> sources)
-    {
-        lock (QueuedCopies) return sources.Sum(s => s());
-    }
+    /// <summary>A node's count of quarantined chunk files, read on each scrape until the registration is disposed.</summary>
+    public static IDisposable ObserveQuarantined(Func<long> source) => Quarantined.Add(source);
 }

@@ -36,6 +36,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
     private RepairQueue _queue = null!;
     /// <summary>The queue's length after its last change, for the metrics gauge (read on another thread).</summary>
     private long _queuedCopies;
+    private IDisposable? _queuedCopiesGauge;
     private long _copiesMade, _bytesRepaired, _failures;
     private string _lastError = "";
 
@@ -80,7 +81,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
         _queue = new RepairQueue(_settings.DataDirectory);
         CountQueue();
         var waiting = Interlocked.Read(ref _queuedCopies);
-        Metrics.StoreMetrics.ObserveQueuedCopies(() => Interlocked.Read(ref _queuedCopies));
+        _queuedCopiesGauge = Metrics.StoreMetrics.ObserveQueuedCopies(() => Interlocked.Read(ref _queuedCopies));
         if (waiting > 0) _log.Info("repair queue: {0} copies to make", waiting);
         Timers.StartPeriodicTimer(nameof(Poll), Poll.Instance, _settings.Repair.PollInterval);
         if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider)
@@ -96,6 +97,7 @@ public sealed class RepairActor : ReceiveActor, IWithTimers
         if (((ExtendedActorSystem)Context.System).Provider is ClusterActorRefProvider) Cluster.Get(Context.System).Unsubscribe(Self);
         _rate.Dispose();
         _queue?.Dispose();
+        _queuedCopiesGauge?.Dispose(); // a restarted actor registers its own count
     }
 
     private void StartDue()
