@@ -67,8 +67,7 @@ public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
         await Within(_cluster.Nodes[1].Client.PutFileAsync(file, "photos", "far"));
         var chunks = (await Within(reader.Client.StatAsync("photos", "far"))).Chunks.Select(c => c.Id).ToList();
         // A chunk the reading node does not hold, corrupt on the first of its owners (the first node a get asks).
-        var far = chunks.First(id => !reader.ChunkIds().Contains(id));
-        var first = _cluster.Nodes.Single(n => n.Id == _cluster.OwnersOf(far, 2)[0]);
+        var (far, first) = _cluster.FarChunk(reader, chunks, 2);
         var path = first.Handles.Chunks.PathOf(far);
         var bytes = File.ReadAllBytes(path);
         bytes[^1] ^= 0xFF;

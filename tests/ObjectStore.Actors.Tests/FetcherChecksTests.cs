@@ -71,8 +71,7 @@ public sealed class FetcherChecksTests : StoreTestKit, IAsyncLifetime
         var chunks = (await Within(reader.Client.StatAsync("photos", "short"))).Chunks.Select(c => c.Id).ToList();
         // A chunk the reading node does not hold, cut short on the first of its owners (the first node a get asks):
         // the body it sends has the wrong length, so it never reaches the fetcher's hash check.
-        var far = chunks.First(id => !reader.ChunkIds().Contains(id));
-        var first = _cluster.Nodes.Single(n => n.Id == _cluster.OwnersOf(far, 2)[0]);
+        var (far, first) = _cluster.FarChunk(reader, chunks, 2);
         var path = first.Handles.Chunks.PathOf(far);
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..^100]);
 

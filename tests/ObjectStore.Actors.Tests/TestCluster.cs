@@ -183,6 +183,17 @@ public sealed class TestCluster : IAsyncDisposable
     public IReadOnlyList<string> OwnersOf(ContentHash chunk, int factor) =>
         ClusterRing.Current(_nodes[0].System, _nodes[0].Id).Candidates(chunk).Take(factor).Select(m => m.NodeId).ToList();
 
+    /// <summary>
+    /// Of an object's chunks, the first one <paramref name="reader"/> does not hold, and the first of its owners: the
+    /// node a get from the reader fetches it from first (a test damages that copy).
+    /// </summary>
+    public (ContentHash Id, Node FirstOwner) FarChunk(Node reader, IEnumerable<ContentHash> chunks, int factor)
+    {
+        var held = reader.ChunkIds();
+        var far = chunks.First(id => !held.Contains(id));
+        return (far, _nodes.Single(n => n.Id == OwnersOf(far, factor)[0]));
+    }
+
     public IReadOnlyList<string> PlacementOrder(ContentHash chunk) =>
         ClusterRing.Current(_nodes[0].System, _nodes[0].Id).Candidates(chunk).Select(m => m.NodeId).ToList();
 
