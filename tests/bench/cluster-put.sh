@@ -13,7 +13,7 @@
 set -euo pipefail
 size_mib=${1:-1024}
 small=${2:-2000}
-. "$(dirname "$0")/lib.sh" # drop, seconds, cpu (this script keeps its own work directory: KEEP)
+. "$(dirname "$0")/lib.sh" # drop, seconds, cpu, median, spread (this script keeps its own work directory: KEEP)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
 pids=()
@@ -82,7 +82,7 @@ for r in $(seq 1 "${ROUNDS:-1}"); do
     "$r" "$cp_s" "$size_mib" "$put_s" "$ratio" "$(echo "${big1[0]} - ${big0[0]}" | bc -l)" "$(echo "${big1[1]} - ${big0[1]}" | bc -l)" \
     "$(echo "${big1[2]} - ${big0[2]}" | bc -l)" "$(grep -o 'stored on [^;]*' "$work/put.out" | head -1)"
 done
-printf "%s\n" "${ratios[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "put/cp ratio over %d rounds: median %.2f, spread %.2f..%.2f\n", NR, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
+printf "put/cp ratio over %d rounds: median %s, spread %s\n" "${#ratios[@]}" "$(median "${ratios[*]}")" "$(spread "${ratios[*]}")"
 last=${ROUNDS:-1}
 # Two rounds of small files (different bytes, so nothing is deduplicated): the first still pays for
 # part of the JIT warm-up of this path, the second is what a node that has been running does; then
