@@ -127,7 +127,8 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
             claim.Sender.Tell(new ChunkPresent(claim.Offer.TransferId));
             return;
         }
-        var receiver = Context.ActorOf(ChunkReceiveActor.Props(claim.Offer, claim.Sender, _keeper, _settings.Replication.TransferTimeout));
+        var receiver = Context.ActorOf(ChunkReceiveActor.Props(claim.Offer, claim.Sender, _keeper, _settings.Replication.TransferTimeout,
+            _settings.Chunking.ShaNi ? ShaNiKernel.Instance : null));
         Context.Watch(receiver);
         _receivers.Add(receiver);
     }

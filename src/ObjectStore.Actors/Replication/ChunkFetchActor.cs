@@ -26,16 +26,23 @@ internal sealed class ChunkFetchActor : WireActor
     private readonly TimeSpan _timeout;
     private readonly long _transferId = Random.Shared.NextInt64(1, long.MaxValue);
     private readonly ChunkAssembly _assembly;
+    private readonly ShaNiKernel? _kernel;
     private IncomingChunkBody? _body;
+    /// <summary>The whole body while <see cref="ReceivedChunkChecks"/> hashes it; this actor's reference.</summary>
+    private ChunkBuffer? _checking;
     private bool _reported;
     /// <summary>What was wrong with the body the holder sent, while it checks its copy; its answer ends the fetch.</summary>
     private string? _holderChecking;
 
-    public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout)
+    private sealed record BodyChecked(bool Matches, string? Failure = null);
+
+    /// <param name="kernel">Checks bodies two at a time with other fetches and pushes; null: each on its own.</param>
+    public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout, ShaNiKernel? kernel)
     {
         _requestId = requestId;
         _source = source;
         _timeout = timeout;
+        _kernel = kernel;
         _assembly = new ChunkAssembly(id, length);
 
         Receive<ChunkPart>(m => m.TransferId == _transferId, m =>
@@ -55,6 +62,7 @@ internal sealed class ChunkFetchActor : WireActor
             else _body.Read(m.Client, _assembly.Length, _timeout, Self);
         });
         Receive<IncomingChunkBody.Arrived>(m => Verify(m.Body));
+        Receive<BodyChecked>(Checked);
         Receive<IncomingChunkBody.Broke>(m =>
         {
             if (m.WrongLength) AskHolderToCheck(m.Reason);
@@ -76,8 +84,8 @@ internal sealed class ChunkFetchActor : WireActor
         });
     }
 
-    public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout) =>
-        ActorProps.Of(() => new ChunkFetchActor(requestId, id, length, source, timeout));
+    public static Props Props(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout, ShaNiKernel? kernel) =>
+        ActorProps.Of(() => new ChunkFetchActor(requestId, id, length, source, timeout, kernel));
 
     protected override void PreStart()
     {
@@ -95,17 +103,33 @@ internal sealed class ChunkFetchActor : WireActor
     {
         _body?.Dispose();
         _assembly.Dispose();
+        _checking?.Dispose();
     }
 
     private void Verify(ChunkBuffer received)
     {
-        if (ContentHash.Compute(received.Span) == _assembly.Id)
+        if (_checking is not null || _reported)
+        {
+            received.Dispose(); // a second whole body for one fetch: the first decides
+            return;
+        }
+        _checking = received;
+        ReceivedChunkChecks.MatchesAsync(received, _assembly.Id, _kernel)
+            .PipeTo(Self, success: matches => new BodyChecked(matches), failure: e => new BodyChecked(false, e.Message));
+    }
+
+    private void Checked(BodyChecked m)
+    {
+        if (_checking is not { } received) return;
+        _checking = null;
+        if (m.Matches)
         {
             Report(received, null);
             return;
         }
         received.Dispose();
-        AskHolderToCheck("the bytes it sent do not hash to the chunk's id");
+        if (m.Failure is { } failure) Report(null, new StoreProtocol.StoreError(StoreErrorCode.Unavailable, $"could not check the bytes it sent: {failure}"));
+        else AskHolderToCheck("the bytes it sent do not hash to the chunk's id");
     }
 
     /// <summary>

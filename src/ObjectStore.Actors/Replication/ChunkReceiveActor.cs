@@ -24,14 +24,21 @@ internal sealed class ChunkReceiveActor : WireActor
     private readonly IActorRef _keeper;
     private readonly TimeSpan _timeout;
     private readonly ChunkAssembly _assembly;
+    private readonly ShaNiKernel? _kernel;
     private IncomingChunkBody? _body;
+    /// <summary>The whole body while <see cref="ReceivedChunkChecks"/> hashes it; this actor's reference.</summary>
+    private ChunkBuffer? _checking;
 
-    public ChunkReceiveActor(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout)
+    private sealed record BodyChecked(bool Matches, string? Failure = null);
+
+    /// <param name="kernel">Checks bodies two at a time with other pushes and fetches; null: each on its own.</param>
+    public ChunkReceiveActor(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout, ShaNiKernel? kernel)
     {
         _offer = offer;
         _sender = sender;
         _keeper = keeper;
         _timeout = timeout;
+        _kernel = kernel;
         _assembly = new ChunkAssembly(offer.Id, offer.Length);
 
         Receive<ChunkPart>(m => m.TransferId == _offer.TransferId, HandlePart);
@@ -40,7 +47,8 @@ internal sealed class ChunkReceiveActor : WireActor
             if (_body is null) m.Client.Dispose();
             else _body.Read(m.Client, _offer.Length, _timeout, Self);
         });
-        Receive<IncomingChunkBody.Arrived>(m => Store(m.Body));
+        Receive<IncomingChunkBody.Arrived>(m => Check(m.Body));
+        Receive<BodyChecked>(Store);
         Receive<IncomingChunkBody.Broke>(m => Fail(StoreErrorCode.Unavailable, $"chunk {_offer.Id.ToShortString()}: {m.Reason}; nothing kept"));
         Receive<ChunkStored>(_ =>
         {
@@ -56,8 +64,8 @@ internal sealed class ChunkReceiveActor : WireActor
         });
     }
 
-    public static Props Props(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout) =>
-        ActorProps.Of(() => new ChunkReceiveActor(offer, sender, keeper, timeout));
+    public static Props Props(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout, ShaNiKernel? kernel) =>
+        ActorProps.Of(() => new ChunkReceiveActor(offer, sender, keeper, timeout, kernel));
 
     protected override void PreStart()
     {
@@ -71,6 +79,7 @@ internal sealed class ChunkReceiveActor : WireActor
     {
         _body?.Dispose();
         _assembly.Dispose();
+        _checking?.Dispose();
     }
 
     private void HandlePart(ChunkPart m)
@@ -82,16 +91,32 @@ internal sealed class ChunkReceiveActor : WireActor
         }
         Sender.Tell(new ChunkPartAck(_offer.TransferId, _assembly.Received));
         if (!_assembly.Complete) return;
-        Store(_assembly.TakeUnverified());
+        Check(_assembly.TakeUnverified());
     }
 
-    /// <summary>The whole chunk arrived (as parts or on a data connection): stored only if it hashes to its id.</summary>
-    private void Store(ChunkBuffer received)
+    /// <summary>The whole chunk arrived (as parts or on a data connection): it is hashed, then stored only if it matches its id.</summary>
+    private void Check(ChunkBuffer received)
     {
-        if (ContentHash.Compute(received.Span) != _offer.Id)
+        if (_checking is not null)
+        {
+            received.Dispose(); // a second whole body for one transfer: the first decides
+            return;
+        }
+        _checking = received;
+        ReceivedChunkChecks.MatchesAsync(received, _offer.Id, _kernel)
+            .PipeTo(Self, success: matches => new BodyChecked(matches), failure: e => new BodyChecked(false, e.Message));
+    }
+
+    private void Store(BodyChecked m)
+    {
+        if (_checking is not { } received) return;
+        _checking = null;
+        if (!m.Matches)
         {
             received.Dispose();
-            Fail(StoreErrorCode.Corrupt, $"chunk {_offer.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored");
+            Fail(m.Failure is null ? StoreErrorCode.Corrupt : StoreErrorCode.Unavailable, m.Failure is null
+                ? $"chunk {_offer.Id.ToShortString()}: the bytes received do not hash to the chunk's id; not stored"
+                : $"chunk {_offer.Id.ToShortString()}: could not check the bytes received ({m.Failure}); not stored");
             return;
         }
         _keeper.Tell(new StoreChunk(_offer.Id, received, _offer.UploadId));

@@ -104,7 +104,8 @@ public sealed class ReplicatedChunkReader : ReceiveActor
                 .PipeTo(Self, success: reply => new LocalRead(requestId, reply), failure: e => new LocalRead(requestId, e));
             return;
         }
-        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout));
+        Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout,
+            _settings.Chunking.ShaNi ? ShaNiKernel.Instance : null));
     }
 
     private void Done(long requestId, ChunkRead read)
