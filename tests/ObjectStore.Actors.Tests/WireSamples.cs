@@ -108,6 +108,7 @@ public static class WireSamples
         C("which", new WhichChunks([A, B])),
         C("storemany", new StoreChunks(44, [new InlineChunk(A, "upload-1", new byte[] { 1 }), new InlineChunk(B, "upload-2", new byte[] { 2 })])),
         C("storedmany", new ChunksStored(44, [new ChunkOutcome(A, null), new ChunkOutcome(B, "disk full", StoreErrorCode.StorageFailure)])),
+        C("storedmany-written", new ChunksStored(44, [new ChunkOutcome(A, null, Written: true), new ChunkOutcome(B, null)])),
         C("held", new ChunksHeld("node-b", [B])),
 
         R("commit", new CommitReplica(Manifest, "upload-1")),

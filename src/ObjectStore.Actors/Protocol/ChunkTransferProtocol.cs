@@ -40,7 +40,8 @@ public static class ChunkTransferProtocol
         public const int MaxChunks = 64;
     }
     /// <param name="Failure">Null: durable on the receiver.</param>
-    public sealed record ChunkOutcome(ContentHash Id, string? Failure, StoreErrorCode Code = StoreErrorCode.StorageFailure);
+    /// <param name="Written">Durable and new there: the receiver did not hold it before (what a put reports as new bytes).</param>
+    public sealed record ChunkOutcome(ContentHash Id, string? Failure, StoreErrorCode Code = StoreErrorCode.StorageFailure, bool Written = false);
     public sealed record ChunksStored(long TransferId, IReadOnlyList<ChunkOutcome> Outcomes) : IChunkTransferMessage;
 
     // --- fetch (read path): FetchChunk → ChunkPart* ⇄ ChunkPartAck* (to the receiver) | TransferFailed

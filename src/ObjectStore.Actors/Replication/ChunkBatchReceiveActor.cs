@@ -25,7 +25,7 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
     public ChunkBatchReceiveActor(StoreChunks batch, IActorRef sender, IActorRef keeper, TimeSpan timeout)
     {
         (_batch, _sender, _keeper, _timeout) = (batch, sender, keeper, timeout);
-        Receive<ChunkStored>(m => Verdict(m.Id, null, StoreErrorCode.StorageFailure));
+        Receive<ChunkStored>(m => Verdict(m.Id, null, StoreErrorCode.StorageFailure, m.Written));
         Receive<ChunkStoreFailed>(m => Verdict(m.Id, m.Reason, m.Code));
         // The keeper did not answer in time: what is not known to be durable is not reported durable.
         Receive<ReceiveTimeout>(_ =>
@@ -63,10 +63,11 @@ internal sealed class ChunkBatchReceiveActor : ReceiveActor
     private void Refuse(ContentHash id, string reason, StoreErrorCode code) => _outcomes[id] = new ChunkOutcome(id, reason, code);
 
     /// <param name="failure">Null: durable here.</param>
-    private void Verdict(ContentHash id, string? failure, StoreErrorCode code)
+    /// <param name="written">Durable and new here.</param>
+    private void Verdict(ContentHash id, string? failure, StoreErrorCode code, bool written = false)
     {
         if (!_outcomes.TryGetValue(id, out var known) || known is not null) return;
-        _outcomes[id] = new ChunkOutcome(id, failure, code);
+        _outcomes[id] = new ChunkOutcome(id, failure, code, written);
         AnswerWhenDone();
     }
 

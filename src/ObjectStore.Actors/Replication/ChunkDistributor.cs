@@ -101,7 +101,7 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
         Receive<ChunkStoreFailed>(m => Resolve(m.Id, Local, durable: false, written: false, failure: m.Reason, m.Code));
         Receive<PushDone>(m =>
         {
-            if (_pushesInFlight.Remove(m.RequestId, out var push)) Resolve(push.Chunk.Id, push.Target, m.Durable, written: false, failure: m.Reason);
+            if (_pushesInFlight.Remove(m.RequestId, out var push)) Resolve(push.Chunk.Id, push.Target, m.Durable, written: m.Written, failure: m.Reason);
         });
         Receive<LateCopies>(m =>
         {

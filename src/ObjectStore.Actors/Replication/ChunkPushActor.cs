@@ -14,7 +14,8 @@ public sealed record PushChunk(long RequestId, ContentHash Id, ChunkBuffer Buffe
 /// <summary>The requester no longer waits for the push (a put went on without a late node): it stops, unanswered.</summary>
 public sealed record CancelPush(long RequestId) : ILocalMessage;
 /// <param name="AlreadyThere">The target had the chunk; no bytes were sent.</param>
-public sealed record PushDone(long RequestId, bool Durable, bool AlreadyThere, string? Reason) : ILocalMessage;
+/// <param name="Written">Durable and new on the target (it did not hold the chunk): what a put reports as new bytes.</param>
+public sealed record PushDone(long RequestId, bool Durable, bool AlreadyThere, string? Reason, bool Written = false) : ILocalMessage;
 
 /// <summary>
 /// One attempt to push one chunk to one node: offer it, send it whole on a data connection to the route the

@@ -150,7 +150,9 @@ public sealed class OutgoingPushes : ReceiveActor
             if (failure is null) Tally(request.Target.NodeId, done: 1);
             else Tally(request.Target.NodeId, givenUp: 1);
             (failure is null ? Metrics.StoreMetrics.Transfers : Metrics.StoreMetrics.TransferFailures).Add(1);
-            push.Requester.Tell(new PushDone(request.RequestId, failure is null, failure is null && push.AlreadyThere, failure));
+            // A single push's target had the chunk when offered it (AlreadyThere), or took it; a batch's says for each.
+            var written = failure is null && (push.Outcomes is { } answered ? answered[i].Written : !push.AlreadyThere);
+            push.Requester.Tell(new PushDone(request.RequestId, failure is null, failure is null && push.AlreadyThere, failure, written));
         }
     }
 }

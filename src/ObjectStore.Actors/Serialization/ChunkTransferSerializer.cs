@@ -49,9 +49,9 @@ public sealed class ChunkTransferSerializer : ProtoSerializer
             m => new()
             {
                 TransferId = m.TransferId,
-                Outcomes = { m.Outcomes.Select(o => new W.ChunkOutcome { Id = Bytes(o.Id), Stored = o.Failure is null, Code = Code(o.Code), Reason = o.Failure ?? "" }) },
+                Outcomes = { m.Outcomes.Select(o => new W.ChunkOutcome { Id = Bytes(o.Id), Stored = o.Failure is null, Code = Code(o.Code), Reason = o.Failure ?? "", Written = o.Failure is null && o.Written }) },
             },
-            w => new(w.TransferId, w.Outcomes.Select(o => new ChunkOutcome(Hash(o.Id, "chunk id"), o.Stored ? null : o.Reason, Code(o.Code))).ToList()));
+            w => new(w.TransferId, w.Outcomes.Select(o => new ChunkOutcome(Hash(o.Id, "chunk id"), o.Stored ? null : o.Reason, Code(o.Code), o.Stored && o.Written)).ToList()));
         Message<WhichChunks, W.WhichChunks>("which", W.WhichChunks.Parser, m => new() { Ids = Hashes(m.Ids) }, w => new(Hashes(w.Ids)));
         Message<ChunksHeld, W.ChunksHeld>("held", W.ChunksHeld.Parser,
             m => new() { NodeId = m.NodeId, Ids = Hashes(m.Ids) }, w => new(w.NodeId, Hashes(w.Ids)));
