@@ -47,9 +47,7 @@ start_node() { # $1 = index, $2.. = extra args
   # BENCH_NODE_ENV: environment for the nodes only (e.g. "DOTNET_TieredCompilation=0"), not the shell.
   env ${BENCH_NODE_ENV:-} dotnet "$bin" node --data "$work/n$i" --port 0 --cmd-port 0 ${BENCH_NODE_CONFIG:+--config "$BENCH_NODE_CONFIG"} "$@" > "$work/node$i.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node$i.log" && break; sleep 0.2; done
-  port=$(grep "^objectstore node" "$work/node$i.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
-  [ -n "$port" ] || { echo "node $i did not start"; cat "$work/node$i.log"; exit 1; }
+  port=$(node_port "$work/node$i.log")
 }
 start_node 1; port1=$port
 start_node 2 --seed "127.0.0.1:$port1"

@@ -19,7 +19,7 @@ for i in "${!apps[@]}"; do
   env "${envs[$i]:-X=1}" "${apps[$i]}/objectstore" node --data "$work/d$i" --port "${ports[$i]}" --factor 1 --cmd-port 0 > "$work/n$i.log" 2>&1 &
   pids+=($!)
 done
-for i in "${!apps[@]}"; do for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/n$i.log" && break; sleep 0.1; done; done
+for i in "${!apps[@]}"; do node_port "$work/n$i.log" > /dev/null; done
 head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/input.bin"
 for i in "${!apps[@]}"; do "${apps[$i]}/objectstore" shell --node "127.0.0.1:${ports[$i]}" -c "put '$work/input.bin' bench/input.bin" > /dev/null; done
 declare -A times

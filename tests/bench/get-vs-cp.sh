@@ -19,7 +19,7 @@ start_node() { # $1 = name, $2 = port, $3.. = extra args
   local name=$1 p=$2; shift 2
   "${objectstore[@]}" node --data "$work/$name" --port "$p" --cmd-port 0 "$@" > "$work/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/$name.log" && break; sleep 0.1; done
+  node_port "$work/$name.log" > /dev/null
 }
 if [ -n "${GATEWAY:-}" ]; then
   seed=$(free_port); start_node n1 "$seed"

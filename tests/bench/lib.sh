@@ -7,6 +7,8 @@
 #   drop:        flushes and drops the page cache (root only), so that the next step reads from the disk;
 #   seconds:     runs a command (its output discarded) and prints how long it took;
 #   cpu PID:     the CPU seconds (user + system) a process has used so far;
+#   node_port LOG [SECONDS]: waits (default 20 s) for a node's "objectstore node ... listening on" line in LOG and
+#                prints its port; fails, showing the log, when the node did not start;
 #   median "X Y Z", spread "X Y Z": of a list of figures (the median of an even count: the mean of the middle two).
 bench_setup() {
   root=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
@@ -28,6 +30,15 @@ bench_app() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 seconds() { local start end; start=$(date +%s.%N); "$@" > /dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
+node_port() {
+  local log=$1 tries=$(( ${2:-20} * 10 ))
+  for _ in $(seq 1 "$tries"); do
+    grep -q "^objectstore node .* listening on" "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep "^objectstore node .* listening on" "$log" 2>/dev/null | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://' | grep . ||
+    { echo "the node did not start (no 'listening on' line in $log):" >&2; cat "$log" >&2; return 1; }
+}
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 median() { printf '%s\n' $1 | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 spread() { printf '%s\n' $1 | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }

@@ -18,7 +18,7 @@ for i in $(seq 1 "$nodes"); do
   "$app/objectstore" node --data "$work/n$i" --port "$p" --cmd-port 0 --factor "$factor" \
     $([ "$i" -gt 1 ] && echo "--seed 127.0.0.1:$seed") > "$work/node$i.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node$i.log" && break; sleep 0.1; done
+  node_port "$work/node$i.log" > /dev/null
 done
 shell() { "$app/objectstore" shell --node "127.0.0.1:$seed" -c "$1"; }
 for _ in $(seq 1 120); do [ "$(shell members 2>/dev/null | grep -c ' Up ')" = "$nodes" ] && break; sleep 0.5; done

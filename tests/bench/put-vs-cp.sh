@@ -50,9 +50,7 @@ start_node() {
   data="$work/data.$1"
   "${objectstore[@]}" node --data "$data" --port 0 --cmd-port 0 --factor 1 ${NODE_CONFIG:+--config "$NODE_CONFIG"} > "$work/node.log" 2>&1 &
   node_pid=$!
-  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node.log" && break; sleep 0.2; done
-  port=$(grep "^objectstore node" "$work/node.log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
-  [ -n "$port" ] || { echo "node did not start"; cat "$work/node.log"; exit 1; }
+  port=$(node_port "$work/node.log")
   # Warm the node up as a node that has been running would be: tiered JIT promotes code run once per
   # put only after ~30 puts, and did so during the measured put after a single warm-up put (perf: 9% of
   # the node's CPU in the JIT). So: a 64 MiB put, 80 puts of 2 MB, and a pause for the JIT to finish.

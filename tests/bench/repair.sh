@@ -11,6 +11,7 @@
 # BENCH_EXTRA='objectstore.repair.busy-rate = 8MiB': settings layered on the nodes' configuration.
 set -euo pipefail
 mode=${1:-rate}
+. "$(dirname "$0")/lib.sh" # node_port, median, spread (this script keeps its own work directory: KEEP)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
 pids=()
@@ -50,9 +51,7 @@ start_node() { # $1 = data dir, $2 = log, $3.. = extra args; sets $port
   local data=$1 log=$2; shift 2
   dotnet "$bin" node --data "$data" --port 0 --cmd-port 0 --config "${NODE_CONF:-$work/bench.conf}" "$@" > "$log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 150); do grep -q "^objectstore node .* listening on" "$log" && break; sleep 0.2; done
-  port=$(grep "^objectstore node" "$log" | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://')
-  [ -n "$port" ] || { echo "node did not start"; cat "$log"; exit 1; }
+  port=$(node_port "$log" 30)
 }
 
 start_cluster() { # $1 = nodes, $2 = tag; sets port1 and ports[]
@@ -75,8 +74,6 @@ healthy() {
   done
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'; }
 
 case "$mode" in
 rate)
@@ -111,7 +108,7 @@ rate)
     echo "$repair_rate / $put_rate" | bc -l >> "$work/ratios"
     stop_nodes
   done
-  printf "repair rate / put rate: median %.2f (spread %s, target >= 0.5)\n" "$(median < "$work/ratios")" "$(spread < "$work/ratios")"
+  printf "repair rate / put rate: median %.2f (spread %s, target >= 0.5)\n" "$(median "$(cat "$work/ratios")")" "$(spread "$(cat "$work/ratios")")"
   ;;
 background)
   rounds=${2:-5}; put_mib=${3:-256}; files=4
@@ -137,7 +134,7 @@ background)
     printf "round %d: put %d MiB %.2f s with repair running, %.2f s without: %.2fx\n" "$r" "$put_mib" "$busy" "$quiet" "$(echo "$busy / $quiet" | bc -l)"
     echo "$busy / $quiet" | bc -l >> "$work/ratios"
   done
-  printf "put with repair / without: median %.2f (spread %s, target <= 1.3)\n" "$(median < "$work/ratios")" "$(spread < "$work/ratios")"
+  printf "put with repair / without: median %.2f (spread %s, target <= 1.3)\n" "$(median "$(cat "$work/ratios")")" "$(spread "$(cat "$work/ratios")")"
   ;;
 scrub)
   data_mib=${2:-512}; rate_mib=${3:-32}

@@ -26,15 +26,22 @@ start_node() { # $1 = the round: a data directory of its own (see the loop)
   "${objectstore[@]}" node --data "$work/data-$1" --port "$port" --factor 1 --cmd-port 0 > "$work/node.log" 2>&1 &
   node_pid=$!
   pids=("$node_pid")
-  for _ in $(seq 1 100); do grep -q "^objectstore node .* listening on" "$work/node.log" && break; sleep 0.1; done
-  # Warm the node up as one that has been running would be: a put -r and a get -r of a tree of small and
-  # medium files. The runtime compiles a hot path again, optimized, after its first calls: warmed with only
-  # a few small files, that was ~20 % of the node's CPU during the measured put -r (perf, "Tiered Compilation").
+  node_port "$work/node.log" > /dev/null
+  # Warm the node up as one that has been running would be: put -r and get -r of a tree of medium files,
+  # then of two trees of small ones (the batched paths). The runtime compiles a hot path again, optimized,
+  # after its first calls: warmed with only a few small files, that was ~20 % of the node's CPU during the
+  # measured put -r (perf, "Tiered Compilation"); warmed with the medium files alone, 1,250-3,800 methods
+  # were still compiled during it and the node used 3.9-4.9 s of CPU, 3.2-3.5 s after the small trees too
+  # (300-540 methods; docs/BENCHMARKS.md, 2026-12-02 "seventh step").
   "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $work/warm-tree warm; get -r warm $work/warm-out-$1" > /dev/null
+  for s in 1 2; do
+    "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $work/warm-small-$s warm-small-$s; get -r warm-small-$s $work/warm-out-$1-$s" > /dev/null
+  done
 }
-# The warm-up tree: 200 files of 16 KiB to 1 MiB (about 100 MB), made once.
-mkdir -p "$work/warm-tree"
+# The warm-up trees, made once: 200 files of 16 KiB to 1 MiB (about 100 MB); twice 1,500 files of 1-60 KiB.
+mkdir -p "$work/warm-tree" "$work/warm-small-1" "$work/warm-small-2"
 for i in $(seq 1 200); do head -c $(( (RANDOM % 64 + 1) * 16384 )) /dev/urandom > "$work/warm-tree/f$i"; done
+for s in 1 2; do for i in $(seq 1 1500); do head -c $(( (RANDOM % 60 + 1) * 1024 )) /dev/urandom > "$work/warm-small-$s/f$i"; done; done
 stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; pids=(); }
 same_tree() { # $1 = restored copy of $tree
   (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/want.sum"
