@@ -28,7 +28,7 @@ public sealed partial class ObjectIndex
 
     public IReadOnlyList<BucketSummary> ListBuckets()
     {
-        using var cmd = Command("SELECT bucket, count(*), sum(size) FROM objects GROUP BY bucket ORDER BY bucket");
+        using var cmd = Command("SELECT bucket, objects, bytes FROM bucket_totals ORDER BY bucket");
         var result = new List<BucketSummary>();
         using var reader = cmd.ExecuteReader();
         while (reader.Read()) result.Add(new BucketSummary(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
