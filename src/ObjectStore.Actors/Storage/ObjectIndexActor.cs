@@ -119,7 +119,11 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             }
         }
         // One by one, so a manifest that cannot be committed fails alone; then restart, reopening the index.
+        // The pins end and the chunks left unreferenced are offered for collection only after the last commit,
+        // as in the batch above: objects of one small-put batch with the same bytes share an upload's pin, and
+        // a refused first one (a newer version exists) would otherwise free the chunk the next one commits.
         Exception? failure = null;
+        var done = new List<(CommitObject Commit, IActorRef ReplyTo, object Reply, IReadOnlyList<ContentHash> Unreferenced)>(batch.Count);
         foreach (var (commit, replyTo) in batch)
         {
             var manifest = commit.Manifest;
@@ -127,14 +131,18 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             {
                 _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
                 var result = _index.Commit(manifest);
-                Committed(commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current, commit.Missing));
-                Collect(result.Unreferenced);
+                done.Add((commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current, commit.Missing), result.Unreferenced));
             }
             catch (Exception e)
             {
-                Committed(commit, replyTo, new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
+                done.Add((commit, replyTo, new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"), []));
                 failure ??= e;
             }
+        }
+        foreach (var (commit, replyTo, reply, unreferenced) in done)
+        {
+            Committed(commit, replyTo, reply);
+            Collect(unreferenced);
         }
         if (failure is not null) throw failure;
     }
