@@ -27,6 +27,7 @@ public sealed class ChunkLedger : IDisposable
     }
 
     private readonly SqliteConnection _db;
+    private readonly PreparedStatements _statements;
     private readonly Dictionary<string, Upload> _uploads = new(StringComparer.Ordinal);
     private readonly Dictionary<ContentHash, int> _pins = new();
     private readonly HashSet<string> _released = new(StringComparer.Ordinal);
@@ -34,6 +35,7 @@ public sealed class ChunkLedger : IDisposable
     public ChunkLedger(string dataDirectory)
     {
         _db = IndexDatabase.Open(dataDirectory, synchronousFull: false);
+        _statements = new PreparedStatements(_db);
         // This connection commits once per burst of chunks; a checkpoint from here (which syncs index.db)
         // would stall the keeper, and with it every chunk write and claim, behind a disk busy with chunk
         // data. The object index's connection, which commits once per put, checkpoints the shared log.
@@ -112,7 +114,7 @@ public sealed class ChunkLedger : IDisposable
     /// <summary>Whether an object version on this node lists the chunk (committed by the object index).</summary>
     public bool IsReferenced(ContentHash id)
     {
-        using var cmd = IndexDatabase.Command(_db, "SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)");
+        var cmd = _statements.For("SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)");
         cmd.Parameters.AddWithValue("$c", id.ToArray());
         return Convert.ToInt64(cmd.ExecuteScalar()) != 0;
     }
@@ -133,17 +135,17 @@ public sealed class ChunkLedger : IDisposable
         using var tx = _db.BeginTransaction();
         foreach (var upload in _released)
         {
-            using var pins = IndexDatabase.Command(_db, "DELETE FROM pins WHERE upload_id=$u", tx);
+            var pins = _statements.For("DELETE FROM pins WHERE upload_id=$u", tx);
             pins.Parameters.AddWithValue("$u", upload);
             pins.ExecuteNonQuery();
-            using var row = IndexDatabase.Command(_db, "DELETE FROM uploads WHERE upload_id=$u", tx);
+            var row = _statements.For("DELETE FROM uploads WHERE upload_id=$u", tx);
             row.Parameters.AddWithValue("$u", upload);
             row.ExecuteNonQuery();
         }
-        using var lease = IndexDatabase.Command(_db, "INSERT OR REPLACE INTO uploads(upload_id, expires_ms) VALUES ($u, $e)", tx);
+        var lease = _statements.For("INSERT OR REPLACE INTO uploads(upload_id, expires_ms) VALUES ($u, $e)", tx);
         var leaseUpload = lease.Parameters.Add("$u", SqliteType.Text);
         var leaseExpires = lease.Parameters.Add("$e", SqliteType.Integer);
-        using var pin = IndexDatabase.Command(_db, "INSERT OR IGNORE INTO pins(upload_id, chunk) VALUES ($u, $c)", tx);
+        var pin = _statements.For("INSERT OR IGNORE INTO pins(upload_id, chunk) VALUES ($u, $c)", tx);
         var pinUpload = pin.Parameters.Add("$u", SqliteType.Text);
         var pinChunk = pin.Parameters.Add("$c", SqliteType.Blob);
         foreach (var (id, u) in _uploads.Where(u => u.Value.Dirty || LeaseStale(u.Value)))
@@ -189,5 +191,9 @@ public sealed class ChunkLedger : IDisposable
         }
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        _statements.Dispose();
+        _db.Dispose();
+    }
 }

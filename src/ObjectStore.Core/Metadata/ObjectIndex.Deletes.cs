@@ -48,7 +48,7 @@ public sealed partial class ObjectIndex
 
     private DeleteMarker? TryGetDeleteMarker(string bucket, string key, SqliteTransaction? tx)
     {
-        using var cmd = Command("SELECT version_id, created_ms, writer FROM delete_markers WHERE bucket=$b AND key=$k", tx);
+        var cmd = Statement("SELECT version_id, created_ms, writer FROM delete_markers WHERE bucket=$b AND key=$k", tx);
         cmd.Parameters.AddWithValue("$b", bucket);
         cmd.Parameters.AddWithValue("$k", key);
         using var reader = cmd.ExecuteReader();
@@ -81,7 +81,7 @@ public sealed partial class ObjectIndex
 
     private void RemoveDeleteMarker(string bucket, string key, SqliteTransaction tx)
     {
-        using var cmd = Command("DELETE FROM delete_markers WHERE bucket=$b AND key=$k", tx);
+        var cmd = Statement("DELETE FROM delete_markers WHERE bucket=$b AND key=$k", tx);
         cmd.Parameters.AddWithValue("$b", bucket);
         cmd.Parameters.AddWithValue("$k", key);
         cmd.ExecuteNonQuery();

@@ -13,11 +13,13 @@ namespace ObjectStore.Core.Metadata;
 public sealed partial class ObjectIndex : IDisposable
 {
     private readonly SqliteConnection _db;
+    private readonly PreparedStatements _statements;
 
     public ObjectIndex(string dataDirectory)
     {
         FilePath = IndexDatabase.PathIn(dataDirectory);
         _db = IndexDatabase.Open(dataDirectory, synchronousFull: true);
+        _statements = new PreparedStatements(_db);
     }
 
     /// <summary>What a commit did: whether the manifest is now the key's current version, and chunks nothing references any more.</summary>
@@ -67,38 +69,34 @@ public sealed partial class ObjectIndex : IDisposable
         var previous = existing?.Chunks.Select(c => c.Id).ToList() ?? [];
         DeleteKey(manifest.Bucket, manifest.Key, tx);
 
-        using (var insert = Command("""
+        var insert = Statement("""
             INSERT INTO objects(bucket, key, version_id, size, sha256, created_ms, chunk_count, writer, file_mode, file_mtime_ns)
             VALUES ($b, $k, $v, $s, $h, $c, $n, $w, $fm, $ft)
-            """, tx))
-        {
-            insert.Parameters.AddWithValue("$fm", (object?)manifest.File?.Mode ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$ft", (object?)manifest.File?.ModifiedUnixNs ?? DBNull.Value);
-            insert.Parameters.AddWithValue("$w", manifest.Writer);
-            insert.Parameters.AddWithValue("$b", manifest.Bucket);
-            insert.Parameters.AddWithValue("$k", manifest.Key);
-            insert.Parameters.AddWithValue("$v", manifest.VersionId);
-            insert.Parameters.AddWithValue("$s", manifest.Size);
-            insert.Parameters.AddWithValue("$h", manifest.Sha256.ToArray());
-            insert.Parameters.AddWithValue("$c", manifest.Created.ToUnixTimeMilliseconds());
-            insert.Parameters.AddWithValue("$n", manifest.Chunks.Count);
-            insert.ExecuteNonQuery();
-        }
+            """, tx);
+        insert.Parameters.AddWithValue("$fm", (object?)manifest.File?.Mode ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$ft", (object?)manifest.File?.ModifiedUnixNs ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$w", manifest.Writer);
+        insert.Parameters.AddWithValue("$b", manifest.Bucket);
+        insert.Parameters.AddWithValue("$k", manifest.Key);
+        insert.Parameters.AddWithValue("$v", manifest.VersionId);
+        insert.Parameters.AddWithValue("$s", manifest.Size);
+        insert.Parameters.AddWithValue("$h", manifest.Sha256.ToArray());
+        insert.Parameters.AddWithValue("$c", manifest.Created.ToUnixTimeMilliseconds());
+        insert.Parameters.AddWithValue("$n", manifest.Chunks.Count);
+        insert.ExecuteNonQuery();
 
-        using (var chunk = Command("INSERT INTO object_chunks(version_id, seq, chunk, length) VALUES ($v, $i, $c, $l)", tx))
+        var chunk = Statement("INSERT INTO object_chunks(version_id, seq, chunk, length) VALUES ($v, $i, $c, $l)", tx);
+        var v = chunk.Parameters.Add("$v", SqliteType.Text);
+        var i = chunk.Parameters.Add("$i", SqliteType.Integer);
+        var c = chunk.Parameters.Add("$c", SqliteType.Blob);
+        var l = chunk.Parameters.Add("$l", SqliteType.Integer);
+        v.Value = manifest.VersionId;
+        for (var seq = 0; seq < manifest.Chunks.Count; seq++)
         {
-            var v = chunk.Parameters.Add("$v", SqliteType.Text);
-            var i = chunk.Parameters.Add("$i", SqliteType.Integer);
-            var c = chunk.Parameters.Add("$c", SqliteType.Blob);
-            var l = chunk.Parameters.Add("$l", SqliteType.Integer);
-            v.Value = manifest.VersionId;
-            for (var seq = 0; seq < manifest.Chunks.Count; seq++)
-            {
-                i.Value = seq;
-                c.Value = manifest.Chunks[seq].Id.ToArray();
-                l.Value = manifest.Chunks[seq].Length;
-                chunk.ExecuteNonQuery();
-            }
+            i.Value = seq;
+            c.Value = manifest.Chunks[seq].Id.ToArray();
+            l.Value = manifest.Chunks[seq].Length;
+            chunk.ExecuteNonQuery();
         }
 
         return new CommitResult(true, Unreferenced(previous, tx));
@@ -157,7 +155,7 @@ public sealed partial class ObjectIndex : IDisposable
 
     private ObjectManifest? TryGet(string bucket, string key, SqliteTransaction? tx)
     {
-        using var cmd = Command("SELECT version_id, size, sha256, created_ms, writer, file_mode, file_mtime_ns FROM objects WHERE bucket=$b AND key=$k", tx);
+        var cmd = Statement("SELECT version_id, size, sha256, created_ms, writer, file_mode, file_mtime_ns FROM objects WHERE bucket=$b AND key=$k", tx);
         cmd.Parameters.AddWithValue("$b", bucket);
         cmd.Parameters.AddWithValue("$k", key);
         string versionId;
@@ -176,7 +174,7 @@ public sealed partial class ObjectIndex : IDisposable
             writer = reader.GetString(4);
             file = FileOf(reader, 5);
         }
-        using var chunks = Command("SELECT chunk, length FROM object_chunks WHERE version_id=$v ORDER BY seq", tx);
+        var chunks = Statement("SELECT chunk, length FROM object_chunks WHERE version_id=$v ORDER BY seq", tx);
         chunks.Parameters.AddWithValue("$v", versionId);
         var list = new List<ChunkRef>();
         using (var reader = chunks.ExecuteReader())
@@ -189,11 +187,15 @@ public sealed partial class ObjectIndex : IDisposable
     private static FileMetadata? FileOf(SqliteDataReader reader, int at) =>
         reader.IsDBNull(at) ? null : new FileMetadata(reader.GetInt32(at), reader.GetInt64(at + 1));
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        _statements.Dispose();
+        _db.Dispose();
+    }
 
     private int DeleteKey(string bucket, string key, SqliteTransaction tx)
     {
-        using var cmd = Command("DELETE FROM objects WHERE bucket=$b AND key=$k", tx);
+        var cmd = Statement("DELETE FROM objects WHERE bucket=$b AND key=$k", tx);
         cmd.Parameters.AddWithValue("$b", bucket);
         cmd.Parameters.AddWithValue("$k", key);
         return cmd.ExecuteNonQuery();
@@ -201,7 +203,7 @@ public sealed partial class ObjectIndex : IDisposable
 
     private List<ContentHash> Unreferenced(IEnumerable<ContentHash> candidates, SqliteTransaction tx)
     {
-        using var cmd = Command("SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)", tx);
+        var cmd = Statement("SELECT EXISTS(SELECT 1 FROM object_chunks WHERE chunk=$c)", tx);
         var p = cmd.Parameters.Add("$c", SqliteType.Blob);
         var result = new List<ContentHash>();
         foreach (var id in candidates.Distinct())
@@ -213,4 +215,7 @@ public sealed partial class ObjectIndex : IDisposable
     }
 
     private SqliteCommand Command(string sql, SqliteTransaction? tx = null) => IndexDatabase.Command(_db, sql, tx);
+
+    /// <summary>A reused command (<see cref="PreparedStatements"/>), for the statements every commit runs; not to be disposed.</summary>
+    private SqliteCommand Statement(string sql, SqliteTransaction? tx) => _statements.For(sql, tx);
 }
