@@ -28,13 +28,10 @@ internal sealed class ChunkFetchActor : WireActor
     private readonly ChunkAssembly _assembly;
     private readonly ShaNiKernel? _kernel;
     private IncomingChunkBody? _body;
-    /// <summary>The whole body while <see cref="ReceivedChunkChecks"/> hashes it; this actor's reference.</summary>
-    private ChunkBuffer? _checking;
+    private readonly PendingBodyCheck _check = new();
     private bool _reported;
     /// <summary>What was wrong with the body the holder sent, while it checks its copy; its answer ends the fetch.</summary>
     private string? _holderChecking;
-
-    private sealed record BodyChecked(bool Matches, string? Failure = null);
 
     /// <param name="kernel">Checks bodies two at a time with other fetches and pushes; null: each on its own.</param>
     public ChunkFetchActor(long requestId, ContentHash id, int length, RingMember source, TimeSpan timeout, ShaNiKernel? kernel)
@@ -62,7 +59,7 @@ internal sealed class ChunkFetchActor : WireActor
             else _body.Read(m.Client, _assembly.Length, _timeout, Self);
         });
         Receive<IncomingChunkBody.Arrived>(m => Verify(m.Body));
-        Receive<BodyChecked>(Checked);
+        Receive<PendingBodyCheck.Checked>(Checked);
         Receive<IncomingChunkBody.Broke>(m =>
         {
             if (m.WrongLength) AskHolderToCheck(m.Reason);
@@ -103,25 +100,22 @@ internal sealed class ChunkFetchActor : WireActor
     {
         _body?.Dispose();
         _assembly.Dispose();
-        _checking?.Dispose();
+        _check.Dispose();
     }
 
     private void Verify(ChunkBuffer received)
     {
-        if (_checking is not null || _reported)
+        if (_reported)
         {
-            received.Dispose(); // a second whole body for one fetch: the first decides
+            received.Dispose();
             return;
         }
-        _checking = received;
-        ReceivedChunkChecks.MatchesAsync(received, _assembly.Id, _kernel)
-            .PipeTo(Self, success: matches => new BodyChecked(matches), failure: e => new BodyChecked(false, e.Message));
+        _check.Start(received, _assembly.Id, _kernel, Self);
     }
 
-    private void Checked(BodyChecked m)
+    private void Checked(PendingBodyCheck.Checked m)
     {
-        if (_checking is not { } received) return;
-        _checking = null;
+        if (_check.Take() is not { } received) return;
         if (m.Matches)
         {
             Report(received, null);

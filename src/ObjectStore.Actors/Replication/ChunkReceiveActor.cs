@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using ObjectStore.Actors.Transfer;
-using ObjectStore.Core.Chunking;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Actors.Protocol;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
@@ -26,10 +25,7 @@ internal sealed class ChunkReceiveActor : WireActor
     private readonly ChunkAssembly _assembly;
     private readonly ShaNiKernel? _kernel;
     private IncomingChunkBody? _body;
-    /// <summary>The whole body while <see cref="ReceivedChunkChecks"/> hashes it; this actor's reference.</summary>
-    private ChunkBuffer? _checking;
-
-    private sealed record BodyChecked(bool Matches, string? Failure = null);
+    private readonly PendingBodyCheck _check = new();
 
     /// <param name="kernel">Checks bodies two at a time with other pushes and fetches; null: each on its own.</param>
     public ChunkReceiveActor(OfferChunk offer, IActorRef sender, IActorRef keeper, TimeSpan timeout, ShaNiKernel? kernel)
@@ -47,8 +43,8 @@ internal sealed class ChunkReceiveActor : WireActor
             if (_body is null) m.Client.Dispose();
             else _body.Read(m.Client, _offer.Length, _timeout, Self);
         });
-        Receive<IncomingChunkBody.Arrived>(m => Check(m.Body));
-        Receive<BodyChecked>(Store);
+        Receive<IncomingChunkBody.Arrived>(m => _check.Start(m.Body, _offer.Id, _kernel, Self));
+        Receive<PendingBodyCheck.Checked>(Store);
         Receive<IncomingChunkBody.Broke>(m => Fail(StoreErrorCode.Unavailable, $"chunk {_offer.Id.ToShortString()}: {m.Reason}; nothing kept"));
         Receive<ChunkStored>(_ =>
         {
@@ -79,7 +75,7 @@ internal sealed class ChunkReceiveActor : WireActor
     {
         _body?.Dispose();
         _assembly.Dispose();
-        _checking?.Dispose();
+        _check.Dispose();
     }
 
     private void HandlePart(ChunkPart m)
@@ -91,26 +87,13 @@ internal sealed class ChunkReceiveActor : WireActor
         }
         Sender.Tell(new ChunkPartAck(_offer.TransferId, _assembly.Received));
         if (!_assembly.Complete) return;
-        Check(_assembly.TakeUnverified());
+        _check.Start(_assembly.TakeUnverified(), _offer.Id, _kernel, Self);
     }
 
-    /// <summary>The whole chunk arrived (as parts or on a data connection): it is hashed, then stored only if it matches its id.</summary>
-    private void Check(ChunkBuffer received)
+    /// <summary>The whole chunk arrived (as parts or on a data connection) and was checked: stored only if it matches its id.</summary>
+    private void Store(PendingBodyCheck.Checked m)
     {
-        if (_checking is not null)
-        {
-            received.Dispose(); // a second whole body for one transfer: the first decides
-            return;
-        }
-        _checking = received;
-        ReceivedChunkChecks.MatchesAsync(received, _offer.Id, _kernel)
-            .PipeTo(Self, success: matches => new BodyChecked(matches), failure: e => new BodyChecked(false, e.Message));
-    }
-
-    private void Store(BodyChecked m)
-    {
-        if (_checking is not { } received) return;
-        _checking = null;
+        if (_check.Take() is not { } received) return;
         if (!m.Matches)
         {
             received.Dispose();
