@@ -13,31 +13,21 @@ namespace ObjectStore.Actors.Tests;
 /// copies and a get's chunks from other holders go there; a connection cut mid-chunk is retried and
 /// leaves nothing; a forged or replayed token is refused.
 /// </summary>
-public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
+public sealed class DataConnectionTests : ClusterTestKit
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-data-connection-tests", Guid.NewGuid().ToString("N"));
-    private TestCluster _cluster = null!;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null) await _cluster.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_puts_copies_and_a_gets_chunks_from_other_holders_travel_on_data_connections()
     {
-        _cluster = new TestCluster(_root, factor: 2, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3);
+        Cluster = new TestCluster(ClusterRoot, factor: 2, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3);
         var file = WriteRandomFile("in", 3_000_000, 1);
 
-        var put = await Within(_cluster.Nodes[0].Client.PutFileAsync(file, "photos", "cat.jpg"));
+        var put = await Within(Cluster.Nodes[0].Client.PutFileAsync(file, "photos", "cat.jpg"));
 
         Assert.Equal("stored on 2 of 2 nodes", put.Durability);
-        var details = await Within(_cluster.Nodes[0].Client.StatAsync("photos", "cat.jpg"));
+        var details = await Within(Cluster.Nodes[0].Client.StatAsync("photos", "cat.jpg"));
         var chunks = details.Chunks.Select(c => c.Id).ToHashSet();
-        foreach (var peer in _cluster.Nodes.Skip(1))
+        foreach (var peer in Cluster.Nodes.Skip(1))
         {
             // Every chunk a peer holds came from node 1, each as one body on the peer's data plane.
             var held = chunks.Count(id => peer.ChunkIds().Contains(id));
@@ -45,7 +35,7 @@ public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
             Assert.Equal(held, peer.Handles.DataPlane!.TokensAccepted);
         }
 
-        foreach (var node in _cluster.Nodes)
+        foreach (var node in Cluster.Nodes)
         {
             var lacking = chunks.Count(id => !node.ChunkIds().Contains(id));
             var before = node.Handles.DataPlane!.TokensAccepted;
@@ -60,14 +50,14 @@ public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_get_whose_chunk_is_corrupt_on_the_first_other_node_it_fetches_from_takes_the_next_and_leaves_nothing_half_written()
     {
-        _cluster = new TestCluster(_root, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3);
-        var reader = _cluster.Nodes[0];
+        Cluster = new TestCluster(ClusterRoot, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3);
+        var reader = Cluster.Nodes[0];
         var file = WriteRandomFile("in", 5_000_000, 4);
-        await Within(_cluster.Nodes[1].Client.PutFileAsync(file, "photos", "far"));
+        await Within(Cluster.Nodes[1].Client.PutFileAsync(file, "photos", "far"));
         var chunks = (await Within(reader.Client.StatAsync("photos", "far"))).Chunks.Select(c => c.Id).ToList();
         // A chunk the reading node does not hold, corrupt on the first of its owners (the first node a get asks).
-        var (far, first) = _cluster.FarChunk(reader, chunks, 2);
+        var (far, first) = Cluster.FarChunk(reader, chunks, 2);
         var path = first.Handles.Chunks.PathOf(far);
         var bytes = File.ReadAllBytes(path);
         bytes[^1] ^= 0xFF;
@@ -84,22 +74,22 @@ public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_data_connection_cut_mid_chunk_is_retried_and_nothing_partial_is_kept()
     {
-        _cluster = new TestCluster(_root, factor: 3, quorum: 3, lateCopyGrace: TimeSpan.FromSeconds(10));
+        Cluster = new TestCluster(ClusterRoot, factor: 3, quorum: 3, lateCopyGrace: TimeSpan.FromSeconds(10));
         var cuts = 0;
         // Node 1's first two chunk bodies stop half-way: the connection is closed under them.
-        await _cluster.StartAsync(3, linkFaults: i => i == 0 ? new DataLinkFaults(() => Interlocked.Increment(ref cuts) <= 2) : null);
+        await Cluster.StartAsync(3, linkFaults: i => i == 0 ? new DataLinkFaults(() => Interlocked.Increment(ref cuts) <= 2) : null);
         var file = WriteRandomFile("in", 1_000_000, 2);
 
-        var put = await Within(_cluster.Nodes[0].Client.PutFileAsync(file, "photos", "cut"));
+        var put = await Within(Cluster.Nodes[0].Client.PutFileAsync(file, "photos", "cut"));
 
         Assert.Equal("stored on 3 of 3 nodes", put.Durability);
         Assert.True(cuts > 2, "the fault was never hit: no body went on a data connection");
-        var stats = await Within(_cluster.Nodes[0].System.ActorSelection($"/user/{OutgoingPushes.Name}")
+        var stats = await Within(Cluster.Nodes[0].System.ActorSelection($"/user/{OutgoingPushes.Name}")
             .Ask<List<OutgoingPushes.PeerPushes>>(OutgoingPushes.GetPushStats.Instance, TimeSpan.FromSeconds(10)));
         Assert.Equal(2, stats.Sum(s => s.FailedAttempts));
         Assert.Equal(0, stats.Sum(s => s.GivenUp));
-        var chunks = (await Within(_cluster.Nodes[0].Client.StatAsync("photos", "cut"))).Chunks.Select(c => c.Id).ToHashSet();
-        foreach (var node in _cluster.Nodes)
+        var chunks = (await Within(Cluster.Nodes[0].Client.StatAsync("photos", "cut"))).Chunks.Select(c => c.Id).ToHashSet();
+        foreach (var node in Cluster.Nodes)
         {
             Assert.Equal(chunks, node.ChunkIds());
             foreach (var id in node.ChunkIds()) node.Handles.Chunks.Read(id, verify: true); // throws on a torn or partial file
@@ -113,9 +103,9 @@ public sealed class DataConnectionTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_forged_or_replayed_token_on_the_node_to_node_data_port_is_refused()
     {
-        _cluster = new TestCluster(_root, factor: 1, quorum: 1);
-        await _cluster.StartAsync(1);
-        var node = _cluster.Nodes[0];
+        Cluster = new TestCluster(ClusterRoot, factor: 1, quorum: 1);
+        await Cluster.StartAsync(1);
+        var node = Cluster.Nodes[0];
         var peer = CreateTestProbe(node.System); // stands in for another node pushing chunks
         var endpoint = node.System.ActorSelection($"/user/{ChunkEndpoint.Name}");
         var body = new byte[100_000];

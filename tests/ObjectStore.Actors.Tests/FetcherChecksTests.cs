@@ -11,24 +11,14 @@ namespace ObjectStore.Actors.Tests;
 /// (<see cref="FetchChunk.FetcherChecks"/>) and checks it only when the fetcher found it wrong (CheckChunk),
 /// which quarantines a corrupt copy there; bytes damaged on the way quarantine nothing.
 /// </summary>
-public sealed class FetcherChecksTests : StoreTestKit, IAsyncLifetime
+public sealed class FetcherChecksTests : ClusterTestKit
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-fetcher-checks-tests", Guid.NewGuid().ToString("N"));
-    private TestCluster _cluster = null!;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null) await _cluster.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_holder_sends_its_copy_unchecked_to_a_fetcher_that_checks_and_quarantines_it_only_when_asked_to_check()
     {
-        _cluster = new TestCluster(_root, factor: 1, quorum: 1);
-        await _cluster.StartAsync(1);
-        var node = _cluster.Nodes[0];
+        Cluster = new TestCluster(ClusterRoot, factor: 1, quorum: 1);
+        await Cluster.StartAsync(1);
+        var node = Cluster.Nodes[0];
         await Within(node.Client.PutFileAsync(WriteRandomFile("a", 100_000, 1), "photos", "a"));
         await Within(node.Client.PutFileAsync(WriteRandomFile("b", 100_000, 2), "photos", "b"));
         var (a, b) = ((await Within(node.Client.StatAsync("photos", "a"))).Chunks[0].Id, (await Within(node.Client.StatAsync("photos", "b"))).Chunks[0].Id);
@@ -63,15 +53,15 @@ public sealed class FetcherChecksTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_truncated_copy_sent_unchecked_is_quarantined_on_its_holder_and_the_get_takes_the_next()
     {
-        _cluster = new TestCluster(_root, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3);
-        var reader = _cluster.Nodes[0];
+        Cluster = new TestCluster(ClusterRoot, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3);
+        var reader = Cluster.Nodes[0];
         var file = WriteRandomFile("in", 5_000_000, 8);
-        await Within(_cluster.Nodes[1].Client.PutFileAsync(file, "photos", "short"));
+        await Within(Cluster.Nodes[1].Client.PutFileAsync(file, "photos", "short"));
         var chunks = (await Within(reader.Client.StatAsync("photos", "short"))).Chunks.Select(c => c.Id).ToList();
         // A chunk the reading node does not hold, cut short on the first of its owners (the first node a get asks):
         // the body it sends has the wrong length, so it never reaches the fetcher's hash check.
-        var (far, first) = _cluster.FarChunk(reader, chunks, 2);
+        var (far, first) = Cluster.FarChunk(reader, chunks, 2);
         var path = first.Handles.Chunks.PathOf(far);
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..^100]);
 
@@ -89,16 +79,16 @@ public sealed class FetcherChecksTests : StoreTestKit, IAsyncLifetime
     {
         var damage = 0; // 1: damage the next body any node sends
         var damaged = 0;
-        _cluster = new TestCluster(_root, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3, linkFaults: _ => new DataLinkFaults(() => false, () =>
+        Cluster = new TestCluster(ClusterRoot, factor: 2, quorum: 2, antiEntropy: TimeSpan.FromHours(1), lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3, linkFaults: _ => new DataLinkFaults(() => false, () =>
         {
             if (Interlocked.Exchange(ref damage, 0) != 1) return false;
             Interlocked.Increment(ref damaged);
             return true;
         }));
-        var reader = _cluster.Nodes[0];
+        var reader = Cluster.Nodes[0];
         var file = WriteRandomFile("in", 5_000_000, 7);
-        await Within(_cluster.Nodes[1].Client.PutFileAsync(file, "photos", "far"));
+        await Within(Cluster.Nodes[1].Client.PutFileAsync(file, "photos", "far"));
         var chunks = (await Within(reader.Client.StatAsync("photos", "far"))).Chunks.Select(c => c.Id).ToList();
         Assert.Contains(chunks, id => !reader.ChunkIds().Contains(id)); // the get fetches from other holders
 
@@ -108,7 +98,7 @@ public sealed class FetcherChecksTests : StoreTestKit, IAsyncLifetime
 
         Assert.Equal(1, damaged);
         Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
-        foreach (var node in _cluster.Nodes)
+        foreach (var node in Cluster.Nodes)
         {
             Assert.Equal(0, node.Handles.Chunks.QuarantinedCount());
             foreach (var id in node.ChunkIds()) node.Handles.Chunks.Read(id, verify: true); // every copy is whole

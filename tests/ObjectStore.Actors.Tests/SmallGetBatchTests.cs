@@ -9,35 +9,25 @@ namespace ObjectStore.Actors.Tests;
 /// hold left to a get of its own, one that is missing or corrupt everywhere failing alone, and a chunk
 /// corrupt on the node asked read from another holder.
 /// </summary>
-public sealed class SmallGetBatchTests : StoreTestKit, IAsyncLifetime
+public sealed class SmallGetBatchTests : ClusterTestKit
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-small-get-tests", Guid.NewGuid().ToString("N"));
-    private TestCluster _cluster = null!;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null) await _cluster.DisposeAsync();
-    }
-
     private static byte[] Random4K(int seed) => RandomBytes(4096, seed);
 
     [Fact]
     public async Task A_batch_of_small_gets_brings_each_object_whole_or_says_why_not_one_by_one()
     {
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3);
-        var asked = _cluster.Nodes[0];
+        Cluster = new TestCluster(ClusterRoot, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3);
+        var asked = Cluster.Nodes[0];
         var objects = Enumerable.Range(0, 8).Select(i => new PutSmallObject("small", $"g/{i}", Random4K(300 + i))).ToList();
         Assert.All((await Within(asked.Client.PutSmallBatchAsync(objects))).Outcomes, o => Assert.Null(o.Error));
-        var big = Path.Combine(_root, "big");
-        Directory.CreateDirectory(_root);
+        var big = Path.Combine(ClusterRoot, "big");
+        Directory.CreateDirectory(ClusterRoot);
         File.WriteAllBytes(big, Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7)).ToArray());
         await Within(asked.Client.PutFileAsync(big, "small", "g/big"));
         // g/1 is corrupt on the node asked (read from another holder); g/2 on every node (it fails alone).
         asked.CorruptChunk(ContentHash.Compute(objects[1].Data.Span));
-        foreach (var node in _cluster.Nodes) node.CorruptChunk(ContentHash.Compute(objects[2].Data.Span));
+        foreach (var node in Cluster.Nodes) node.CorruptChunk(ContentHash.Compute(objects[2].Data.Span));
 
         var keys = objects.Select(o => o.Key).Concat(["g/big", "g/nope"]).ToList();
         var found = await Within(asked.Client.GetSmallBatchAsync("small", keys));

@@ -13,18 +13,8 @@ namespace ObjectStore.Actors.Tests;
 /// a batch that fails part-way says which objects failed, and small chunks travel to peers inside
 /// StoreChunks messages that are checked chunk by chunk.
 /// </summary>
-public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
+public sealed class SmallPutBatchTests : ClusterTestKit
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "objectstore-small-batch-tests", Guid.NewGuid().ToString("N"));
-    private TestCluster _cluster = null!;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null) await _cluster.DisposeAsync();
-    }
-
     private static byte[] Random4K(int seed) => RandomBytes(4096, seed);
 
     /// <summary>Writes of one chunk fail, and commits of one key fail: on the nodes it is given to.</summary>
@@ -54,13 +44,13 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_batch_of_small_puts_stores_every_object_on_every_owner_without_a_transfer_per_chunk()
     {
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3);
+        Cluster = new TestCluster(ClusterRoot, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3);
         var objects = Enumerable.Range(0, 10).Select(i => new PutSmallObject("small", $"f/{i:D2}", Random4K(i))).ToList();
         objects.Add(new PutSmallObject("small", "f/same-as-00", objects[0].Data)); // the same bytes twice: one chunk
         objects.Add(new PutSmallObject("small", "f/empty", Array.Empty<byte>()));
 
-        var done = await Within(_cluster.Nodes[0].Client.PutSmallBatchAsync(objects));
+        var done = await Within(Cluster.Nodes[0].Client.PutSmallBatchAsync(objects));
 
         Assert.Equal(objects.Select(o => o.Key), done.Outcomes.Select(o => o.Key));
         foreach (var outcome in done.Outcomes)
@@ -68,7 +58,7 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
             Assert.Null(outcome.Error);
             Assert.Equal("stored on 3 of 3 nodes", outcome.Done!.Durability);
         }
-        foreach (var node in _cluster.Nodes)
+        foreach (var node in Cluster.Nodes)
         {
             // Every copy went inside the batch messages: not one body on a data connection.
             Assert.Equal(0, node.Handles.DataPlane!.TokensAccepted);
@@ -78,10 +68,10 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
                 if (o.Data.Length > 0) Assert.Contains(ContentHash.Compute(o.Data.Span), node.ChunkIds());
             }
         }
-        var target = Path.Combine(_root, "out");
+        var target = Path.Combine(ClusterRoot, "out");
         foreach (var o in objects)
         {
-            await Within(_cluster.Nodes[2].Client.GetFileAsync("small", o.Key, target));
+            await Within(Cluster.Nodes[2].Client.GetFileAsync("small", o.Key, target));
             Assert.Equal(o.Data.ToArray(), File.ReadAllBytes(target));
             File.Delete(target);
         }
@@ -101,10 +91,10 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
         // The chunk of bad/disk cannot be written on two of the three nodes (no write quorum); the index of
         // every node refuses bad/index (its metadata commits nowhere).
         var faults = Enumerable.Range(0, 3).Select(i => new Faults(i == 0 ? default : brokenChunk, "bad/index")).ToList();
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3, i => faults[i]);
+        Cluster = new TestCluster(ClusterRoot, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3, i => faults[i]);
 
-        var done = await Within(_cluster.Nodes[0].Client.PutSmallBatchAsync(objects));
+        var done = await Within(Cluster.Nodes[0].Client.PutSmallBatchAsync(objects));
 
         var failed = done.Outcomes.Where(o => o.Error is not null).ToDictionary(o => o.Key, o => o.Error!);
         Assert.Equal(["bad/\0key", "bad/disk", "bad/index"], failed.Keys.Order(StringComparer.Ordinal));
@@ -121,7 +111,7 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
         // The others are whole on every node; none of the failed ones is visible anywhere.
         var stored = done.Outcomes.Where(o => o.Done is not null).ToList();
         Assert.Equal(10, stored.Count);
-        foreach (var node in _cluster.Nodes)
+        foreach (var node in Cluster.Nodes)
         {
             // The failed commit restarted each node's index (after its 1 s backoff): wait until it answers.
             await TestCluster.WaitUntil(() => IndexAnswers(node), $"node {node.Index + 1}'s index answers again");
@@ -133,7 +123,7 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
             var listed = (await Within(node.Client.ListAsync("small", ""))).Objects.Select(o => o.Key).ToList();
             Assert.Equal(stored.Select(s => s.Key).Order(StringComparer.Ordinal), listed);
         }
-        foreach (var node in _cluster.Nodes.Skip(1)) Assert.DoesNotContain(brokenChunk, node.ChunkIds());
+        foreach (var node in Cluster.Nodes.Skip(1)) Assert.DoesNotContain(brokenChunk, node.ChunkIds());
     }
 
     private static bool IndexAnswers(TestCluster.Node node)
@@ -151,18 +141,18 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_batch_whose_reply_might_not_fit_a_frame_is_refused_whole_and_stores_nothing()
     {
-        _cluster = new TestCluster(_root, factor: 1, quorum: 1);
-        await _cluster.StartAsync(1);
-        var client = _cluster.Nodes[0].Client;
+        Cluster = new TestCluster(ClusterRoot, factor: 1, quorum: 1);
+        await Cluster.StartAsync(1);
+        var client = Cluster.Nodes[0].Client;
         // 15 objects of 4 KiB with their keys cost more than one 64 KiB frame (Protocol/SmallBatches.cs).
         var objects = Enumerable.Range(0, 15).Select(i => new PutSmallObject("small", $"k{i}", Random4K(i))).ToList();
-        Assert.True(objects.Sum(o => Protocol.SmallBatches.Cost(o.Data.Length, o.Key)) > _cluster.Settings.FrameSize);
+        Assert.True(objects.Sum(o => Protocol.SmallBatches.Cost(o.Data.Length, o.Key)) > Cluster.Settings.FrameSize);
 
         var refused = await Assert.ThrowsAsync<Client.StoreException>(() => Within(client.PutSmallBatchAsync(objects)));
         Assert.Equal(StoreErrorCode.InvalidRequest, refused.Code);
         Assert.Contains("nothing was stored", refused.Message);
         foreach (var o in objects)
-            Assert.False(await _cluster.Nodes[0].Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest("small", o.Key), TimeSpan.FromSeconds(10))
+            Assert.False(await Cluster.Nodes[0].Handles.Index.Ask<object>(new Storage.IndexProtocol.GetManifest("small", o.Key), TimeSpan.FromSeconds(10))
                 is Storage.IndexProtocol.ManifestFound);
 
         var longKeys = Enumerable.Range(0, 64).Select(i => $"{i}/{new string('k', 1000)}").ToList();
@@ -173,9 +163,9 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task A_pushed_batch_with_a_forged_chunk_stores_the_genuine_ones_and_refuses_that_one()
     {
-        _cluster = new TestCluster(_root, factor: 1, quorum: 1);
-        await _cluster.StartAsync(1);
-        var node = _cluster.Nodes[0];
+        Cluster = new TestCluster(ClusterRoot, factor: 1, quorum: 1);
+        await Cluster.StartAsync(1);
+        var node = Cluster.Nodes[0];
         var peer = CreateTestProbe(node.System); // stands in for another node pushing chunks
         var genuine = Random4K(1);
         var forged = Random4K(2);
@@ -215,28 +205,28 @@ public sealed class SmallPutBatchTests : StoreTestKit, IAsyncLifetime
     [Fact]
     public async Task Put_r_names_the_small_file_a_batch_could_not_store_and_get_r_brings_back_the_others_in_batches()
     {
-        var tree = Path.Combine(_root, "tree");
+        var tree = Path.Combine(ClusterRoot, "tree");
         Directory.CreateDirectory(Path.Combine(tree, "sub"));
         for (var i = 0; i < 12; i++) File.WriteAllBytes(Path.Combine(tree, i % 2 == 0 ? "sub" : "", $"f{i:D2}"), Random4K(200 + i));
         File.WriteAllBytes(Path.Combine(tree, "bad"), Random4K(7));
         var faults = Enumerable.Range(0, 3).Select(i => new Faults(i == 0 ? default : ContentHash.Compute(Random4K(7)), "")).ToList();
-        _cluster = new TestCluster(_root, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
-        await _cluster.StartAsync(3, i => faults[i]);
+        Cluster = new TestCluster(ClusterRoot, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10));
+        await Cluster.StartAsync(3, i => faults[i]);
         var output = new RecordingOutput();
-        var shell = new Shell.ShellCommands(_cluster.Nodes[0].Client, output);
+        var shell = new Shell.ShellCommands(Cluster.Nodes[0].Client, output);
 
         Assert.Equal(Shell.ShellOutcome.Failed, await Within(shell.RunAsync($"put -r '{tree}' small/t")));
 
         Assert.Contains(output.Errors, e => e.Contains("put of small/t/bad failed") && e.Contains("nothing was stored"));
         Assert.Contains(output.Errors, e => e.Contains("1 of 13 objects in a batch were not stored"));
         Assert.Equal(12, output.Lines.Count(l => l.StartsWith("put small/t/") && l.Contains("stored on 3 of 3 nodes")));
-        var listed = (await Within(_cluster.Nodes[1].Client.ListAsync("small", "t/"))).Objects.Select(o => o.Key).ToList();
+        var listed = (await Within(Cluster.Nodes[1].Client.ListAsync("small", "t/"))).Objects.Select(o => o.Key).ToList();
         Assert.Equal(12, listed.Count);
         Assert.DoesNotContain("t/bad", listed);
 
-        var back = Path.Combine(_root, "back");
+        var back = Path.Combine(ClusterRoot, "back");
         output.Lines.Clear();
-        Assert.Equal(Shell.ShellOutcome.Ok, await Within(new Shell.ShellCommands(_cluster.Nodes[2].Client, output).RunAsync($"get -r small/t '{back}'")));
+        Assert.Equal(Shell.ShellOutcome.Ok, await Within(new Shell.ShellCommands(Cluster.Nodes[2].Client, output).RunAsync($"get -r small/t '{back}'")));
         foreach (var file in Directory.EnumerateFiles(tree, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != "bad"))
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(back, Path.GetRelativePath(tree, file))));
         Assert.Equal(12, Directory.EnumerateFiles(back, "*", SearchOption.AllDirectories).Count());
