@@ -6,10 +6,11 @@ using static ObjectStore.Actors.Protocol.StoreProtocol;
 namespace ObjectStore.Actors.Tests;
 
 /// <summary>
-/// Objects of one small-put batch with the same bytes share one chunk and one upload's pin. When the index
-/// commits them one by one (the batch's transaction failed) and the first is refused because its key has a
-/// newer version, the shared pin must not end — and the chunk must not be offered for collection — before the
-/// next object's commit references the chunk; else the keeper deletes a chunk a committed object needs.
+/// Objects of one small-put batch with the same bytes share one chunk and one upload's pin. When the first is
+/// refused because its key has a newer version, its commit must not end the shared pin: the next object's commit
+/// (in the same index transaction or a later one, as the commits happen to arrive) has not referenced the chunk
+/// yet, and the keeper would delete a chunk a committed object needs. Here the batch's transaction fails (one
+/// object's commit always does), so the index commits one by one, the held one last.
 /// </summary>
 public class SharedPinCommitTests : StoreTestKit
 {

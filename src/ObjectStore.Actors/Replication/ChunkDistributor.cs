@@ -169,8 +169,8 @@ public sealed class ChunkDistributor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         foreach (var chunk in _active.Values) chunk.Buffer?.Dispose();
-        // The other nodes may now collect what the put sent them and nothing references. A node that
-        // committed the manifest has ended the put's pins with its commit already.
+        // The other nodes may now collect what the put sent them and nothing references. A node where the
+        // manifest became the key's version has ended the put's pins with its commit already.
         foreach (var node in _touched.Where(n => n.NodeId != _ring.SelfId))
             foreach (var upload in _uploadIds.Union(_commits.Select(c => c.UploadId)).Where(u => !_commits.Any(c => c.UploadId == u && c.CommittedOn(node.NodeId))))
                 ClusterRing.ReplicasOf(Context, node.Address).Tell(new ReleaseReplicaUpload(upload), ActorRefs.NoSender);

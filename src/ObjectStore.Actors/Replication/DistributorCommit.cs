@@ -51,7 +51,8 @@ internal sealed class DistributorCommit(IActorContext context, StoreSettings set
     private int Factor => settings.Replication.Factor;
     private int Quorum => settings.Replication.WriteQuorum;
 
-    public bool CommittedOn(string nodeId) => _replies.TryGetValue(nodeId, out var r) && r.Durable;
+    /// <summary>Whether the manifest became the key's version on the node, which ended the put's pins there (a refused commit leaves them).</summary>
+    public bool CommittedOn(string nodeId) => _replies.TryGetValue(nodeId, out var r) && r.Durable && r.Current;
 
     /// <summary>Sends the manifest out; returns the nodes it went to.</summary>
     public IReadOnlyList<RingMember> Start(ObjectManifest manifest, IActorRef replyTo, IReadOnlyDictionary<ContentHash, IReadOnlyList<string>> placed)

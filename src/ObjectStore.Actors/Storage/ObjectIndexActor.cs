@@ -119,11 +119,7 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             }
         }
         // One by one, so a manifest that cannot be committed fails alone; then restart, reopening the index.
-        // The pins end and the chunks left unreferenced are offered for collection only after the last commit,
-        // as in the batch above: objects of one small-put batch with the same bytes share an upload's pin, and
-        // a refused first one (a newer version exists) would otherwise free the chunk the next one commits.
         Exception? failure = null;
-        var done = new List<(CommitObject Commit, IActorRef ReplyTo, object Reply, IReadOnlyList<ContentHash> Unreferenced)>(batch.Count);
         foreach (var (commit, replyTo) in batch)
         {
             var manifest = commit.Manifest;
@@ -131,30 +127,29 @@ public sealed class ObjectIndexActor : ReceiveActor, IWithTimers
             {
                 _faults?.BeforeCommit(manifest.Bucket, manifest.Key);
                 var result = _index.Commit(manifest);
-                done.Add((commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current, commit.Missing), result.Unreferenced));
+                Committed(commit, replyTo, new ReplicaCommitted(manifest.VersionId, result.Current, commit.Missing));
+                Collect(result.Unreferenced);
             }
             catch (Exception e)
             {
-                done.Add((commit, replyTo, new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"), []));
+                Committed(commit, replyTo, new StoreError(StoreErrorCode.StorageFailure, $"cannot commit {manifest.Bucket}/{manifest.Key}: {e.Message}"));
                 failure ??= e;
             }
-        }
-        foreach (var (commit, replyTo, reply, unreferenced) in done)
-        {
-            Committed(commit, replyTo, reply);
-            Collect(unreferenced);
         }
         if (failure is not null) throw failure;
     }
 
     /// <summary>
-    /// Answers a replica's commit and ends the put's pins here: once its manifest is committed the manifest
-    /// references the chunks; if the commit failed, the put drops this version or its lease ends.
+    /// Answers a replica's commit, and ends the put's pins here when its manifest is now the key's version: it
+    /// references the chunks from then on. A refused or failed commit references nothing, so its pins stay until
+    /// the put ends (it releases them) or their lease does: objects of one small-put batch with the same bytes
+    /// share one upload's pin, and a refused one (its key has a newer version) that ended it let the keeper delete
+    /// the chunk before the other object's commit referenced it.
     /// </summary>
     private void Committed(CommitObject commit, IActorRef replyTo, object reply)
     {
         replyTo.Tell(reply);
-        _keeper.Tell(new ChunkStorageProtocol.ReleaseUpload(commit.UploadId));
+        if (reply is ReplicaCommitted { Current: true }) _keeper.Tell(new ChunkStorageProtocol.ReleaseUpload(commit.UploadId));
     }
 
     /// <summary>

@@ -123,6 +123,8 @@ internal sealed class RepairCopyActor : ReceiveActor
             ClusterRing.ReplicasOf(system, target.Address).Tell(new ReleaseReplicaUpload(_uploadId));
             throw new RepairFailed($"{target.NodeId} did not commit the metadata: {(commit as StoreError)?.Message ?? commit.GetType().Name}");
         }
+        // A newer version there: the commit referenced nothing and left this copy's pins, which end here.
+        if (commit is ReplicaCommitted { Current: false }) ClusterRing.ReplicasOf(system, target.Address).Tell(new ReleaseReplicaUpload(_uploadId));
         // A chunk the target had when asked may have been collected before the commit referenced it (it was
         // kept only for a put that has ended since); once committed, what is there stays. Asked again.
         var lost = await Missing(target, owned);
