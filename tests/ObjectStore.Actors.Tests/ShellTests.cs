@@ -4,20 +4,6 @@ namespace ObjectStore.Actors.Tests;
 
 public class ShellTests : StoreTestKit
 {
-    private sealed class RecordingOutput : IShellOutput
-    {
-        public List<string> Lines { get; } = [];
-        public List<string> Errors { get; } = [];
-        public void Line(string text) => Lines.Add(text);
-        public void Error(string text) => Errors.Add(text);
-        public IShellProgress StartProgress(string label, long total) => new NoProgress();
-        private sealed class NoProgress : IShellProgress
-        {
-            public void Report(long value) { }
-            public void Dispose() { }
-        }
-    }
-
     [Fact]
     public void Words_honour_quotes_and_backslashes_and_commands_split_on_semicolons()
     {

@@ -188,20 +188,6 @@ public sealed class SmallPutBatchTests : ClusterTestKit
         Assert.False(node.Handles.Chunks.Contains(ContentHash.Compute(forged)));
     }
 
-    private sealed class RecordingOutput : Shell.IShellOutput
-    {
-        public List<string> Lines { get; } = [];
-        public List<string> Errors { get; } = [];
-        public void Line(string text) { lock (Lines) Lines.Add(text); }
-        public void Error(string text) { lock (Errors) Errors.Add(text); }
-        public Shell.IShellProgress StartProgress(string label, long total) => new NoProgress();
-        private sealed class NoProgress : Shell.IShellProgress
-        {
-            public void Report(long value) { }
-            public void Dispose() { }
-        }
-    }
-
     [Fact]
     public async Task Put_r_names_the_small_file_a_batch_could_not_store_and_get_r_brings_back_the_others_in_batches()
     {

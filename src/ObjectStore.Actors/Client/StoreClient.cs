@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
+using ObjectStore.Actors.Transfer;
 using ObjectStore.Actors.Coordination;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Core.Storage;
@@ -99,6 +101,34 @@ public sealed class StoreClient
         RequestAsync<SmallObjectsFound>(new GetSmallObjects(bucket, keys), _settings.RequestTimeout + _settings.Replication.LookupTimeout,
             $"a batch of {keys.Count} small gets ({bucket}/{keys[0]} ...): the node did not answer");
 
+    /// <summary>
+    /// Gets objects straight into files on this machine (one per key, in order, fresh and empty): the node writes
+    /// each object into its file, and the reply says which it wrote (<see cref="SmallGetOutcome.InFile"/>); those it
+    /// did not are inline, "get it on its own" or failed, as in <see cref="GetSmallBatchAsync"/>. HandedOver is false when
+    /// the node answered inline (a node of an earlier version, or one without hand-overs); Found is null when the node
+    /// cannot take the files from here (another machine): nothing was got, the batch is the caller's to get inline.
+    /// At most <see cref="GetSmallObjects.MaxKeys"/> keys.
+    /// </summary>
+    public async Task<(SmallObjectsFound? Found, bool HandedOver)> GetSmallBatchIntoFilesAsync(string bucket, IReadOnlyList<string> keys, IReadOnlyList<SafeFileHandle> files)
+    {
+        var timeout = _settings.RequestTimeout + _settings.Replication.LookupTimeout;
+        var noAnswer = $"a batch of {keys.Count} small gets ({bucket}/{keys[0]} ...): the node did not answer";
+        var first = await RequestAsync<IStoreMessage>(Node, new GetSmallObjects(bucket, keys, IntoFiles: true), timeout, noAnswer);
+        if (first is SmallObjectsFound inline) return (inline, false); // a node before, or one without hand-overs
+        if (first is not SmallGetFilesReady ready)
+            throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {first.GetType().Name}");
+        var handedOver = ready.HandOver.Length > 0 &&
+            await Task.Run(() => FileHandOver.Offer(ready.HandOver, ready.Token, files, HandOverTimeout));
+        if (!handedOver)
+        {
+            ready.Batch.Tell(new CancelTransfer("the files could not be handed over"));
+            return (null, false);
+        }
+        return (await RequestAsync<SmallObjectsFound>(ready.Batch, new SmallGetFilesHandedOver(), timeout, noAnswer), true);
+    }
+
+    private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The file's bytes when it fits in one frame (it then travels inside the request), else null.</summary>
     public byte[]? SmallFileBytes(string path)
     {
@@ -180,12 +210,14 @@ public sealed class StoreClient
         RequestAsync<T>(request, _settings.RequestTimeout, $"the node did not answer within {_settings.RequestTimeout.TotalSeconds:0}s");
 
     /// <param name="timeoutMessage">What the user is told when no reply comes in time, or the node went away first.</param>
-    private async Task<T> RequestAsync<T>(object request, TimeSpan timeout, string timeoutMessage)
+    private Task<T> RequestAsync<T>(object request, TimeSpan timeout, string timeoutMessage) => RequestAsync<T>(Node, request, timeout, timeoutMessage);
+
+    private async Task<T> RequestAsync<T>(IActorRef to, object request, TimeSpan timeout, string timeoutMessage)
     {
         object reply;
         try
         {
-            var ask = Node.Ask<object>(request, timeout);
+            var ask = to.Ask<object>(request, timeout);
             if (await Task.WhenAny(ask, _watch.Lost) != ask)
                 throw new StoreException(StoreErrorCode.Unavailable, $"the node at {Node.Path.Address} went away: {timeoutMessage}");
             reply = await ask;
@@ -196,8 +228,8 @@ public sealed class StoreClient
         }
         return reply switch
         {
-            T ok => ok,
             StoreError error => throw new StoreException(error.Code, error.Message),
+            T ok => ok,
             _ => throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {reply.GetType().Name}"),
         };
     }

@@ -85,7 +85,9 @@ public sealed class StoreCoordinator : WireActor
                     $"got {m.Keys.Count} costing {keysCost}" + (bad is null ? "" : $" (invalid: '{bad}')")));
                 return;
             }
-            Context.ActorOf(SmallGetBatchActor.Props(_settings, _nodeId, _node.Reader, Sender, m, Queries().NewestManifests(m.Bucket, m.Keys)),
+            // Into files only where clients on this machine can hand files over; else answered inline, as a node before would.
+            var intoFiles = m.IntoFiles && _dataPlane is { HandOverName.Length: > 0 } ? _dataPlane : null;
+            Context.ActorOf(SmallGetBatchActor.Props(_settings, _nodeId, _node.Reader, Sender, m, Queries().NewestManifests(m.Bucket, m.Keys), intoFiles),
                 $"gets-{++_sessions}");
         });
         Receive<ManifestLookup>(m =>

@@ -123,12 +123,22 @@ public static class StoreProtocol
 
     // --- gets of many small objects in one request: GetSmallObjects → SmallObjectsFound (one outcome per key,
     // in order): the whole object inline, or "get it on its own" (too large for the reply), or an error.
-    public sealed record GetSmallObjects(string Bucket, IReadOnlyList<string> Keys) : IStoreMessage
+    // A client on the node's machine may ask IntoFiles: the node answers SmallGetFilesReady (a token and its
+    // hand-over socket; a node without one answers inline as above), the client hands over one temp file per key
+    // in one message and sends SmallGetFilesHandedOver to Batch (or CancelTransfer when it could not), and the
+    // node writes each object into its file (up to FileBatchBytes in all) and answers SmallObjectsFound with
+    // InFile outcomes. Objects too large for that are "get it on its own", as inline.
+    public sealed record GetSmallObjects(string Bucket, IReadOnlyList<string> Keys, bool IntoFiles = false) : IStoreMessage
     {
         public const int MaxKeys = 64;
+        /// <summary>Bytes a batch written into handed-over files carries at most (what the node holds for it at once).</summary>
+        public const long FileBatchBytes = 8L * 1024 * 1024;
     }
     /// <param name="Whole">The object's bytes are all in <paramref name="Data"/>; false with no error: get it on its own.</param>
-    public sealed record SmallGetOutcome(string Key, ObjectInfo? Object, ReadOnlyMemory<byte> Data, bool Whole, StoreError? Error);
+    /// <param name="InFile">The node wrote the object into the key's handed-over file, every chunk checked against its id.</param>
+    public sealed record SmallGetOutcome(string Key, ObjectInfo? Object, ReadOnlyMemory<byte> Data, bool Whole, StoreError? Error, bool InFile = false);
+    public sealed record SmallGetFilesReady(IActorRef Batch, string HandOver, byte[] Token) : IStoreMessage;
+    public sealed record SmallGetFilesHandedOver : IStoreMessage;
     public sealed record SmallObjectsFound(IReadOnlyList<SmallGetOutcome> Outcomes) : IStoreMessage;
     public sealed record DownloadReady(ObjectInfo Object, IActorRef Session, string DataHost, int DataPort, byte[] DataToken, string HandOver = "") : IStoreMessage
     {

@@ -72,9 +72,9 @@ public abstract class ProtoSerializer(ExtendedActorSystem system, string protoco
             ? encoder
             : throw new ArgumentException($"{o.GetType()} is not a message of the {protocol} protocol", nameof(o));
 
-    protected string PathOf(IActorRef actor) => Akka.Serialization.Serialization.SerializedActorPath(actor);
+    protected internal string PathOf(IActorRef actor) => Akka.Serialization.Serialization.SerializedActorPath(actor);
 
-    protected IActorRef Resolve(string path) =>
+    protected internal IActorRef Resolve(string path) =>
         path.Length > 0 ? system.Provider.ResolveActorRef(path) : throw new SerializationException("actor path missing");
 
     internal static byte[] WithTestField(byte[] message)

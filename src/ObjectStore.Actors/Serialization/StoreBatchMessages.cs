@@ -21,9 +21,14 @@ internal static class StoreBatchMessages
                     throw new SerializationException("small objects of more than a frame in one request");
                 return new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, o.Data.Memory, File(o.File))).ToList());
             });
-        s.Message<GetSmallObjects, W.GetSmallObjects>("getmany", W.GetSmallObjects.Parser, m => new() { Bucket = m.Bucket, Keys = { m.Keys } },
-            w => w.Keys.Count <= GetSmallObjects.MaxKeys ? new(w.Bucket, w.Keys.ToList())
+        s.Message<GetSmallObjects, W.GetSmallObjects>("getmany", W.GetSmallObjects.Parser,
+            m => new() { Bucket = m.Bucket, Keys = { m.Keys }, IntoFiles = m.IntoFiles },
+            w => w.Keys.Count <= GetSmallObjects.MaxKeys ? new(w.Bucket, w.Keys.ToList(), w.IntoFiles)
                 : throw new SerializationException($"{w.Keys.Count} keys in one request (at most {GetSmallObjects.MaxKeys})"));
+        s.Message<SmallGetFilesReady, W.SmallGetFilesReady>("getmanyready", W.SmallGetFilesReady.Parser,
+            m => new() { Batch = s.PathOf(m.Batch), HandOver = m.HandOver, Token = Google.Protobuf.ByteString.CopyFrom(m.Token) },
+            w => new(s.Resolve(w.Batch), w.HandOver, w.Token.ToByteArray()));
+        s.Message<SmallGetFilesHandedOver, W.SmallGetFilesHandedOver>("getmanygo", W.SmallGetFilesHandedOver.Parser, _ => new(), _ => new());
         s.Message<SmallObjectsFound, W.SmallObjectsFound>("getmanyok", W.SmallObjectsFound.Parser,
             m => new() { Outcomes = { m.Outcomes.Select(ToWire) } },
             w => new(w.Outcomes.Select(FromWire).ToList()));
@@ -42,7 +47,7 @@ internal static class StoreBatchMessages
 
     private static W.SmallGetOutcome ToWire(SmallGetOutcome o)
     {
-        var w = new W.SmallGetOutcome { Key = o.Key, Data = Wrap(o.Data), Whole = o.Whole };
+        var w = new W.SmallGetOutcome { Key = o.Key, Data = Wrap(o.Data), Whole = o.Whole, InFile = o.InFile };
         if (o.Object is { } info) w.Object = Info(info);
         if (o.Error is { } e) w.Error = new W.StoreError { Code = Code(e.Code), Message = e.Message };
         return w;
@@ -54,7 +59,8 @@ internal static class StoreBatchMessages
         if ((w.Object is null) == (w.Error is null)) throw new SerializationException($"outcome of {w.Key} must be either found or failed");
         var info = w.Object is null ? null : Info(w.Object);
         if (w.Whole && w.Data.Length != info!.Size) throw new SerializationException($"{w.Key}: {w.Data.Length} bytes for an object of {info.Size}");
-        return new(w.Key, info, w.Data.Memory, w.Whole, w.Error is { } e ? new StoreError(Code(e.Code), e.Message) : null);
+        if (w.InFile && (info is null || w.Whole || !w.Data.IsEmpty)) throw new SerializationException($"{w.Key}: written into its file, yet with bytes or without its info");
+        return new(w.Key, info, w.Data.Memory, w.Whole, w.Error is { } e ? new StoreError(Code(e.Code), e.Message) : null, w.InFile);
     }
 
     private static SmallPutOutcome FromWire(W.SmallPutOutcome w)

@@ -49,43 +49,135 @@ public sealed partial class ShellCommands
     /// renamed onto the target once its size and hash are the object's); one the node could not fit in its
     /// reply is got on its own; each failed one is named with its reason, and then the batch fails.
     /// </summary>
-    private async Task GetBatchAsync(IReadOnlyList<(string Key, string Path)> items, string bucket, bool preserve, Action<string> written,
-        CancellationToken cancel)
+    private async Task GetBatchAsync(IReadOnlyList<(string Key, string Path, long Size)> items, string bucket, bool preserve, Action<long> written,
+        LocalDirectories directories, CancellationToken cancel)
     {
         var found = await client.GetSmallBatchAsync(bucket, items.Select(i => i.Key).ToList());
+        var alone = await TakeBatchAsync(items, found, null, bucket, preserve, written, directories, cancel);
+        foreach (var (key, local, size) in alone)
+        {
+            await GetOneAsync(bucket, key, local, preserve, cancel);
+            written(size);
+        }
+    }
+
+    /// <summary>
+    /// Objects of a tree written by the node straight into this shell's temp files (one request, a node on this
+    /// machine): each renamed onto its target once its size is the object's (the node checked every chunk against
+    /// its id). A node that cannot take files from here (another machine, or a node of an earlier version, which
+    /// answers inline) makes the rest of the command go inline instead: frame-sized batches, the larger objects one by one.
+    /// </summary>
+    private async Task GetIntoFilesAsync(IReadOnlyList<(string Key, string Path, long Size)> items, string bucket, bool preserve, Action<long> written,
+        LocalDirectories directories, CancellationToken cancel)
+    {
+        var inline = items;
+        if (!_intoFilesRefused)
+        {
+            var targets = new List<DownloadTarget>();
+            try
+            {
+                foreach (var (_, local, _) in items)
+                {
+                    directories.Ensure(local);
+                    targets.Add(NewTarget(local));
+                }
+                var (found, handedOver) = await client.GetSmallBatchIntoFilesAsync(bucket, items.Select(i => i.Key).ToList(),
+                    targets.Select(t => t.HandleForNode).ToList());
+                if (!handedOver) _intoFilesRefused = true;
+                if (found is not null) inline = await TakeBatchAsync(items, found, handedOver ? targets : null, bucket, preserve, written, directories, cancel);
+            }
+            finally
+            {
+                foreach (var t in targets) t.Dispose();
+            }
+        }
+        var units = SmallFileBatches(inline.Select(i => i.Size).ToList(), inline.Select(i => i.Key).ToList());
+        foreach (var unit in units)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (unit.Count > 1)
+                await GetBatchAsync(unit.Select(i => inline[i]).ToList(), bucket, preserve, written, directories, cancel);
+            else
+            {
+                var (key, local, size) = inline[unit[0]];
+                directories.Ensure(local);
+                await GetOneAsync(bucket, key, local, preserve, cancel);
+                written(size);
+            }
+        }
+    }
+
+    /// <summary>Set once a node would not take this shell's files: the rest of the command gets inline.</summary>
+    private volatile bool _intoFilesRefused;
+
+    /// <summary>
+    /// A batch's answers: each object written by the node into its temp file (<paramref name="targets"/>, when handed
+    /// over) or inline is renamed onto its target; each failed one is named with its reason, and then the batch
+    /// fails. Returns those too large for the batch, to be got otherwise.
+    /// </summary>
+    private async Task<List<(string Key, string Path, long Size)>> TakeBatchAsync(IReadOnlyList<(string Key, string Path, long Size)> items, StoreProtocol.SmallObjectsFound found, IReadOnlyList<DownloadTarget>? targets,
+        string bucket, bool preserve, Action<long> written, LocalDirectories directories, CancellationToken cancel)
+    {
         if (!AnswersInOrder(items.Select(i => i.Key), found.Outcomes.Select(o => o.Key)))
             throw new StoreException(StoreErrorCode.Unavailable, $"the node answered a batch of {items.Count} gets with other objects; nothing of it was written");
         var failed = new List<StoreProtocol.StoreError>();
-        foreach (var ((key, local), outcome) in items.Zip(found.Outcomes))
+        var alone = new List<(string Key, string Path, long Size)>();
+        for (var i = 0; i < items.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
+            var ((key, local, _), outcome) = (items[i], found.Outcomes[i]);
             if (outcome.Error is { } error)
             {
                 output.Error($"get of {bucket}/{key} failed: {error.Message}");
                 failed.Add(error);
                 continue;
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
-            if (!outcome.Whole) await GetOneAsync(bucket, key, local, preserve, cancel);
-            else
+            directories.Ensure(local);
+            if (outcome.InFile && targets is null)
+                throw new StoreException(StoreErrorCode.InvalidRequest, $"the node says it wrote {bucket}/{key} into a file this shell did not hand over");
+            if (!outcome.Whole && !outcome.InFile)
             {
-                try
+                targets?[i].Dispose();
+                alone.Add((key, local, outcome.Object!.Size));
+                continue;
+            }
+            var target = targets?[i] ?? NewTarget(local);
+            try
+            {
+                if (outcome.InFile) target.CompleteWrittenByNode(outcome.Object!, $"{bucket}/{key}", null);
+                else
                 {
-                    using var target = new DownloadTarget(local);
                     target.Write(outcome.Data.Span);
                     target.Complete(outcome.Object!, $"{bucket}/{key}");
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {local}: {e.Message}");
-                }
-                Got(bucket, key, local, outcome.Object!, preserve);
             }
-            written(local);
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {local}: {e.Message}");
+            }
+            finally
+            {
+                if (targets is null) target.Dispose();
+            }
+            Got(bucket, key, local, outcome.Object!, preserve);
+            written(outcome.Object!.Size);
         }
         if (failed.Count > 0)
             throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
                 $"{failed.Count} of {items.Count} objects in a batch could not be got (named above)");
+        return alone;
+    }
+
+    private static DownloadTarget NewTarget(string local)
+    {
+        try
+        {
+            return new DownloadTarget(local);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {local}: {e.Message}");
+        }
     }
 
     private async Task<ShellOutcome> GetTreeAsync(string source, string directory, bool force, bool preserve, CancellationToken cancel)
@@ -111,23 +203,24 @@ public sealed partial class ShellCommands
             return Fail($"{existing.Count} of the {objects.Count} files exist already (the first: {existing[0].Path}); 'get -r --force' overwrites them");
         long bytes = 0;
         var written = 0;
-        var units = SmallFileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
-        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(objects[units[u][0]].Size), async u =>
+        void Written(long size)
         {
-            void Written(string local)
-            {
-                Interlocked.Add(ref bytes, new FileInfo(local).Length);
-                Interlocked.Increment(ref written);
-            }
+            Interlocked.Add(ref bytes, size);
+            Interlocked.Increment(ref written);
+        }
+        var directories = new LocalDirectories();
+        var units = FileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
+        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), async u =>
+        {
             if (units[u].Count > 1)
             {
-                await GetBatchAsync(units[u].Select(i => (objects[i].Key, objects[i].Path)).ToList(), address.Bucket, preserve, Written, cancel);
+                await GetIntoFilesAsync(units[u].Select(i => objects[i]).ToList(), address.Bucket, preserve, Written, directories, cancel);
                 return;
             }
-            var (key, local, _) = objects[units[u][0]];
-            Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+            var (key, local, size) = objects[units[u][0]];
+            directories.Ensure(local);
             await GetOneAsync(address.Bucket, key, local, preserve, cancel);
-            Written(local);
+            Written(size);
         }, cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");

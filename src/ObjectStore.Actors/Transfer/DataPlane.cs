@@ -30,7 +30,10 @@ public sealed class DataPlane : IDisposable
     private static readonly TimeSpan TokenReadTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TcpListener _listener;
-    private readonly ConcurrentDictionary<string, IActorRef> _expected = new();
+    private readonly ConcurrentDictionary<string, Expected> _expected = new();
+
+    /// <summary>A session waiting for its connection or hand-over; <paramref name="Files"/> is how many files its hand-over brings.</summary>
+    private sealed record Expected(IActorRef Session, int Files);
     private readonly ILoggingAdapter _log;
     private readonly CancellationTokenSource _stop = new();
 
@@ -68,10 +71,16 @@ public sealed class DataPlane : IDisposable
     public static bool WorthAConnection(long size, int window, int frameSize) => size > (long)window * frameSize;
 
     /// <summary>Registers a session; the connection that presents the returned token goes to it.</summary>
-    public byte[] Expect(IActorRef session)
+    public byte[] Expect(IActorRef session) => Expect(session, files: 1);
+
+    /// <summary>
+    /// Registers a session whose local hand-over brings <paramref name="files"/> files in one message (a batch of
+    /// small gets); a hand-over with another count is refused. The token also opens a data connection.
+    /// </summary>
+    public byte[] Expect(IActorRef session, int files)
     {
         var token = RandomNumberGenerator.GetBytes(TokenSize);
-        _expected[Convert.ToHexString(token)] = session;
+        _expected[Convert.ToHexString(token)] = new Expected(session, files);
         return token;
     }
 
@@ -135,10 +144,10 @@ public sealed class DataPlane : IDisposable
                 timeout.CancelAfter(timeoutForToken);
                 await stream.ReadExactlyAsync(token, timeout.Token);
             }
-            if (_expected.TryRemove(Convert.ToHexString(token), out var session))
+            if (_expected.TryRemove(Convert.ToHexString(token), out var expected))
             {
                 Interlocked.Increment(ref _tokensAccepted);
-                session.Tell(new DataConnectionOpened(client));
+                expected.Session.Tell(new DataConnectionOpened(client));
                 return;
             }
             _log.Warning("data connection from {0} presented an unknown or used token; closed", client.Client.RemoteEndPoint);
@@ -191,25 +200,24 @@ public sealed class DataPlane : IDisposable
                     await client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token);
                 }
                 var token = new byte[TokenSize];
-                var file = FileHandOver.Receive(client, token, TimeSpan.FromSeconds(1));
-                if (file is null)
+                var files = FileHandOver.Receive(client, token, TimeSpan.FromSeconds(1));
+                var key = Convert.ToHexString(token);
+                if (files is null)
                     _log.Warning("a local hand-over came without a file or with a short token; refused");
-                else if (!FileHandOver.IsSeekable(file))
-                {
-                    file.Dispose();
+                else if (!files.All(FileHandOver.IsSeekable))
                     _log.Warning("a local hand-over came with a pipe or socket instead of a file; refused");
-                }
-                else if (_expected.TryRemove(Convert.ToHexString(token), out var session))
+                else if (!_expected.TryGetValue(key, out var expected))
+                    _log.Warning("a local hand-over presented an unknown token; refused");
+                else if (expected.Files != files.Count)
+                    _log.Warning("a local hand-over brought {0} files where its transfer takes {1}; refused", files.Count, expected.Files);
+                else if (_expected.TryRemove(new KeyValuePair<string, Expected>(key, expected)))
                 {
                     Interlocked.Increment(ref _handOvers);
-                    session.Tell(new LocalFileOpened(file));
+                    expected.Session.Tell(files.Count == 1 ? new LocalFileOpened(files[0]) : new LocalFilesOpened(files));
                     accepted = true;
                 }
-                else
-                {
-                    file.Dispose();
-                    _log.Warning("a local hand-over presented an unknown token; refused");
-                }
+                if (!accepted && files is not null)
+                    foreach (var f in files) f.Dispose();
                 client.Send([accepted ? (byte)1 : (byte)0]);
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -229,6 +237,9 @@ public sealed class DataPlane : IDisposable
 
 /// <summary>A local client handed over its open file with this session's token; the session owns the handle now.</summary>
 public sealed record LocalFileOpened(Microsoft.Win32.SafeHandles.SafeFileHandle File) : ILocalMessage;
+
+/// <summary>A local client handed over several open files in one message (in the order of its request); the session owns them now.</summary>
+public sealed record LocalFilesOpened(IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle> Files) : ILocalMessage;
 
 /// <summary>A client connected to the data plane with this session's token; the session owns the connection now.</summary>
 public sealed record DataConnectionOpened(TcpClient Client) : ILocalMessage;

@@ -21,8 +21,6 @@ internal static unsafe partial class FileHandOver
     private const int SolSocket = 1, ScmRights = 1;
     private const int MsgNoSignal = 0x4000, MsgCmsgCloexec = 0x40000000, MsgCtrunc = 0x8;
     private const int Eagain = 11, Eintr = 4;
-    // CMSG_LEN(sizeof(int)) and CMSG_SPACE(sizeof(int)) on LP64 Linux: a 16-byte header, then the fd.
-    private const int ControlLength = 20, ControlSpace = 24;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec
@@ -79,13 +77,17 @@ internal static unsafe partial class FileHandOver
     /// one-byte answer. False when the node refuses, or there is no such socket here (another machine,
     /// another user's namespace): the caller then sends or receives the bytes on the data port.
     /// </summary>
-    public static bool Offer(string socketName, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout)
+    public static bool Offer(string socketName, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout) =>
+        Offer(socketName, token, [file], timeout);
+
+    /// <summary>As the one-file offer, with several files in one message (a batch of small gets: one temp file per object).</summary>
+    public static bool Offer(string socketName, ReadOnlySpan<byte> token, IReadOnlyList<SafeFileHandle> files, TimeSpan timeout)
     {
         try
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             socket.Connect(new UnixDomainSocketEndPoint("\0" + socketName));
-            Send(socket, token, file, timeout);
+            Send(socket, token, files, timeout);
             socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
             var answer = new byte[1];
             return socket.Receive(answer) == 1 && answer[0] == 1;
@@ -97,22 +99,34 @@ internal static unsafe partial class FileHandOver
     }
 
     /// <summary>Sends <paramref name="token"/> with <paramref name="file"/> attached. Throws IOException when the socket does not take it.</summary>
-    public static void Send(Socket socket, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout)
+    public static void Send(Socket socket, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout) => Send(socket, token, [file], timeout);
+
+    /// <summary>Files one message carries at most: a batch of small gets hands over one temp file per object (at most 64).</summary>
+    public const int MaxFiles = 64;
+
+    // CMSG_LEN and CMSG_SPACE of n descriptors on LP64 Linux: a 16-byte header, then the fds (the space padded to 8 bytes).
+    private static int ControlLengthOf(int files) => 16 + 4 * files;
+    private static int ControlSpaceOf(int files) => 16 + (4 * files + 7) / 8 * 8;
+
+    /// <summary>Sends <paramref name="token"/> with <paramref name="files"/> attached, in order, in one message.</summary>
+    public static void Send(Socket socket, ReadOnlySpan<byte> token, IReadOnlyList<SafeFileHandle> files, TimeSpan timeout)
     {
-        var added = false;
-        file.DangerousAddRef(ref added);
+        if (files.Count is 0 or > MaxFiles) throw new ArgumentOutOfRangeException(nameof(files), $"1 to {MaxFiles} files in one hand-over");
+        var added = new bool[files.Count];
         try
         {
-            var control = stackalloc byte[ControlSpace];
-            new Span<byte>(control, ControlSpace).Clear();
-            *(nuint*)control = ControlLength;
+            for (var i = 0; i < files.Count; i++) files[i].DangerousAddRef(ref added[i]);
+            var space = ControlSpaceOf(files.Count);
+            var control = stackalloc byte[space];
+            new Span<byte>(control, space).Clear();
+            *(nuint*)control = (nuint)ControlLengthOf(files.Count);
             *(int*)(control + 8) = SolSocket;
             *(int*)(control + 12) = ScmRights;
-            *(int*)(control + 16) = (int)file.DangerousGetHandle();
+            for (var i = 0; i < files.Count; i++) *(int*)(control + 16 + 4 * i) = (int)files[i].DangerousGetHandle();
             fixed (byte* data = token)
             {
                 var iov = new IoVec { Base = data, Length = (nuint)token.Length };
-                var message = new MessageHeader { Iov = &iov, IovLength = 1, Control = control, ControlLength = ControlSpace };
+                var message = new MessageHeader { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
                 var sent = Transfer(socket, &message, send: true, timeout);
                 // A Unix stream socket takes a 16-byte message whole or not at all.
                 if (sent != token.Length) throw new IOException($"the node took {sent} of {token.Length} bytes of the hand-over");
@@ -120,31 +134,45 @@ internal static unsafe partial class FileHandOver
         }
         finally
         {
-            if (added) file.DangerousRelease();
+            for (var i = 0; i < files.Count; i++) if (added[i]) files[i].DangerousRelease();
         }
     }
 
     /// <summary>
-    /// Receives a token into <paramref name="token"/> and the file sent with it; null when the peer sent
-    /// no file, a short token, or closed. Any descriptor received with a bad message is closed.
+    /// Receives a token into <paramref name="token"/> and the files sent with it (1 to <see cref="MaxFiles"/>, in the
+    /// order sent); null when the peer sent no file, a short token, more files than fit, or closed. Any descriptor
+    /// received with a bad message is closed.
     /// </summary>
-    public static SafeFileHandle? Receive(Socket socket, Span<byte> token, TimeSpan timeout)
+    public static IReadOnlyList<SafeFileHandle>? Receive(Socket socket, Span<byte> token, TimeSpan timeout)
     {
-        var control = stackalloc byte[ControlSpace];
-        new Span<byte>(control, ControlSpace).Clear();
+        var space = ControlSpaceOf(MaxFiles);
+        var control = stackalloc byte[space];
+        new Span<byte>(control, space).Clear();
         fixed (byte* data = token)
         {
             var iov = new IoVec { Base = data, Length = (nuint)token.Length };
-            var message = new MessageHeader { Iov = &iov, IovLength = 1, Control = control, ControlLength = ControlSpace };
+            var message = new MessageHeader { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
             var received = Transfer(socket, &message, send: false, timeout);
-            var hasFile = message.ControlLength >= ControlLength && *(int*)(control + 8) == SolSocket && *(int*)(control + 12) == ScmRights;
-            var fd = hasFile ? *(int*)(control + 16) : -1;
-            if (received != token.Length || (message.Flags & MsgCtrunc) != 0 || fd < 0)
+            // Every descriptor that arrived is collected (a forged message may carry several headers), so that a
+            // bad message leaves none open here.
+            var fds = new List<int>();
+            var wellFormed = true;
+            for (var at = 0L; at + 16 <= (long)message.ControlLength;)
             {
-                if (fd >= 0) Close(fd);
+                var length = (long)*(nuint*)(control + at);
+                if (length < 16 || at + length > (long)message.ControlLength) break;
+                var isRights = *(int*)(control + at + 8) == SolSocket && *(int*)(control + at + 12) == ScmRights;
+                if (isRights)
+                    for (var i = 0; i < (length - 16) / 4; i++) fds.Add(*(int*)(control + at + 16 + 4 * i));
+                wellFormed &= isRights && (length - 16) % 4 == 0;
+                at += (length + 7) / 8 * 8;
+            }
+            if (received != token.Length || (message.Flags & MsgCtrunc) != 0 || !wellFormed || fds.Count is 0 or > MaxFiles || fds.Any(fd => fd < 0))
+            {
+                foreach (var fd in fds) if (fd >= 0) Close(fd);
                 return null;
             }
-            return new SafeFileHandle(fd, ownsHandle: true);
+            return fds.Select(fd => new SafeFileHandle(fd, ownsHandle: true)).ToList();
         }
     }
 

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Microsoft.Win32.SafeHandles;
 using ObjectStore.Actors.Coordination;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
@@ -16,11 +17,16 @@ namespace ObjectStore.Actors.Transfer.Download;
 /// else the other holders, each chunk checked against its id), each object checked against its SHA-256,
 /// and all of them answered in one reply. An object too large for what is left of the reply is answered
 /// "get it on its own"; one that cannot be read fails alone.
+/// Into files (<see cref="GetSmallObjects.IntoFiles"/>, a client on this machine): the client hands over a temp
+/// file per key, and each object is written into its file instead of the reply (up to
+/// <see cref="GetSmallObjects.FileBatchBytes"/> in all), its chunks checked against their ids as in a handed-over
+/// get (<see cref="FileDownloadSink"/>); the lookup and the reads start while the files are on their way.
 /// </summary>
 internal sealed class SmallGetBatchActor : ReceiveActor
 {
     private sealed record Looked(IReadOnlyList<object> Versions) : ILocalMessage;
     private sealed record ChunkAnswer(ContentHash Id, object Reply) : ILocalMessage;
+    private sealed record FilesWritten(IReadOnlyDictionary<int, string> Failures) : ILocalMessage;
 
     private readonly StoreSettings _settings;
     private readonly string _nodeId;
@@ -32,11 +38,24 @@ internal sealed class SmallGetBatchActor : ReceiveActor
     private readonly Dictionary<ContentHash, ReadOnlyMemory<byte>> _chunks = new();
     private readonly Dictionary<ContentHash, StoreError> _failed = new();
     private int _chunksPending;
+    private bool _read;
+    // Into files: the token the client hands its files over with, the files once they came, and who to answer
+    // (the sender of SmallGetFilesHandedOver) once the client said it handed them over.
+    private readonly DataPlane? _dataPlane;
+    private readonly byte[]? _token;
+    private IReadOnlyList<SafeFileHandle>? _files;
+    private IActorRef? _answerTo;
 
     public SmallGetBatchActor(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, GetSmallObjects request,
-        Task<IReadOnlyList<object>> lookup)
+        Task<IReadOnlyList<object>> lookup, DataPlane? intoFiles = null)
     {
         (_settings, _nodeId, _chunkReader, _client, _request) = (settings, nodeId, chunkReader, client, request);
+        if (intoFiles is not null)
+        {
+            _dataPlane = intoFiles;
+            _token = intoFiles.Expect(Self, request.Keys.Count);
+            client.Tell(new SmallGetFilesReady(Self, intoFiles.HandOverName, _token));
+        }
         _outcomes = new SmallGetOutcome?[request.Keys.Count];
         _reading = new ObjectManifest?[request.Keys.Count];
         lookup.PipeTo(Self, success: v => new Looked(v),
@@ -47,10 +66,41 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         {
             if (m.Reply is ChunkRead read) _chunks[m.Id] = read.Detach();
             else _failed[m.Id] = m.Reply as StoreError ?? new StoreError(StoreErrorCode.Unavailable, $"chunk {m.Id.ToShortString()}: no answer");
-            if (--_chunksPending == 0) Assemble();
+            if (--_chunksPending == 0) ReadDone();
         });
+        Receive<LocalFileOpened>(m => FilesCame([m.File]));
+        Receive<LocalFilesOpened>(m => FilesCame(m.Files));
+        Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
+        Receive<SmallGetFilesHandedOver>(_ =>
+        {
+            _answerTo = Sender;
+            if (_files is null)
+            {
+                // The client says it handed them over and the plane accepted nothing with this token: refused.
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "the node took no files for this batch of gets; nothing was written"));
+                Context.Stop(Self);
+                return;
+            }
+            if (_read) Assemble();
+        });
+        Receive<FilesWritten>(m =>
+        {
+            for (var i = 0; i < _outcomes.Length; i++)
+                if (_reading[i] is { } manifest && _outcomes[i] is null)
+                    _outcomes[i] = m.Failures.TryGetValue(i, out var reason)
+                        ? new SmallGetOutcome(_request.Keys[i], null, default, false,
+                            new StoreError(StoreErrorCode.InvalidRequest, $"{_request.Bucket}/{_request.Keys[i]}: {FileDownloadSink.ClientFileFailure}{reason}"))
+                        : new SmallGetOutcome(_request.Keys[i], ObjectInfos.Of(manifest), default, false, null, InFile: true);
+            Answer();
+        });
+        Receive<CancelTransfer>(_ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ =>
         {
+            if (_token is not null && _answerTo is null)
+            {
+                Context.Stop(Self); // the client never came back for its answer
+                return;
+            }
             for (var i = 0; i < _outcomes.Length; i++)
                 _outcomes[i] ??= new SmallGetOutcome(_request.Keys[i], null, default, false,
                     new StoreError(StoreErrorCode.Timeout, $"{_request.Bucket}/{_request.Keys[i]}: not read within {_settings.RequestTimeout.TotalSeconds:0}s"));
@@ -59,15 +109,39 @@ internal sealed class SmallGetBatchActor : ReceiveActor
     }
 
     public static Props Props(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, GetSmallObjects request,
-        Task<IReadOnlyList<object>> lookup) =>
-        ActorProps.Of(() => new SmallGetBatchActor(settings, nodeId, chunkReader, client, request, lookup));
+        Task<IReadOnlyList<object>> lookup, DataPlane? intoFiles = null) =>
+        ActorProps.Of(() => new SmallGetBatchActor(settings, nodeId, chunkReader, client, request, lookup, intoFiles));
 
     protected override void PreStart() => Context.SetReceiveTimeout(_settings.RequestTimeout);
 
+    protected override void PostStop()
+    {
+        if (_token is not null) _dataPlane!.Forget(_token);
+        foreach (var f in _files ?? []) f.Dispose();
+    }
+
+    private void FilesCame(IReadOnlyList<SafeFileHandle> files)
+    {
+        if (_files is not null || files.Count != _request.Keys.Count)
+        {
+            foreach (var f in files) f.Dispose();
+            return;
+        }
+        _files = files;
+    }
+
+    /// <summary>Every chunk has been read or has failed: the answer is put together once the client's files are here (into files).</summary>
+    private void ReadDone()
+    {
+        _read = true;
+        if (_token is null || _answerTo is not null) Assemble();
+    }
+
     private void Read(IReadOnlyList<object> versions)
     {
-        // The reply holds the objects' bytes and, for every key, its info or error: together at most a frame.
-        long budget = _settings.FrameSize - _request.Keys.Sum(SmallBatches.KeyCost);
+        // The reply holds the objects' bytes and, for every key, its info or error: together at most a frame;
+        // written into files, the bytes the node holds for the batch at once.
+        long budget = _token is not null ? GetSmallObjects.FileBatchBytes : _settings.FrameSize - _request.Keys.Sum(SmallBatches.KeyCost);
         for (var i = 0; i < versions.Count; i++)
         {
             var key = _request.Keys[i];
@@ -94,7 +168,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         var wanted = _reading.OfType<ObjectManifest>().SelectMany(m => m.Chunks).DistinctBy(c => c.Id).ToList();
         if (wanted.Count == 0)
         {
-            Assemble();
+            ReadDone();
             return;
         }
         var versionOf = new Dictionary<ContentHash, ObjectManifest>();
@@ -111,7 +185,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         }
     }
 
-    /// <summary>Every chunk has been read or has failed: each object is put together and checked whole.</summary>
+    /// <summary>Every chunk has been read or has failed: each object is put together and checked whole, or written into its file.</summary>
     private void Assemble()
     {
         for (var i = 0; i < _reading.Length; i++)
@@ -119,16 +193,57 @@ internal sealed class SmallGetBatchActor : ReceiveActor
             if (_reading[i] is not { } m) continue;
             var key = _request.Keys[i];
             if (m.Chunks.Where(c => _failed.ContainsKey(c.Id)).Select(c => _failed[c.Id]).FirstOrDefault() is { } failure)
-            {
                 _outcomes[i] = new SmallGetOutcome(key, null, default, false, new StoreError(failure.Code, $"{_request.Bucket}/{key}: {failure.Message}"));
-                continue;
-            }
+        }
+        if (_files is not null)
+        {
+            WriteFiles();
+            return;
+        }
+        for (var i = 0; i < _reading.Length; i++)
+        {
+            if (_reading[i] is not { } m || _outcomes[i] is not null) continue;
+            var key = _request.Keys[i];
             _outcomes[i] = Whole(m) is { } data
                 ? new SmallGetOutcome(key, ObjectInfos.Of(m), data, true, null)
                 : new SmallGetOutcome(key, null, default, false,
                     new StoreError(StoreErrorCode.Corrupt, $"{_request.Bucket}/{key}: its chunks do not add up to the object's SHA-256"));
         }
         Answer();
+    }
+
+    /// <summary>
+    /// Writes every readable object into its file, chunk by chunk at its offset, on a background task (page-cache
+    /// writes of up to <see cref="GetSmallObjects.FileBatchBytes"/>, not the dispatcher's to wait for); a file that does
+    /// not take its bytes (the client's disk full) fails its object alone.
+    /// </summary>
+    private void WriteFiles()
+    {
+        var writes = new List<(int Index, SafeFileHandle File, ObjectManifest Manifest)>();
+        for (var i = 0; i < _reading.Length; i++)
+            if (_reading[i] is { } m && _outcomes[i] is null) writes.Add((i, _files![i], m));
+        var chunks = _chunks;
+        Task.Run<object>(() =>
+        {
+            var failures = new Dictionary<int, string>();
+            foreach (var (index, file, manifest) in writes)
+            {
+                try
+                {
+                    long offset = 0;
+                    foreach (var c in manifest.Chunks)
+                    {
+                        RandomAccess.Write(file, chunks[c.Id].Span, offset);
+                        offset += c.Length;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+                {
+                    failures[index] = e.Message;
+                }
+            }
+            return new FilesWritten(failures);
+        }).PipeTo(Self);
     }
 
     /// <summary>The object's bytes from its chunks, or null when they do not hash to the object's SHA-256.</summary>
@@ -148,7 +263,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
 
     private void Answer()
     {
-        _client.Tell(new SmallObjectsFound(_outcomes.Select(o => o!).ToList()));
+        (_answerTo ?? _client).Tell(new SmallObjectsFound(_outcomes.Select(o => o!).ToList()));
         Context.Stop(Self);
     }
 }

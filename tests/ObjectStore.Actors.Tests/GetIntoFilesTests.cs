@@ -1,0 +1,199 @@
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+using ObjectStore.Actors.Client;
+using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Shell;
+using ObjectStore.Actors.Transfer;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
+
+namespace ObjectStore.Actors.Tests;
+
+/// <summary>
+/// A get -r from a node on this machine: the shell hands the node a temp file per object, many in one message,
+/// and the node writes the objects into them (GetSmallObjects with IntoFiles). Every file comes back identical,
+/// a corrupt object fails alone and leaves no file, the hand-over is refused with a forged or replayed token or
+/// the wrong number of files, a file the node cannot write fails its object alone, and a node without
+/// hand-overs answers inline.
+/// </summary>
+public sealed class GetIntoFilesTests : StoreTestKit
+{
+    // A small put batch takes objects of one chunk only: chunks of at least a frame (64 KiB) let put -r batch the small
+    // files, and the larger ones still span several chunks.
+    public GetIntoFilesTests() =>
+        Settings = Settings with { Chunking = SmallChunks with { MinSize = 66 * 1024, AverageSize = 128 * 1024, MaxSize = 512 * 1024 } };
+
+    /// <summary>A tree of 0-byte to 600 KiB files in nested directories (those above 66 KiB in several chunks).</summary>
+    private static async Task RunOk(StoreClient client, RecordingOutput output, string line) =>
+        Assert.True(await Within(new ShellCommands(client, output).RunAsync(line)) == ShellOutcome.Ok, $"{line}: {string.Join("; ", output.Errors)}");
+
+    private string WriteTree(string name, int files)
+    {
+        var root = Path.Combine(WorkDirectory, name);
+        for (var i = 0; i < files; i++)
+        {
+            var directory = Path.Combine(root, $"d{i % 3}", i % 2 == 0 ? "" : "sub");
+            Directory.CreateDirectory(directory);
+            File.WriteAllBytes(Path.Combine(directory, $"f{i}"), RandomBytes(i * i * 731 % 600_000, 40 + i));
+        }
+        return root;
+    }
+
+    private static void AssertSameTree(string expected, string actual)
+    {
+        var want = Directory.EnumerateFiles(expected, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(expected, f)).Order().ToList();
+        var got = Directory.EnumerateFiles(actual, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(actual, f)).Order().ToList();
+        Assert.Equal(want, got); // also: no temp file left behind
+        foreach (var file in want) Assert.Equal(File.ReadAllBytes(Path.Combine(expected, file)), File.ReadAllBytes(Path.Combine(actual, file)));
+    }
+
+    [LinuxFact]
+    public async Task A_get_r_from_this_machine_has_the_node_write_its_files_and_brings_the_tree_back_identical()
+    {
+        var client = StartNode();
+        var tree = WriteTree("tree", 70);
+        File.SetLastWriteTimeUtc(Path.Combine(tree, "d1", "sub", "f1"), new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc));
+        var output = new RecordingOutput();
+        await RunOk(client, output, $"put -r '{tree}' trees/t");
+        var handOversBefore = Node!.DataPlane!.HandOvers;
+
+        var back = Path.Combine(WorkDirectory, "back");
+        await RunOk(client, output, $"get -r trees/t '{back}'");
+
+        Assert.Empty(output.Errors);
+        AssertSameTree(tree, back);
+        Assert.Equal(new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc), File.GetLastWriteTimeUtc(Path.Combine(back, "d1", "sub", "f1")));
+        // 70 files, 17.6 MB in all, in batches of at most 64 objects and 8 MiB: three hand-overs, not 70 files one by one.
+        Assert.InRange(Node.DataPlane.HandOvers - handOversBefore, 1, 5);
+    }
+
+    [LinuxFact]
+    public async Task Without_hand_overs_the_node_answers_the_batches_inline_and_the_tree_still_comes_back()
+    {
+        Settings = Settings with { LocalHandOver = false };
+        var client = StartNode();
+        var tree = WriteTree("tree", 30);
+        var output = new RecordingOutput();
+        await RunOk(client, output, $"put -r '{tree}' trees/t");
+
+        var back = Path.Combine(WorkDirectory, "back");
+        await RunOk(client, output, $"get -r trees/t '{back}'");
+
+        Assert.Empty(output.Errors);
+        AssertSameTree(tree, back);
+        Assert.Equal(0, Node!.DataPlane!.HandOvers);
+    }
+
+    [LinuxFact]
+    public async Task A_corrupt_object_in_a_handed_over_batch_fails_alone_named_and_leaves_no_file()
+    {
+        var client = StartNode();
+        var tree = WriteTree("tree", 12);
+        var output = new RecordingOutput();
+        await RunOk(client, output, $"put -r '{tree}' trees/t");
+        // f7 (35,819 bytes): a chunk of it damaged on the only copy.
+        var chunks = (await Within(client.StatAsync("trees", "t/d1/sub/f7"))).Chunks;
+        var victim = Node!.Chunks.PathOf(chunks[^1].Id);
+        var bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(victim, bytes);
+
+        var back = Path.Combine(WorkDirectory, "back");
+        Assert.Equal(ShellOutcome.Failed, await Within(new ShellCommands(client, output).RunAsync($"get -r trees/t '{back}'")));
+
+        Assert.Contains(output.Errors, e => e.Contains("get of trees/t/d1/sub/f7 failed"));
+        Assert.Contains(output.Errors, e => e.Contains("1 of 12 objects in a batch could not be got"));
+        File.Delete(Path.Combine(tree, "d1", "sub", "f7"));
+        AssertSameTree(tree, back); // the other eleven, and not one temp file
+        Assert.True(Node.DataPlane!.HandOvers > 0);
+    }
+
+    [LinuxFact]
+    public async Task A_batch_hand_over_with_a_forged_or_replayed_token_or_the_wrong_number_of_files_is_refused_and_nothing_is_written()
+    {
+        var client = StartNode();
+        foreach (var key in new[] { "a", "b" }) await Within(client.PutFileAsync(WriteRandomFile(key, 20_000, key[0]), "photos", key));
+        var probe = CreateTestProbe();
+        client.Node.Tell(new GetSmallObjects("photos", ["a", "b"], IntoFiles: true), probe.Ref);
+        var ready = probe.ExpectMsg<SmallGetFilesReady>();
+        Assert.NotEqual("", ready.HandOver);
+        using var first = TempFile("one");
+        using var second = TempFile("two");
+        using var third = TempFile("three");
+
+        var forged = ready.Token.ToArray();
+        forged[0] ^= 0xff;
+        Assert.Equal(0, HandOver(ready.HandOver, forged, [first, second]));
+        Assert.Equal(0, HandOver(ready.HandOver, ready.Token, [first])); // two keys, one file
+        Assert.Equal(0, HandOver(ready.HandOver, ready.Token, [first, second, third]));
+        Assert.Equal(0, Node!.DataPlane!.HandOvers);
+
+        Assert.Equal(1, HandOver(ready.HandOver, ready.Token, [first, second]));
+        Assert.Equal(0, HandOver(ready.HandOver, ready.Token, [third, second])); // replayed
+        ready.Batch.Tell(new SmallGetFilesHandedOver(), probe.Ref);
+        var found = probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10));
+
+        Assert.All(found.Outcomes, o => Assert.True(o.InFile));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(WorkDirectory, "a")), File.ReadAllBytes(Path.Combine(WorkDirectory, "one")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(WorkDirectory, "b")), File.ReadAllBytes(Path.Combine(WorkDirectory, "two")));
+        Assert.Equal(0, new FileInfo(Path.Combine(WorkDirectory, "three")).Length);
+        Assert.Equal(1, Node.DataPlane.HandOvers);
+    }
+
+    [LinuxFact]
+    public async Task The_go_ahead_without_a_hand_over_is_refused_and_nothing_is_written()
+    {
+        var client = StartNode();
+        await Within(client.PutFileAsync(WriteRandomFile("a", 20_000, 1), "photos", "a"));
+        var probe = CreateTestProbe();
+        client.Node.Tell(new GetSmallObjects("photos", ["a"], IntoFiles: true), probe.Ref);
+        var ready = probe.ExpectMsg<SmallGetFilesReady>();
+
+        ready.Batch.Tell(new SmallGetFilesHandedOver(), probe.Ref);
+
+        var error = probe.ExpectMsg<StoreError>(TimeSpan.FromSeconds(10));
+        Assert.Equal(StoreErrorCode.InvalidRequest, error.Code);
+        Assert.Contains("took no files", error.Message);
+        using var late = TempFile("late");
+        Assert.Equal(0, HandOver(ready.HandOver, ready.Token, [late])); // the batch has ended: its token with it
+        Assert.Equal(0, new FileInfo(Path.Combine(WorkDirectory, "late")).Length);
+    }
+
+    [LinuxFact]
+    public async Task A_handed_over_file_the_node_cannot_write_fails_its_object_alone()
+    {
+        var client = StartNode();
+        foreach (var key in new[] { "a", "b" }) await Within(client.PutFileAsync(WriteRandomFile(key, 50_000, key[0]), "photos", key));
+        var probe = CreateTestProbe();
+        client.Node.Tell(new GetSmallObjects("photos", ["a", "b"], IntoFiles: true), probe.Ref);
+        var ready = probe.ExpectMsg<SmallGetFilesReady>();
+        using var writable = TempFile("one");
+        File.WriteAllBytes(Path.Combine(WorkDirectory, "two"), []);
+        using var readOnly = File.OpenHandle(Path.Combine(WorkDirectory, "two"), FileMode.Open, FileAccess.Read);
+
+        Assert.Equal(1, HandOver(ready.HandOver, ready.Token, [writable, readOnly]));
+        ready.Batch.Tell(new SmallGetFilesHandedOver(), probe.Ref);
+        var found = probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10));
+
+        Assert.True(found.Outcomes[0].InFile);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(WorkDirectory, "a")), File.ReadAllBytes(Path.Combine(WorkDirectory, "one")));
+        Assert.False(found.Outcomes[1].InFile);
+        Assert.Equal(StoreErrorCode.InvalidRequest, found.Outcomes[1].Error?.Code);
+        Assert.Contains(FileDownloadSinkFailure, found.Outcomes[1].Error!.Message);
+    }
+
+    private const string FileDownloadSinkFailure = "writing the handed-over file failed";
+
+    private SafeFileHandle TempFile(string name) =>
+        File.OpenHandle(Path.Combine(WorkDirectory, name), FileMode.CreateNew, FileAccess.Write);
+
+    /// <summary>Hands <paramref name="files"/> over in one message with <paramref name="token"/>; the node's answer (1 taken, 0 refused).</summary>
+    private static int HandOver(string name, byte[] token, IReadOnlyList<SafeFileHandle> files)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
+        FileHandOver.Send(socket, token, files, TimeSpan.FromSeconds(10));
+        socket.ReceiveTimeout = 10_000;
+        var answer = new byte[1];
+        return socket.Receive(answer) == 1 ? answer[0] : -1;
+    }
+}
