@@ -1,7 +1,7 @@
-using System.Net.Sockets;
 using Microsoft.Win32.SafeHandles;
 using ObjectStore.Actors.Client;
 using ObjectStore.Actors.Protocol;
+using static ObjectStore.Actors.Tests.HandOverClient;
 using ObjectStore.Actors.Shell;
 using ObjectStore.Actors.Transfer;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
@@ -114,7 +114,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
         foreach (var key in new[] { "a", "b" }) await Within(client.PutFileAsync(WriteRandomFile(key, 20_000, key[0]), "photos", key));
         var probe = CreateTestProbe();
         client.Node.Tell(new GetSmallObjects("photos", ["a", "b"], IntoFiles: true), probe.Ref);
-        var ready = probe.ExpectMsg<SmallGetFilesReady>();
+        var ready = probe.ExpectMsg<FilesReady>();
         Assert.NotEqual("", ready.HandOver);
         using var first = TempFile("one");
         using var second = TempFile("two");
@@ -129,7 +129,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
 
         Assert.Equal(1, HandOver(ready.HandOver, ready.Token, [first, second]));
         Assert.Equal(0, HandOver(ready.HandOver, ready.Token, [third, second])); // replayed
-        ready.Batch.Tell(new SmallGetFilesHandedOver(), probe.Ref);
+        ready.Batch.Tell(new FilesHandedOver(), probe.Ref);
         var found = probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10));
 
         Assert.All(found.Outcomes, o => Assert.True(o.InFile));
@@ -146,9 +146,9 @@ public sealed class GetIntoFilesTests : StoreTestKit
         await Within(client.PutFileAsync(WriteRandomFile("a", 20_000, 1), "photos", "a"));
         var probe = CreateTestProbe();
         client.Node.Tell(new GetSmallObjects("photos", ["a"], IntoFiles: true), probe.Ref);
-        var ready = probe.ExpectMsg<SmallGetFilesReady>();
+        var ready = probe.ExpectMsg<FilesReady>();
 
-        ready.Batch.Tell(new SmallGetFilesHandedOver(), probe.Ref);
+        ready.Batch.Tell(new FilesHandedOver(), probe.Ref);
 
         var error = probe.ExpectMsg<StoreError>(TimeSpan.FromSeconds(10));
         Assert.Equal(StoreErrorCode.InvalidRequest, error.Code);
@@ -165,13 +165,13 @@ public sealed class GetIntoFilesTests : StoreTestKit
         foreach (var key in new[] { "a", "b" }) await Within(client.PutFileAsync(WriteRandomFile(key, 50_000, key[0]), "photos", key));
         var probe = CreateTestProbe();
         client.Node.Tell(new GetSmallObjects("photos", ["a", "b"], IntoFiles: true), probe.Ref);
-        var ready = probe.ExpectMsg<SmallGetFilesReady>();
+        var ready = probe.ExpectMsg<FilesReady>();
         using var writable = TempFile("one");
         File.WriteAllBytes(Path.Combine(WorkDirectory, "two"), []);
         using var readOnly = File.OpenHandle(Path.Combine(WorkDirectory, "two"), FileMode.Open, FileAccess.Read);
 
         Assert.Equal(1, HandOver(ready.HandOver, ready.Token, [writable, readOnly]));
-        ready.Batch.Tell(new SmallGetFilesHandedOver(), probe.Ref);
+        ready.Batch.Tell(new FilesHandedOver(), probe.Ref);
         var found = probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10));
 
         Assert.True(found.Outcomes[0].InFile);
@@ -185,15 +185,4 @@ public sealed class GetIntoFilesTests : StoreTestKit
 
     private SafeFileHandle TempFile(string name) =>
         File.OpenHandle(Path.Combine(WorkDirectory, name), FileMode.CreateNew, FileAccess.Write);
-
-    /// <summary>Hands <paramref name="files"/> over in one message with <paramref name="token"/>; the node's answer (1 taken, 0 refused).</summary>
-    private static int HandOver(string name, byte[] token, IReadOnlyList<SafeFileHandle> files)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
-        FileHandOver.Send(socket, token, files, TimeSpan.FromSeconds(10));
-        socket.ReceiveTimeout = 10_000;
-        var answer = new byte[1];
-        return socket.Receive(answer) == 1 ? answer[0] : -1;
-    }
 }

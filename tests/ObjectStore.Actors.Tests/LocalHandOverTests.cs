@@ -130,7 +130,7 @@ public class LocalHandOverTests : StoreTestKit
         var client = StartNode();
         var ready = Ready(client, "x", 10);
 
-        using var socket = Connect(ready.HandOver);
+        using var socket = HandOverClient.Connect(ready.HandOver);
         socket.Send(ready.DataToken);
         var answer = new byte[1];
         socket.ReceiveTimeout = 10_000;
@@ -205,22 +205,7 @@ public class LocalHandOverTests : StoreTestKit
         return ready;
     }
 
-    private static Socket Connect(string name)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
-        return socket;
-    }
-
-    /// <summary>Hands <paramref name="file"/> over with <paramref name="token"/>; the node's answer (1 taken, 0 refused).</summary>
-    private static int HandOver(string name, byte[] token, SafeFileHandle file)
-    {
-        using var socket = Connect(name);
-        FileHandOver.Send(socket, token, file, TimeSpan.FromSeconds(10));
-        socket.ReceiveTimeout = 10_000;
-        var answer = new byte[1];
-        return socket.Receive(answer) == 1 ? answer[0] : -1;
-    }
+    private static int HandOver(string name, byte[] token, SafeFileHandle file) => HandOverClient.HandOver(name, token, [file]);
 
     private sealed class SynchronousProgress(List<long> reports) : IProgress<long>
     {

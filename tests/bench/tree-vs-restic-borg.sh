@@ -17,7 +17,9 @@ tree=${1:-/usr/share/dotnet/sdk}
 rounds=${2:-5}
 . "$(dirname "$0")/lib.sh"
 bench_setup
-command -v restic >/dev/null && command -v borg >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q restic borgbackup >/dev/null
+# (a fresh machine has no package lists yet: apt-get update first)
+command -v restic >/dev/null && command -v borg >/dev/null ||
+  { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q restic borgbackup >/dev/null; }
 bench_app
 objectstore=("$app/objectstore")
 export RESTIC_PASSWORD=bench BORG_PASSPHRASE="" BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_BASE_DIR="$work/borg-home"

@@ -94,6 +94,36 @@ public sealed class StoreClient
             $"a batch of {objects.Count} small puts ({objects[0].Bucket}/{objects[0].Key} ...): the node did not answer; it may or may not have stored them");
 
     /// <summary>
+    /// Puts small files on this machine in one request (<paramref name="objects"/> without their bytes, one file per
+    /// object, in order): the node reads each file itself. Null when the node does not take files from here
+    /// (another machine, its hand-over off, a node of an earlier version, which does not answer): nothing was
+    /// stored, the batch is the caller's to send with its bytes. An outcome may be Alone: the file was too large
+    /// for a batch, put it on its own.
+    /// </summary>
+    public async Task<SmallPutsDone?> PutSmallBatchFromFilesAsync(IReadOnlyList<PutSmallObject> objects, IReadOnlyList<SafeFileHandle> files)
+    {
+        var what = $"a batch of {objects.Count} small puts ({objects[0].Bucket}/{objects[0].Key} ...)";
+        FilesReady ready;
+        try
+        {
+            ready = await RequestAsync<FilesReady>(Node, new PutSmallFiles(objects), _settings.RequestTimeout, $"{what}: the node did not answer");
+        }
+        catch (StoreException e) when (e.Code is StoreErrorCode.InvalidRequest or StoreErrorCode.Timeout)
+        {
+            return null; // nothing was handed over, so nothing can have been stored
+        }
+        var handedOver = ready.HandOver.Length > 0 &&
+            await Task.Run(() => FileHandOver.Offer(ready.HandOver, ready.Token, files, HandOverTimeout));
+        if (!handedOver)
+        {
+            ready.Batch.Tell(new CancelTransfer("the files could not be handed over"));
+            return null;
+        }
+        return await RequestAsync<SmallPutsDone>(ready.Batch, new FilesHandedOver(), _settings.IdleTimeout + _settings.RequestTimeout,
+            $"{what}: the node did not answer; it may or may not have stored them");
+    }
+
+    /// <summary>
     /// Gets small objects in one request: one outcome per key in order, each the whole object, "get it on its
     /// own" (it did not fit the reply), or an error. At most <see cref="GetSmallObjects.MaxKeys"/> keys.
     /// </summary>
@@ -115,7 +145,7 @@ public sealed class StoreClient
         var noAnswer = $"a batch of {keys.Count} small gets ({bucket}/{keys[0]} ...): the node did not answer";
         var first = await RequestAsync<IStoreMessage>(Node, new GetSmallObjects(bucket, keys, IntoFiles: true), timeout, noAnswer);
         if (first is SmallObjectsFound inline) return (inline, false); // a node before, or one without hand-overs
-        if (first is not SmallGetFilesReady ready)
+        if (first is not FilesReady ready)
             throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {first.GetType().Name}");
         var handedOver = ready.HandOver.Length > 0 &&
             await Task.Run(() => FileHandOver.Offer(ready.HandOver, ready.Token, files, HandOverTimeout));
@@ -124,7 +154,7 @@ public sealed class StoreClient
             ready.Batch.Tell(new CancelTransfer("the files could not be handed over"));
             return (null, false);
         }
-        return (await RequestAsync<SmallObjectsFound>(ready.Batch, new SmallGetFilesHandedOver(), timeout, noAnswer), true);
+        return (await RequestAsync<SmallObjectsFound>(ready.Batch, new FilesHandedOver(), timeout, noAnswer), true);
     }
 
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);

@@ -66,6 +66,23 @@ public sealed class StoreCoordinator : WireActor
             }
             Context.ActorOf(SmallPutBatchActor.Props(_uploads, Sender, m), $"puts-{++_sessions}");
         });
+        Receive<PutSmallFiles>(m =>
+        {
+            var keysCost = m.Objects.Sum(o => SmallBatches.KeyCost(o.Key));
+            if (m.Objects.Count is 0 or > PutSmallObjects.MaxObjects || keysCost > _settings.FrameSize)
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest,
+                    $"a put of small files names 1 to {PutSmallObjects.MaxObjects} objects with keys costing at most {_settings.FrameSize} bytes, " +
+                    $"got {m.Objects.Count} costing {keysCost}; nothing was stored"));
+                return;
+            }
+            if (_dataPlane is not { HandOverName.Length: > 0 })
+            {
+                Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "this node takes no files handed over (its local hand-over is off); send their bytes"));
+                return;
+            }
+            Context.ActorOf(SmallPutFilesActor.Props(_uploads, Sender, m), $"puts-{++_sessions}");
+        });
         Receive<GetObject>(m =>
         {
             if (!Check(m.Bucket, m.Key)) return;

@@ -108,8 +108,18 @@ public static class StoreProtocol
         /// <summary>Objects per request: at most this many, and at most one frame of data in all.</summary>
         public const int MaxObjects = 64;
     }
-    /// <summary>Exactly one of <paramref name="Done"/> and <paramref name="Error"/> is set.</summary>
-    public sealed record SmallPutOutcome(string Bucket, string Key, PutCompleted? Done, StoreError? Error);
+    /// <summary>
+    /// Exactly one of <paramref name="Done"/> and <paramref name="Error"/> is set, or (an answer to <see cref="PutSmallFiles"/>
+    /// only) neither and <paramref name="Alone"/>: the file was larger than a batch takes, nothing was stored, put it on its own.
+    /// </summary>
+    public sealed record SmallPutOutcome(string Bucket, string Key, PutCompleted? Done, StoreError? Error, bool Alone = false);
+
+    // --- puts of small files on the node's machine: PutSmallFiles (the objects without their bytes) → FilesReady;
+    // the client hands over the files (one per object, in order, in one message) and sends FilesHandedOver to
+    // Batch (or CancelTransfer when it could not) → SmallPutsDone. The node reads each file whole, at most a
+    // frame (a larger one is answered Alone), and stores them as PutSmallObjects does. A node without hand-overs
+    // answers StoreError; a node of an earlier version does not know the message (no answer).
+    public sealed record PutSmallFiles(IReadOnlyList<PutSmallObject> Objects) : IStoreMessage;
     public sealed record SmallPutsDone(IReadOnlyList<SmallPutOutcome> Outcomes) : IStoreMessage;
 
     // --- get: GetObject → DownloadReady, then either DataFrame* ⇄ FrameAck* (an object of one frame: at
@@ -123,9 +133,9 @@ public static class StoreProtocol
 
     // --- gets of many small objects in one request: GetSmallObjects → SmallObjectsFound (one outcome per key,
     // in order): the whole object inline, or "get it on its own" (too large for the reply), or an error.
-    // A client on the node's machine may ask IntoFiles: the node answers SmallGetFilesReady (a token and its
+    // A client on the node's machine may ask IntoFiles: the node answers FilesReady (a token and its
     // hand-over socket; a node without one answers inline as above), the client hands over one temp file per key
-    // in one message and sends SmallGetFilesHandedOver to Batch (or CancelTransfer when it could not), and the
+    // in one message and sends FilesHandedOver to Batch (or CancelTransfer when it could not), and the
     // node writes each object into its file (up to FileBatchBytes in all) and answers SmallObjectsFound with
     // InFile outcomes. Objects too large for that are "get it on its own", as inline.
     public sealed record GetSmallObjects(string Bucket, IReadOnlyList<string> Keys, bool IntoFiles = false) : IStoreMessage
@@ -137,8 +147,8 @@ public static class StoreProtocol
     /// <param name="Whole">The object's bytes are all in <paramref name="Data"/>; false with no error: get it on its own.</param>
     /// <param name="InFile">The node wrote the object into the key's handed-over file, every chunk checked against its id.</param>
     public sealed record SmallGetOutcome(string Key, ObjectInfo? Object, ReadOnlyMemory<byte> Data, bool Whole, StoreError? Error, bool InFile = false);
-    public sealed record SmallGetFilesReady(IActorRef Batch, string HandOver, byte[] Token) : IStoreMessage;
-    public sealed record SmallGetFilesHandedOver : IStoreMessage;
+    public sealed record FilesReady(IActorRef Batch, string HandOver, byte[] Token) : IStoreMessage;
+    public sealed record FilesHandedOver : IStoreMessage;
     public sealed record SmallObjectsFound(IReadOnlyList<SmallGetOutcome> Outcomes) : IStoreMessage;
     public sealed record DownloadReady(ObjectInfo Object, IActorRef Session, string DataHost, int DataPort, byte[] DataToken, string HandOver = "") : IStoreMessage
     {

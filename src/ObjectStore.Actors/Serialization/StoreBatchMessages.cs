@@ -21,14 +21,19 @@ internal static class StoreBatchMessages
                     throw new SerializationException("small objects of more than a frame in one request");
                 return new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, o.Data.Memory, File(o.File))).ToList());
             });
+        s.Message<PutSmallFiles, W.PutSmallFiles>("putfiles", W.PutSmallFiles.Parser,
+            m => new() { Objects = { m.Objects.Select(o => new W.PutSmallObject { Bucket = o.Bucket, Key = o.Key, File = File(o.File) }) } },
+            w => w.Objects.Count <= PutSmallObjects.MaxObjects && w.Objects.All(o => o.Data.IsEmpty)
+                ? new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, ReadOnlyMemory<byte>.Empty, File(o.File))).ToList())
+                : throw new SerializationException($"a put of small files names at most {PutSmallObjects.MaxObjects} objects, without their bytes"));
         s.Message<GetSmallObjects, W.GetSmallObjects>("getmany", W.GetSmallObjects.Parser,
             m => new() { Bucket = m.Bucket, Keys = { m.Keys }, IntoFiles = m.IntoFiles },
             w => w.Keys.Count <= GetSmallObjects.MaxKeys ? new(w.Bucket, w.Keys.ToList(), w.IntoFiles)
                 : throw new SerializationException($"{w.Keys.Count} keys in one request (at most {GetSmallObjects.MaxKeys})"));
-        s.Message<SmallGetFilesReady, W.SmallGetFilesReady>("getmanyready", W.SmallGetFilesReady.Parser,
+        s.Message<FilesReady, W.FilesReady>("filesready", W.FilesReady.Parser,
             m => new() { Batch = s.PathOf(m.Batch), HandOver = m.HandOver, Token = Google.Protobuf.ByteString.CopyFrom(m.Token) },
             w => new(s.Resolve(w.Batch), w.HandOver, w.Token.ToByteArray()));
-        s.Message<SmallGetFilesHandedOver, W.SmallGetFilesHandedOver>("getmanygo", W.SmallGetFilesHandedOver.Parser, _ => new(), _ => new());
+        s.Message<FilesHandedOver, W.FilesHandedOver>("filesgo", W.FilesHandedOver.Parser, _ => new(), _ => new());
         s.Message<SmallObjectsFound, W.SmallObjectsFound>("getmanyok", W.SmallObjectsFound.Parser,
             m => new() { Outcomes = { m.Outcomes.Select(ToWire) } },
             w => new(w.Outcomes.Select(FromWire).ToList()));
@@ -39,7 +44,7 @@ internal static class StoreBatchMessages
 
     private static W.SmallPutOutcome ToWire(SmallPutOutcome o)
     {
-        var w = new W.SmallPutOutcome { Bucket = o.Bucket, Key = o.Key };
+        var w = new W.SmallPutOutcome { Bucket = o.Bucket, Key = o.Key, Alone = o.Alone };
         if (o.Done is { } d) w.Done = new W.PutCompleted { Object = Info(d.Object), NewChunkBytes = d.NewChunkBytes, Copies = d.Copies, Factor = d.Factor, Queued = d.Queued };
         if (o.Error is { } e) w.Error = new W.StoreError { Code = Code(e.Code), Message = e.Message };
         return w;
@@ -65,9 +70,10 @@ internal static class StoreBatchMessages
 
     private static SmallPutOutcome FromWire(W.SmallPutOutcome w)
     {
-        if ((w.Done is null) == (w.Error is null)) throw new SerializationException($"outcome of {w.Bucket}/{w.Key} must be either stored or failed");
+        if (w.Alone ? w.Done is not null || w.Error is not null : (w.Done is null) == (w.Error is null))
+            throw new SerializationException($"outcome of {w.Bucket}/{w.Key} must be either stored, failed, or left to a put of its own");
         return new(w.Bucket, w.Key,
             w.Done is { } d ? new PutCompleted(Info(d.Object), d.NewChunkBytes, d.Copies, d.Factor, d.Queued) : null,
-            w.Error is { } e ? new StoreError(Code(e.Code), e.Message) : null);
+            w.Error is { } e ? new StoreError(Code(e.Code), e.Message) : null, w.Alone);
     }
 }

@@ -95,7 +95,7 @@ public sealed partial class ShellCommands
         foreach (var key in keys) ObjectKey.Validate(key);
         var sizes = files.Select(f => new FileInfo(f.Path).Length).ToArray();
         var stored = 0;
-        var units = SmallFileBatches(sizes, keys);
+        var units = FromFileBatches(sizes, keys);
         var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
         {
             if (units[u].Count == 1)
@@ -104,7 +104,8 @@ public sealed partial class ShellCommands
                 Interlocked.Increment(ref stored);
                 return;
             }
-            await PutBatchAsync(units[u].Select(i => (files[i].Path, keys[i], files[i].Metadata)).ToList(), address.Bucket, () => Interlocked.Increment(ref stored), cancel);
+            await PutFromFilesAsync(units[u].Select(i => (files[i].Path, keys[i], files[i].Metadata)).ToList(), address.Bucket,
+                () => Interlocked.Increment(ref stored), cancel);
         }, cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"put -r cancelled: {stored} of {files.Count} files stored (those printed above), none of the others");
@@ -131,22 +132,7 @@ public sealed partial class ShellCommands
         if (objects.Count > 0)
         {
             var done = await client.PutSmallBatchAsync(objects);
-            if (!AnswersInOrder(objects.Select(o => o.Key), done.Outcomes.Select(o => o.Key)))
-                throw new StoreException(StoreErrorCode.Unavailable,
-                    $"the node answered a batch of {objects.Count} puts ({bucket}/{objects[0].Key} ...) with other objects; they may or may not be stored");
-            foreach (var outcome in done.Outcomes)
-            {
-                if (outcome.Done is { } ok)
-                {
-                    PrintPut(outcome.Bucket, outcome.Key, ok, cancel);
-                    stored();
-                }
-                else
-                {
-                    output.Error(outcome.Error!.Message);
-                    failed.Add(outcome.Error);
-                }
-            }
+            TakePutOutcomes(objects, done, stored, failed, alone, files, cancel);
         }
         foreach (var f in alone)
         {
@@ -156,5 +142,105 @@ public sealed partial class ShellCommands
         if (failed.Count > 0)
             throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
                 $"{failed.Count} of {objects.Count} objects in a batch were not stored (named above)");
+    }
+
+    /// <summary>
+    /// Small files of a tree put by a node on this machine reading them itself (one request, the files handed over in
+    /// one message): the shell reads and sends no byte. A node that does not take files from here (another machine,
+    /// its hand-over off, an earlier version) makes this and every later batch of the command send their bytes.
+    /// </summary>
+    private async Task PutFromFilesAsync(IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, string bucket, Action stored,
+        CancellationToken cancel)
+    {
+        if (_fromFilesRefused)
+        {
+            await PutInlineAsync(files, bucket, stored, cancel);
+            return;
+        }
+        var opened = new List<(int Index, Microsoft.Win32.SafeHandles.SafeFileHandle Handle)>();
+        var alone = new List<(string Path, string Key, FileMetadata Metadata)>();
+        var failed = new List<StoreProtocol.StoreError>();
+        var objects = new List<StoreProtocol.PutSmallObject>();
+        try
+        {
+            for (var i = 0; i < files.Count; i++)
+            {
+                try
+                {
+                    opened.Add((i, File.OpenHandle(files[i].Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    alone.Add(files[i]); // a put of its own says what is wrong with it
+                }
+            }
+            objects = opened.Select(o => new StoreProtocol.PutSmallObject(bucket, files[o.Index].Key, ReadOnlyMemory<byte>.Empty, files[o.Index].Metadata)).ToList();
+            if (objects.Count > 0)
+            {
+                var done = await client.PutSmallBatchFromFilesAsync(objects, opened.Select(o => o.Handle).ToList());
+                if (done is null)
+                {
+                    _fromFilesRefused = true;
+                    await PutInlineAsync(files, bucket, stored, cancel);
+                    return;
+                }
+                TakePutOutcomes(objects, done, stored, failed, alone, opened.Select(o => files[o.Index]).ToList(), cancel);
+            }
+        }
+        finally
+        {
+            foreach (var (_, handle) in opened) handle.Dispose();
+        }
+        foreach (var f in alone)
+        {
+            await PutOneAsync(f.Path, bucket, f.Key, f.Metadata, cancel);
+            stored();
+        }
+        if (failed.Count > 0)
+            throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
+                $"{failed.Count} of {objects.Count} objects in a batch were not stored (named above)");
+    }
+
+    /// <summary>Set once a node would not take this shell's files: the rest of the command sends their bytes.</summary>
+    private volatile bool _fromFilesRefused;
+
+    /// <summary>Files sent with their bytes: frame-sized batches, the larger ones one by one.</summary>
+    private async Task PutInlineAsync(IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, string bucket, Action stored,
+        CancellationToken cancel)
+    {
+        foreach (var unit in SmallFileBatches(files.Select(f => new FileInfo(f.Path).Exists ? new FileInfo(f.Path).Length : 0).ToList(), files.Select(f => f.Key).ToList()))
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (unit.Count > 1) await PutBatchAsync(unit.Select(i => files[i]).ToList(), bucket, stored, cancel);
+            else
+            {
+                await PutOneAsync(files[unit[0]].Path, bucket, files[unit[0]].Key, files[unit[0]].Metadata, cancel);
+                stored();
+            }
+        }
+    }
+
+    /// <summary>A batch's answers, in the order asked: the stored ones printed, each failed one named, those left to a put of their own collected.</summary>
+    private void TakePutOutcomes(IReadOnlyList<StoreProtocol.PutSmallObject> objects, StoreProtocol.SmallPutsDone done, Action stored,
+        List<StoreProtocol.StoreError> failed, List<(string Path, string Key, FileMetadata Metadata)> alone,
+        IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, CancellationToken cancel)
+    {
+        if (!AnswersInOrder(objects.Select(o => o.Key), done.Outcomes.Select(o => o.Key)))
+            throw new StoreException(StoreErrorCode.Unavailable,
+                $"the node answered a batch of {objects.Count} puts ({objects[0].Bucket}/{objects[0].Key} ...) with other objects; they may or may not be stored");
+        foreach (var outcome in done.Outcomes)
+        {
+            if (outcome.Done is { } ok)
+            {
+                PrintPut(outcome.Bucket, outcome.Key, ok, cancel);
+                stored();
+            }
+            else if (outcome.Error is { } error)
+            {
+                output.Error(error.Message);
+                failed.Add(error);
+            }
+            else alone.Add(files.First(f => f.Key == outcome.Key));
+        }
     }
 }

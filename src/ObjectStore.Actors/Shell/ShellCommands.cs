@@ -145,6 +145,14 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
             Protocol.StoreProtocol.GetSmallObjects.FileBatchBytes, keyBudget: client.SmallPutBytes);
 
     /// <summary>
+    /// The files of a put -r in the order they go when the node reads them itself: consecutive ones of at most a frame
+    /// (what a small put takes) together, up to 64 with keys costing at most a frame (the request); each other alone.
+    /// </summary>
+    private List<List<int>> FromFileBatches(IReadOnlyList<long> sizes, IReadOnlyList<string> keys) =>
+        Batches(sizes.Count, i => sizes[i] <= client.SmallPutBytes ? sizes[i] : null, i => Protocol.SmallBatches.KeyCost(keys[i]),
+            (long)Protocol.StoreProtocol.PutSmallObjects.MaxObjects * client.SmallPutBytes, keyBudget: client.SmallPutBytes);
+
+    /// <summary>
     /// Objects up to this size go in batches written into this shell's files: half a batch, so that a batch carries
     /// at least two. The SDK tree: 3,653 of its 3,658 files.
     /// </summary>

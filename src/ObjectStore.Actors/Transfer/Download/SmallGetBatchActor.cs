@@ -40,7 +40,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
     private int _chunksPending;
     private bool _read;
     // Into files: the token the client hands its files over with, the files once they came, and who to answer
-    // (the sender of SmallGetFilesHandedOver) once the client said it handed them over.
+    // (the sender of FilesHandedOver) once the client said it handed them over.
     private readonly DataPlane? _dataPlane;
     private readonly byte[]? _token;
     private IReadOnlyList<SafeFileHandle>? _files;
@@ -54,7 +54,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         {
             _dataPlane = intoFiles;
             _token = intoFiles.Expect(Self, request.Keys.Count);
-            client.Tell(new SmallGetFilesReady(Self, intoFiles.HandOverName, _token));
+            client.Tell(new FilesReady(Self, intoFiles.HandOverName, _token));
         }
         _outcomes = new SmallGetOutcome?[request.Keys.Count];
         _reading = new ObjectManifest?[request.Keys.Count];
@@ -71,7 +71,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         Receive<LocalFileOpened>(m => FilesCame([m.File]));
         Receive<LocalFilesOpened>(m => FilesCame(m.Files));
         Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
-        Receive<SmallGetFilesHandedOver>(_ =>
+        Receive<FilesHandedOver>(_ =>
         {
             _answerTo = Sender;
             if (_files is null)
