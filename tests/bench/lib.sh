@@ -9,6 +9,10 @@
 #   cpu PID:     the CPU seconds (user + system) a process has used so far;
 #   node_port LOG [SECONDS]: waits (default 20 s) for a node's "objectstore node ... listening on" line in LOG and
 #                prints its port; fails, showing the log, when the node did not start;
+#   settle PID:  waits (at most 60 s) until a process has used under 10 % of a core for two seconds running: a
+#                node just warmed up still compiles its hot methods optimized in the background (.NET tiered
+#                compilation: ~2,000 of them, seconds of CPU, after the tree benchmark's warm-up), which a node
+#                that has been serving did long ago; idle, a node uses 3-4 %;
 #   median "X Y Z", spread "X Y Z": of a list of figures (the median of an even count: the mean of the middle two).
 bench_setup() {
   root=$(cd "$(dirname "${BASH_SOURCE[1]}")/../.." && pwd)
@@ -38,6 +42,15 @@ node_port() {
   done
   grep "^objectstore node .* listening on" "$log" 2>/dev/null | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://' | grep . ||
     { echo "the node did not start (no 'listening on' line in $log):" >&2; cat "$log" >&2; return 1; }
+}
+settle() {
+  local quiet=0 before after
+  for _ in $(seq 1 60); do
+    before=$(awk '{ print $14 + $15 }' "/proc/$1/stat"); sleep 1; after=$(awk '{ print $14 + $15 }' "/proc/$1/stat")
+    if [ $(( after - before )) -lt 10 ]; then quiet=$(( quiet + 1 )); else quiet=0; fi
+    [ "$quiet" -ge 2 ] && return 0
+  done
+  echo "process $1 did not settle within 60 s" >&2
 }
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 median() { printf '%s\n' $1 | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
