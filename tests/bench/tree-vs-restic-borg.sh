@@ -29,15 +29,15 @@ start_node() { # $1 = the round: a data directory of its own (see the loop)
   node_pid=$!
   pids=("$node_pid")
   node_port "$work/node.log" > /dev/null
-  # Warm the node up as one that has been running would be: put -r and get -r of a tree of medium files,
-  # then of two trees of small ones (the batched paths). The runtime compiles a hot path again, optimized,
-  # after its first calls: warmed with only a few small files, that was ~20 % of the node's CPU during the
-  # measured put -r (perf, "Tiered Compilation"); warmed with the medium files alone, 1,250-3,800 methods
-  # were still compiled during it and the node used 3.9-4.9 s of CPU, 3.2-3.5 s after the small trees too
-  # (300-540 methods; docs/BENCHMARKS.md, 2026-12-02 "seventh step").
-  "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $work/warm-tree warm; get -r warm $work/warm-out-$1" > /dev/null
+  # Warm the node up as one that has been running would be: put -r and get -r of a tree of medium files, then
+  # of one of small ones (the batched paths), each kind twice. The runtime compiles a hot method again,
+  # optimized, once it counted enough calls, and it counts only from the first pause of 100 ms without a new
+  # method on, which a put -r of a tree the node has not seen does not leave: with one round of each, ~800
+  # methods of the upload and chunking path were still compiled during the measured put -r (counted in the
+  # node's perf map; docs/BENCHMARKS.md, 2026-12-02 "eighth step"), with the medium files alone 1,250-3,800.
   for s in 1 2; do
-    "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $work/warm-small-$s warm-small-$s; get -r warm-small-$s $work/warm-out-$1-$s" > /dev/null
+    "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $work/warm-tree-$s warm-$s; get -r warm-$s $work/warm-out-$1-$s" > /dev/null
+    "${objectstore[@]}" shell --node "127.0.0.1:$port" -c "put -r $work/warm-small-$s warm-small-$s; get -r warm-small-$s $work/warm-small-out-$1-$s" > /dev/null
   done
   # The runtime compiles the methods found hot during the warm-up in the background, and only after 100 ms
   # without a new method: ~1,600 during the warm-up, ~2,000 more in the two seconds after it (counted in the
@@ -45,12 +45,14 @@ start_node() { # $1 = the round: a data directory of its own (see the loop)
   # 2026-12-02 "eighth step"). Waiting until the node idles measures it as one that has been serving.
   settle "$node_pid"
 }
-# The warm-up trees, made once: 200 files of 16 KiB to 1 MiB and two of 12 MiB (about 125 MB; files of several
-# chunks, as the SDK's largest); twice 1,500 files of 1-60 KiB.
-mkdir -p "$work/warm-tree" "$work/warm-small-1" "$work/warm-small-2"
-for i in $(seq 1 200); do head -c $(( (RANDOM % 64 + 1) * 16384 )) /dev/urandom > "$work/warm-tree/f$i"; done
-for i in 1 2; do head -c $(( 12 * 1024 * 1024 )) /dev/urandom > "$work/warm-tree/large$i"; done
-for s in 1 2; do for i in $(seq 1 1500); do head -c $(( (RANDOM % 60 + 1) * 1024 )) /dev/urandom > "$work/warm-small-$s/f$i"; done; done
+# The warm-up trees, made once: twice 100 files of 16 KiB to 1 MiB and one of 12 MiB (about 65 MB each; files of
+# several chunks, as the SDK's largest); twice 1,500 files of 1-60 KiB.
+for s in 1 2; do
+  mkdir -p "$work/warm-tree-$s" "$work/warm-small-$s"
+  for i in $(seq 1 100); do head -c $(( (RANDOM % 64 + 1) * 16384 )) /dev/urandom > "$work/warm-tree-$s/f$i"; done
+  head -c $(( 12 * 1024 * 1024 )) /dev/urandom > "$work/warm-tree-$s/large"
+  for i in $(seq 1 1500); do head -c $(( (RANDOM % 60 + 1) * 1024 )) /dev/urandom > "$work/warm-small-$s/f$i"; done
+done
 stop_node() { kill "$node_pid"; wait "$node_pid" 2>/dev/null || true; pids=(); }
 same_tree() { # $1 = restored copy of $tree
   (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$work/want.sum"

@@ -116,8 +116,8 @@ public static class StoreProtocol
 
     // --- puts of small files on the node's machine: PutSmallFiles (the objects without their bytes) → FilesReady;
     // the client hands over the files (one per object, in order, in one message) and sends FilesHandedOver to
-    // Batch (or CancelTransfer when it could not) → SmallPutsDone. The node reads each file whole, at most a
-    // frame (a larger one is answered Alone), and stores them as PutSmallObjects does. A node without hand-overs
+    // Batch (or CancelTransfer when it could not) → SmallPutsDone. The node reads each file whole, at most one
+    // chunk (a larger one is answered Alone), and stores them as PutSmallObjects does. A node without hand-overs
     // answers StoreError; a node of an earlier version does not know the message (no answer).
     public sealed record PutSmallFiles(IReadOnlyList<PutSmallObject> Objects) : IStoreMessage;
     public sealed record SmallPutsDone(IReadOnlyList<SmallPutOutcome> Outcomes) : IStoreMessage;

@@ -8,9 +8,10 @@ namespace ObjectStore.Actors.Transfer.Upload;
 /// <summary>
 /// The node's side of a put of small files from a client on this machine (<see cref="PutSmallFiles"/>): the client
 /// hands over its files (one message, one per object) instead of sending their bytes, the node reads each whole,
-/// and a <see cref="SmallPutBatchActor"/> stores them as a batch of small puts would. A file larger than a small
-/// put takes (a frame, or one chunk where chunks are smaller) is answered "put it on its own"; one that cannot be
-/// read fails alone. The client's answer comes once every object has its outcome.
+/// and a <see cref="SmallPutBatchActor"/> stores them as a batch of small puts would: each object one chunk, so
+/// files up to the chunker's minimum (256 KiB by default; chunks larger than a frame go to peers one by one, on the
+/// data plane). A larger file is answered "put it on its own"; one that cannot be read fails alone. The client's
+/// answer comes once every object has its outcome.
 /// </summary>
 internal sealed class SmallPutFilesActor : ReceiveActor
 {
@@ -43,7 +44,7 @@ internal sealed class SmallPutFilesActor : ReceiveActor
                 Context.Stop(Self);
                 return;
             }
-            var limit = Math.Min(_node.Settings.FrameSize, _node.Settings.Chunking.SingleChunkLimit);
+            var limit = _node.Settings.Chunking.SingleChunkLimit;
             Task.Run<object>(() => new FilesRead(files.Select(f => Read(f, limit)).ToList())).PipeTo(Self);
         });
         Receive<FilesRead>(Store);
