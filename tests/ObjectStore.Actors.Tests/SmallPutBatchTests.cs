@@ -217,4 +217,33 @@ public sealed class SmallPutBatchTests : ClusterTestKit
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(back, Path.GetRelativePath(tree, file))));
         Assert.Equal(12, Directory.EnumerateFiles(back, "*", SearchOption.AllDirectories).Count());
     }
+
+    [LinuxFact]
+    public async Task A_put_r_on_a_nodes_machine_hands_over_files_of_up_to_a_chunk_and_every_owner_gets_each()
+    {
+        // Chunks of at least 200 KiB: files of up to that are one chunk each and go in the batches the node reads
+        // itself, those above a frame pushed to the peers one by one.
+        Cluster = new TestCluster(ClusterRoot, factor: 3, quorum: 2, lateCopyGrace: TimeSpan.FromSeconds(10),
+            chunking: StoreTestKit.SmallChunks with { MinSize = 200 * 1024, AverageSize = 256 * 1024, MaxSize = 1024 * 1024 });
+        await Cluster.StartAsync(3);
+        var tree = Path.Combine(ClusterRoot, "tree");
+        Directory.CreateDirectory(tree);
+        var files = Enumerable.Range(0, 24).Select(i => (Name: $"f{i}", Bytes: RandomBytes(1_000 + i * 8_000, 500 + i))).ToList();
+        foreach (var (name, bytes) in files) File.WriteAllBytes(Path.Combine(tree, name), bytes);
+        var output = new RecordingOutput();
+
+        Assert.Equal(Shell.ShellOutcome.Ok, await Within(new Shell.ShellCommands(Cluster.Nodes[0].Client, output).RunAsync($"put -r '{tree}' small/t")));
+
+        Assert.Empty(output.Errors);
+        Assert.Equal(1, Cluster.Nodes[0].Handles.DataPlane!.HandOvers); // 24 files, 2.2 MB: one batch
+        await AwaitAssertAsync(() =>
+        {
+            foreach (var node in Cluster.Nodes)
+                foreach (var (_, bytes) in files)
+                    Assert.True(File.Exists(node.Handles.Chunks.PathOf(ContentHash.Compute(bytes))), $"a chunk of {bytes.Length} bytes missing on node {node.Index}");
+        }, TimeSpan.FromSeconds(15));
+        var back = Path.Combine(ClusterRoot, "back");
+        Assert.Equal(Shell.ShellOutcome.Ok, await Within(new Shell.ShellCommands(Cluster.Nodes[2].Client, output).RunAsync($"get -r small/t '{back}'")));
+        foreach (var (name, bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(back, name)));
+    }
 }

@@ -59,7 +59,9 @@ public sealed class TestCluster : IAsyncDisposable
 
     /// <param name="antiEntropy">How often each node runs anti-entropy (null: every 3 s); a test of another repair path sets it long.</param>
     /// <param name="lateCopyGrace">How long a put waits for a copy still being written after its quorum (null: 300 ms).</param>
-    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000, TimeSpan? antiEntropy = null, TimeSpan? lateCopyGrace = null)
+    /// <param name="chunking">The chunker's sizes (null: <see cref="StoreTestKit.SmallChunks"/>).</param>
+    public TestCluster(string root, int factor = 3, int quorum = 2, int manifestPage = 2000, TimeSpan? antiEntropy = null, TimeSpan? lateCopyGrace = null,
+        ChunkerOptions? chunking = null)
     {
         Root = root;
         Settings = StoreSettings.FromConfig(NodeConfig) with
@@ -68,7 +70,7 @@ public sealed class TestCluster : IAsyncDisposable
             RequestTimeout = TimeSpan.FromSeconds(10),
             StorageRestartMinBackoff = TimeSpan.FromMilliseconds(100),
             StorageRestartMaxBackoff = TimeSpan.FromMilliseconds(500),
-            Chunking = StoreTestKit.SmallChunks,
+            Chunking = chunking ?? StoreTestKit.SmallChunks,
             Replication = StoreSettings.Default.Replication with
             {
                 Factor = factor,
