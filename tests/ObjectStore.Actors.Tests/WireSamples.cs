@@ -53,6 +53,7 @@ public static class WireSamples
         S("getmanyok", new SmallObjectsFound([new SmallGetOutcome("a", Info with { Size = 2 }, new byte[] { 1, 2 }, true, null),
             new SmallGetOutcome("b/ü", Info, default, false, null),
             new SmallGetOutcome("c", null, default, false, new StoreError(StoreErrorCode.NotFound, "photos/c: no such object"))])),
+        S("putmany-alone-ok", new PutSmallObjects([new PutSmallObject("photos", "a", new byte[] { 1, 2 }, File)], AloneOk: true)),
         S("putfiles", new PutSmallFiles([new PutSmallObject("photos", "a", ReadOnlyMemory<byte>.Empty, File), new PutSmallObject("photos", "b/ü", ReadOnlyMemory<byte>.Empty)])),
         S("putmanyok-alone", new SmallPutsDone([new SmallPutOutcome("photos", "a", new PutCompleted(Info, 2, 1, 1), null),
             new SmallPutOutcome("photos", "big", null, null, Alone: true)])),

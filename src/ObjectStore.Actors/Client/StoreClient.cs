@@ -86,11 +86,12 @@ public sealed class StoreClient
     public int SmallPutBytes => _settings.FrameSize;
 
     /// <summary>
-    /// Puts small objects in one request: each is stored whole or fails alone, and the reply has one outcome
-    /// per object in order. At most <see cref="PutSmallObjects.MaxObjects"/> objects and one frame of data.
+    /// Puts small objects in one request: each is stored whole, fails alone, or (larger than one chunk of the node)
+    /// is left to a put of its own (<see cref="SmallPutOutcome.Alone"/>), and the reply has one outcome per object in
+    /// order. At most <see cref="PutSmallObjects.MaxObjects"/> objects and one frame of data.
     /// </summary>
     public Task<SmallPutsDone> PutSmallBatchAsync(IReadOnlyList<PutSmallObject> objects) =>
-        RequestAsync<SmallPutsDone>(new PutSmallObjects(objects), _settings.IdleTimeout + _settings.RequestTimeout,
+        RequestAsync<SmallPutsDone>(new PutSmallObjects(objects, AloneOk: true), _settings.IdleTimeout + _settings.RequestTimeout,
             $"a batch of {objects.Count} small puts ({objects[0].Bucket}/{objects[0].Key} ...): the node did not answer; it may or may not have stored them");
 
     /// <summary>

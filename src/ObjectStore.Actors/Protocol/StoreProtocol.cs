@@ -103,14 +103,17 @@ public static class StoreProtocol
     // --- puts of many small objects in one request: PutSmallObjects → SmallPutsDone (one outcome per object,
     // in order). Each object is stored whole or not at all; one failing does not hold back the others.
     // The node places them together: one message per peer for their chunks and one for their commits.
-    public sealed record PutSmallObjects(IReadOnlyList<PutSmallObject> Objects) : IStoreMessage
+    /// <param name="AloneOk">The client takes "put it on its own" answers (<see cref="SmallPutOutcome.Alone"/>) for objects larger
+    /// than one chunk of this node; a client before them gets an error for those.</param>
+    public sealed record PutSmallObjects(IReadOnlyList<PutSmallObject> Objects, bool AloneOk = false) : IStoreMessage
     {
         /// <summary>Objects per request: at most this many, and at most one frame of data in all.</summary>
         public const int MaxObjects = 64;
     }
     /// <summary>
-    /// Exactly one of <paramref name="Done"/> and <paramref name="Error"/> is set, or (an answer to <see cref="PutSmallFiles"/>
-    /// only) neither and <paramref name="Alone"/>: the file was larger than a batch takes, nothing was stored, put it on its own.
+    /// Exactly one of <paramref name="Done"/> and <paramref name="Error"/> is set, or (an answer to <see cref="PutSmallFiles"/>, or to
+    /// <see cref="PutSmallObjects"/> with AloneOk) neither and <paramref name="Alone"/>: the object was larger than one chunk, nothing
+    /// was stored, put it on its own.
     /// </summary>
     public sealed record SmallPutOutcome(string Bucket, string Key, PutCompleted? Done, StoreError? Error, bool Alone = false);
 

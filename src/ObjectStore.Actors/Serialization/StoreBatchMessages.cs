@@ -11,7 +11,7 @@ internal static class StoreBatchMessages
     public static void Register(StoreSerializer s)
     {
         s.Message<PutSmallObjects, W.PutSmallObjects>("putmany", W.PutSmallObjects.Parser,
-            m => new() { Objects = { m.Objects.Select(o => new W.PutSmallObject { Bucket = o.Bucket, Key = o.Key, Data = Wrap(o.Data), File = File(o.File) }) } },
+            m => new() { Objects = { m.Objects.Select(o => new W.PutSmallObject { Bucket = o.Bucket, Key = o.Key, Data = Wrap(o.Data), File = File(o.File) }) }, AloneOk = m.AloneOk },
             w =>
             {
                 // A forged request cannot make a node hold more than one frame of small objects at once.
@@ -19,7 +19,7 @@ internal static class StoreBatchMessages
                     throw new SerializationException($"{w.Objects.Count} objects in one request (at most {PutSmallObjects.MaxObjects})");
                 if (w.Objects.Sum(o => (long)o.Data.Length) > Actors.StoreSettings.MaxFrameSize)
                     throw new SerializationException("small objects of more than a frame in one request");
-                return new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, o.Data.Memory, File(o.File))).ToList());
+                return new(w.Objects.Select(o => new PutSmallObject(o.Bucket, o.Key, o.Data.Memory, File(o.File))).ToList(), w.AloneOk);
             });
         s.Message<PutSmallFiles, W.PutSmallFiles>("putfiles", W.PutSmallFiles.Parser,
             m => new() { Objects = { m.Objects.Select(o => new W.PutSmallObject { Bucket = o.Bucket, Key = o.Key, File = File(o.File) }) } },

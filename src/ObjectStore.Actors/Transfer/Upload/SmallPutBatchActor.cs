@@ -27,6 +27,7 @@ public sealed class SmallPutBatchActor : ReceiveActor
     private readonly UploadContext _node;
     private readonly IActorRef _client;
     private readonly IReadOnlyList<PutSmallObject> _objects;
+    private readonly bool _aloneOk;
     private readonly SmallPutOutcome?[] _outcomes;
     private readonly ContentHash[] _hashes;
     private readonly long[] _newBytes;
@@ -40,7 +41,7 @@ public sealed class SmallPutBatchActor : ReceiveActor
 
     public SmallPutBatchActor(UploadContext node, IActorRef client, PutSmallObjects request)
     {
-        (_node, _client, _objects) = (node, client, request.Objects);
+        (_node, _client, _objects, _aloneOk) = (node, client, request.Objects, request.AloneOk);
         _outcomes = new SmallPutOutcome?[_objects.Count];
         _hashes = new ContentHash[_objects.Count];
         _newBytes = new long[_objects.Count];
@@ -90,8 +91,10 @@ public sealed class SmallPutBatchActor : ReceiveActor
             }
             if (o.Data.Length > Settings.Chunking.SingleChunkLimit)
             {
-                _outcomes[i] = Failed(i, StoreErrorCode.InvalidRequest,
-                    $"{o.Data.Length} bytes is more than one chunk ({Settings.Chunking.SingleChunkLimit} bytes here): put it on its own; nothing was stored");
+                _outcomes[i] = _aloneOk
+                    ? new SmallPutOutcome(o.Bucket, o.Key, null, null, Alone: true)
+                    : Failed(i, StoreErrorCode.InvalidRequest,
+                        $"{o.Data.Length} bytes is more than one chunk ({Settings.Chunking.SingleChunkLimit} bytes here): put it on its own; nothing was stored");
                 continue;
             }
             _hashes[i] = ContentHash.Compute(o.Data.Span);

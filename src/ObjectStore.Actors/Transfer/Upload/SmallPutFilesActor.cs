@@ -132,7 +132,7 @@ internal sealed class SmallPutFilesActor : ReceiveActor
         }
         // The batch answers every object, within its own timeouts: this actor waits for it however long it takes.
         Context.SetReceiveTimeout(null);
-        Context.ActorOf(SmallPutBatchActor.Props(_node, Self, new PutSmallObjects(objects)), "batch");
+        Context.ActorOf(SmallPutBatchActor.Props(_node, Self, new PutSmallObjects(objects, AloneOk: true)), "batch");
     }
 
     private void Answer()
