@@ -157,5 +157,21 @@ public sealed class PutFromFilesTests : StoreTestKit
         Assert.Contains("takes no files handed over", probe.ExpectMsg<StoreError>().Message);
     }
 
+    [Fact]
+    public async Task A_node_that_does_not_know_a_put_of_files_makes_the_client_send_bytes_after_a_short_wait()
+    {
+        // A node of an earlier version drops the unknown message: no answer ever comes.
+        var oldNode = CreateTestProbe();
+        var client = new StoreClient(Sys, oldNode.Ref, Settings);
+        using var file = File.OpenHandle(WriteRandomFile("a", 3_000, 1));
+
+        var started = DateTime.UtcNow;
+        var done = await Within(client.PutSmallBatchFromFilesAsync([Named("a")], [file]));
+
+        Assert.Null(done); // the caller sends the bytes instead
+        oldNode.ExpectMsg<PutSmallFiles>();
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
+    }
+
     private static PutSmallObject Named(string key) => new("photos", key, ReadOnlyMemory<byte>.Empty);
 }

@@ -107,7 +107,7 @@ public sealed class StoreClient
         FilesReady ready;
         try
         {
-            ready = await RequestAsync<FilesReady>(Node, new PutSmallFiles(objects), _settings.RequestTimeout, $"{what}: the node did not answer");
+            ready = await RequestAsync<FilesReady>(Node, new PutSmallFiles(objects), FilesReadyTimeout, $"{what}: the node did not answer");
         }
         catch (StoreException e) when (e.Code is StoreErrorCode.InvalidRequest or StoreErrorCode.Timeout)
         {
@@ -159,6 +159,12 @@ public sealed class StoreClient
     }
 
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a put of files waits for the node's token: a node answers at once (it reads nothing first), and one of
+    /// an earlier version never (it does not know the message), after which the command sends bytes instead.
+    /// </summary>
+    private static readonly TimeSpan FilesReadyTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>The file's bytes when it fits in one frame (it then travels inside the request), else null.</summary>
     public byte[]? SmallFileBytes(string path)
