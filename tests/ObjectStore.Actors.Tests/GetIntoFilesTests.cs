@@ -110,11 +110,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
     [LinuxFact]
     public async Task A_batch_hand_over_with_a_forged_or_replayed_token_or_the_wrong_number_of_files_is_refused_and_nothing_is_written()
     {
-        var client = StartNode();
-        foreach (var key in new[] { "a", "b" }) await Within(client.PutFileAsync(WriteRandomFile(key, 20_000, key[0]), "photos", key));
-        var probe = CreateTestProbe();
-        client.Node.Tell(new GetSmallObjects("photos", ["a", "b"], IntoFiles: true), probe.Ref);
-        var ready = probe.ExpectMsg<FilesReady>();
+        var (probe, ready) = await GetIntoFilesOf(20_000, "a", "b");
         Assert.NotEqual("", ready.HandOver);
         using var first = TempFile("one");
         using var second = TempFile("two");
@@ -142,11 +138,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
     [LinuxFact]
     public async Task The_go_ahead_without_a_hand_over_is_refused_and_nothing_is_written()
     {
-        var client = StartNode();
-        await Within(client.PutFileAsync(WriteRandomFile("a", 20_000, 1), "photos", "a"));
-        var probe = CreateTestProbe();
-        client.Node.Tell(new GetSmallObjects("photos", ["a"], IntoFiles: true), probe.Ref);
-        var ready = probe.ExpectMsg<FilesReady>();
+        var (probe, ready) = await GetIntoFilesOf(20_000, "a");
 
         ready.Batch.Tell(new FilesHandedOver(), probe.Ref);
 
@@ -161,11 +153,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
     [LinuxFact]
     public async Task A_handed_over_file_the_node_cannot_write_fails_its_object_alone()
     {
-        var client = StartNode();
-        foreach (var key in new[] { "a", "b" }) await Within(client.PutFileAsync(WriteRandomFile(key, 50_000, key[0]), "photos", key));
-        var probe = CreateTestProbe();
-        client.Node.Tell(new GetSmallObjects("photos", ["a", "b"], IntoFiles: true), probe.Ref);
-        var ready = probe.ExpectMsg<FilesReady>();
+        var (probe, ready) = await GetIntoFilesOf(50_000, "a", "b");
         using var writable = TempFile("one");
         File.WriteAllBytes(Path.Combine(WorkDirectory, "two"), []);
         using var readOnly = File.OpenHandle(Path.Combine(WorkDirectory, "two"), FileMode.Open, FileAccess.Read);
@@ -179,6 +167,17 @@ public sealed class GetIntoFilesTests : StoreTestKit
         Assert.False(found.Outcomes[1].InFile);
         Assert.Equal(StoreErrorCode.InvalidRequest, found.Outcomes[1].Error?.Code);
         Assert.Contains(FileDownloadSinkFailure, found.Outcomes[1].Error!.Message);
+    }
+
+    /// <summary>A node holding objects of <paramref name="size"/> bytes under <paramref name="keys"/> (their files in the work
+    /// directory, named as the keys), and its answer to a get of them into files: the token to hand the files over with.</summary>
+    private async Task<(Akka.TestKit.TestProbe Probe, FilesReady Ready)> GetIntoFilesOf(int size, params string[] keys)
+    {
+        var client = StartNode();
+        foreach (var key in keys) await Within(client.PutFileAsync(WriteRandomFile(key, size, key[0]), "photos", key));
+        var probe = CreateTestProbe();
+        client.Node.Tell(new GetSmallObjects("photos", keys, IntoFiles: true), probe.Ref);
+        return (probe, probe.ExpectMsg<FilesReady>());
     }
 
     private const string FileDownloadSinkFailure = "writing the handed-over file failed";

@@ -98,12 +98,7 @@ public sealed class PutFromFilesTests : StoreTestKit
     [LinuxFact]
     public async Task A_put_of_files_with_a_forged_or_replayed_token_or_the_wrong_number_of_files_is_refused_and_stores_nothing_twice()
     {
-        var client = StartNode();
-        var a = WriteRandomFile("a", 3_000, 1);
-        var b = WriteRandomFile("b", 4_000, 2);
-        var probe = CreateTestProbe();
-        client.Node.Tell(new PutSmallFiles([Named("a"), Named("b")]), probe.Ref);
-        var ready = probe.ExpectMsg<FilesReady>();
+        var (client, a, b, probe, ready) = PutOfTwoFiles();
         using var fileA = File.OpenHandle(a);
         using var fileB = File.OpenHandle(b);
 
@@ -126,12 +121,7 @@ public sealed class PutFromFilesTests : StoreTestKit
     [LinuxFact]
     public async Task A_handed_over_file_the_node_cannot_read_fails_alone_and_the_others_are_stored()
     {
-        var client = StartNode();
-        var a = WriteRandomFile("a", 3_000, 1);
-        var b = WriteRandomFile("b", 4_000, 2);
-        var probe = CreateTestProbe();
-        client.Node.Tell(new PutSmallFiles([Named("a"), Named("b")]), probe.Ref);
-        var ready = probe.ExpectMsg<FilesReady>();
+        var (client, a, b, probe, ready) = PutOfTwoFiles();
         using var readable = File.OpenHandle(a);
         using var writeOnly = File.OpenHandle(b, FileMode.Open, FileAccess.Write);
 
@@ -171,6 +161,17 @@ public sealed class PutFromFilesTests : StoreTestKit
         Assert.Null(done); // the caller sends the bytes instead
         oldNode.ExpectMsg<PutSmallFiles>();
         Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>A node, files a and b, and its answer to a put of the two as files: the token to hand them over with.</summary>
+    private (StoreClient Client, string A, string B, Akka.TestKit.TestProbe Probe, FilesReady Ready) PutOfTwoFiles()
+    {
+        var client = StartNode();
+        var a = WriteRandomFile("a", 3_000, 1);
+        var b = WriteRandomFile("b", 4_000, 2);
+        var probe = CreateTestProbe();
+        client.Node.Tell(new PutSmallFiles([Named("a"), Named("b")]), probe.Ref);
+        return (client, a, b, probe, probe.ExpectMsg<FilesReady>());
     }
 
     private static PutSmallObject Named(string key) => new("photos", key, ReadOnlyMemory<byte>.Empty);

@@ -134,14 +134,7 @@ public sealed partial class ShellCommands
             var done = await client.PutSmallBatchAsync(objects);
             TakePutOutcomes(objects, done, stored, failed, alone, files, cancel);
         }
-        foreach (var f in alone)
-        {
-            await PutOneAsync(f.Path, bucket, f.Key, f.Metadata, cancel);
-            stored();
-        }
-        if (failed.Count > 0)
-            throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
-                $"{failed.Count} of {objects.Count} objects in a batch were not stored (named above)");
+        await FinishBatchAsync(alone, failed, objects.Count, bucket, stored, cancel);
     }
 
     /// <summary>
@@ -191,6 +184,13 @@ public sealed partial class ShellCommands
         {
             foreach (var (_, handle) in opened) handle.Dispose();
         }
+        await FinishBatchAsync(alone, failed, objects.Count, bucket, stored, cancel);
+    }
+
+    /// <summary>The end of a batch: the files it left to a put of their own are put, then the batch fails if any of it did.</summary>
+    private async Task FinishBatchAsync(List<(string Path, string Key, FileMetadata Metadata)> alone, List<StoreProtocol.StoreError> failed,
+        int batched, string bucket, Action stored, CancellationToken cancel)
+    {
         foreach (var f in alone)
         {
             await PutOneAsync(f.Path, bucket, f.Key, f.Metadata, cancel);
@@ -198,7 +198,7 @@ public sealed partial class ShellCommands
         }
         if (failed.Count > 0)
             throw new StoreException(StoreErrorCodes.SingleOr(failed.Select(e => e.Code)),
-                $"{failed.Count} of {objects.Count} objects in a batch were not stored (named above)");
+                $"{failed.Count} of {batched} objects in a batch were not stored (named above)");
     }
 
     /// <summary>Set once a node would not take this shell's files: the rest of the command sends their bytes.</summary>

@@ -41,9 +41,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
     private bool _read;
     // Into files: the token the client hands its files over with, the files once they came, and who to answer
     // (the sender of FilesHandedOver) once the client said it handed them over.
-    private readonly DataPlane? _dataPlane;
-    private readonly byte[]? _token;
-    private IReadOnlyList<SafeFileHandle>? _files;
+    private readonly HandedOverFiles? _handedOver;
     private IActorRef? _answerTo;
 
     public SmallGetBatchActor(StoreSettings settings, string nodeId, IActorRef chunkReader, IActorRef client, GetSmallObjects request,
@@ -52,9 +50,8 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         (_settings, _nodeId, _chunkReader, _client, _request) = (settings, nodeId, chunkReader, client, request);
         if (intoFiles is not null)
         {
-            _dataPlane = intoFiles;
-            _token = intoFiles.Expect(Self, request.Keys.Count);
-            client.Tell(new FilesReady(Self, intoFiles.HandOverName, _token));
+            _handedOver = new HandedOverFiles(intoFiles, Self, request.Keys.Count);
+            client.Tell(new FilesReady(Self, _handedOver.SocketName, _handedOver.Token));
         }
         _outcomes = new SmallGetOutcome?[request.Keys.Count];
         _reading = new ObjectManifest?[request.Keys.Count];
@@ -68,13 +65,13 @@ internal sealed class SmallGetBatchActor : ReceiveActor
             else _failed[m.Id] = m.Reply as StoreError ?? new StoreError(StoreErrorCode.Unavailable, $"chunk {m.Id.ToShortString()}: no answer");
             if (--_chunksPending == 0) ReadDone();
         });
-        Receive<LocalFileOpened>(m => FilesCame([m.File]));
-        Receive<LocalFilesOpened>(m => FilesCame(m.Files));
+        Receive<LocalFileOpened>(m => _handedOver?.Take(m));
+        Receive<LocalFilesOpened>(m => _handedOver?.Take(m));
         Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
         Receive<FilesHandedOver>(_ =>
         {
             _answerTo = Sender;
-            if (_files is null)
+            if (_handedOver?.Files is null)
             {
                 // The client says it handed them over and the plane accepted nothing with this token: refused.
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "the node took no files for this batch of gets; nothing was written"));
@@ -96,7 +93,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         Receive<CancelTransfer>(_ => Context.Stop(Self));
         Receive<ReceiveTimeout>(_ =>
         {
-            if (_token is not null && _answerTo is null)
+            if (_handedOver is not null && _answerTo is null)
             {
                 Context.Stop(Self); // the client never came back for its answer
                 return;
@@ -114,34 +111,20 @@ internal sealed class SmallGetBatchActor : ReceiveActor
 
     protected override void PreStart() => Context.SetReceiveTimeout(_settings.RequestTimeout);
 
-    protected override void PostStop()
-    {
-        if (_token is not null) _dataPlane!.Forget(_token);
-        foreach (var f in _files ?? []) f.Dispose();
-    }
-
-    private void FilesCame(IReadOnlyList<SafeFileHandle> files)
-    {
-        if (_files is not null || files.Count != _request.Keys.Count)
-        {
-            foreach (var f in files) f.Dispose();
-            return;
-        }
-        _files = files;
-    }
+    protected override void PostStop() => _handedOver?.Dispose();
 
     /// <summary>Every chunk has been read or has failed: the answer is put together once the client's files are here (into files).</summary>
     private void ReadDone()
     {
         _read = true;
-        if (_token is null || _answerTo is not null) Assemble();
+        if (_handedOver is null || _answerTo is not null) Assemble();
     }
 
     private void Read(IReadOnlyList<object> versions)
     {
         // The reply holds the objects' bytes and, for every key, its info or error: together at most a frame;
         // written into files, the bytes the node holds for the batch at once.
-        long budget = _token is not null ? GetSmallObjects.FileBatchBytes : _settings.FrameSize - _request.Keys.Sum(SmallBatches.KeyCost);
+        long budget = _handedOver is not null ? GetSmallObjects.FileBatchBytes : _settings.FrameSize - _request.Keys.Sum(SmallBatches.KeyCost);
         for (var i = 0; i < versions.Count; i++)
         {
             var key = _request.Keys[i];
@@ -195,7 +178,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
             if (m.Chunks.Where(c => _failed.ContainsKey(c.Id)).Select(c => _failed[c.Id]).FirstOrDefault() is { } failure)
                 _outcomes[i] = new SmallGetOutcome(key, null, default, false, new StoreError(failure.Code, $"{_request.Bucket}/{key}: {failure.Message}"));
         }
-        if (_files is not null)
+        if (_handedOver?.Files is not null)
         {
             WriteFiles();
             return;
@@ -221,7 +204,7 @@ internal sealed class SmallGetBatchActor : ReceiveActor
     {
         var writes = new List<(int Index, SafeFileHandle File, ObjectManifest Manifest)>();
         for (var i = 0; i < _reading.Length; i++)
-            if (_reading[i] is { } m && _outcomes[i] is null) writes.Add((i, _files![i], m));
+            if (_reading[i] is { } m && _outcomes[i] is null) writes.Add((i, _handedOver!.Files![i], m));
         var chunks = _chunks;
         Task.Run<object>(() =>
         {

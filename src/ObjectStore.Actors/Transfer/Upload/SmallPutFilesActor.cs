@@ -19,8 +19,7 @@ internal sealed class SmallPutFilesActor : ReceiveActor
 
     private readonly UploadContext _node;
     private readonly PutSmallFiles _request;
-    private readonly byte[] _token;
-    private IReadOnlyList<SafeFileHandle>? _files;
+    private readonly HandedOverFiles _files;
     private IActorRef? _answerTo;
     private SmallPutOutcome?[] _outcomes = [];
     private List<int> _stored = [];
@@ -28,17 +27,17 @@ internal sealed class SmallPutFilesActor : ReceiveActor
     public SmallPutFilesActor(UploadContext node, IActorRef client, PutSmallFiles request)
     {
         (_node, _request) = (node, request);
-        _token = node.DataPlane!.Expect(Self, request.Objects.Count);
-        client.Tell(new FilesReady(Self, node.DataPlane.HandOverName, _token));
+        _files = new HandedOverFiles(node.DataPlane!, Self, request.Objects.Count);
+        client.Tell(new FilesReady(Self, _files.SocketName, _files.Token));
 
-        Receive<LocalFileOpened>(m => FilesCame([m.File]));
-        Receive<LocalFilesOpened>(m => FilesCame(m.Files));
+        Receive<LocalFileOpened>(m => _files.Take(m));
+        Receive<LocalFilesOpened>(m => _files.Take(m));
         Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
         Receive<FilesHandedOver>(_ =>
         {
             if (_answerTo is not null) return;
             _answerTo = Sender;
-            if (_files is not { } files)
+            if (_files.Files is not { } files)
             {
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "the node took no files for this batch of puts; nothing was stored"));
                 Context.Stop(Self);
@@ -62,21 +61,7 @@ internal sealed class SmallPutFilesActor : ReceiveActor
 
     protected override void PreStart() => Context.SetReceiveTimeout(_node.Settings.RequestTimeout);
 
-    protected override void PostStop()
-    {
-        _node.DataPlane!.Forget(_token);
-        foreach (var f in _files ?? []) f.Dispose();
-    }
-
-    private void FilesCame(IReadOnlyList<SafeFileHandle> files)
-    {
-        if (_files is not null || files.Count != _request.Objects.Count)
-        {
-            foreach (var f in files) f.Dispose();
-            return;
-        }
-        _files = files;
-    }
+    protected override void PostStop() => _files.Dispose();
 
     /// <summary>A file's bytes, null when it is larger than <paramref name="limit"/>, or the reason it could not be read.</summary>
     private static object Read(SafeFileHandle file, int limit)
@@ -103,8 +88,7 @@ internal sealed class SmallPutFilesActor : ReceiveActor
     /// <summary>The files are read: the readable ones go to one batch of small puts, the others have their outcome already.</summary>
     private void Store(FilesRead read)
     {
-        foreach (var f in _files ?? []) f.Dispose();
-        _files = [];
+        _files.Close();
         _outcomes = new SmallPutOutcome?[_request.Objects.Count];
         var objects = new List<PutSmallObject>();
         for (var i = 0; i < _request.Objects.Count; i++)
