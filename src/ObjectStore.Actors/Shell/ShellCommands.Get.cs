@@ -209,6 +209,7 @@ public sealed partial class ShellCommands
             Interlocked.Increment(ref written);
         }
         var directories = new LocalDirectories();
+        _intoFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
         var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), async u =>
         {

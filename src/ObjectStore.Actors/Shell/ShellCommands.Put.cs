@@ -95,6 +95,7 @@ public sealed partial class ShellCommands
         foreach (var key in keys) ObjectKey.Validate(key);
         var sizes = files.Select(f => new FileInfo(f.Path).Length).ToArray();
         var stored = 0;
+        _fromFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FromFileBatches(sizes, keys);
         var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
         {
