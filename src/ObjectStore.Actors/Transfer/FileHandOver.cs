@@ -101,8 +101,13 @@ internal static unsafe partial class FileHandOver
     /// <summary>Sends <paramref name="token"/> with <paramref name="file"/> attached. Throws IOException when the socket does not take it.</summary>
     public static void Send(Socket socket, ReadOnlySpan<byte> token, SafeFileHandle file, TimeSpan timeout) => Send(socket, token, [file], timeout);
 
-    /// <summary>Files one message carries at most: a batch of small gets hands over one temp file per object (at most 64).</summary>
-    public const int MaxFiles = 64;
+    /// <summary>
+    /// Files one message carries at most: a batch of gets or puts hands over one file per object. (Linux takes up to
+    /// SCM_MAX_FD, 253, in one message.)
+    /// </summary>
+    public const int MaxFiles = Protocol.StoreProtocol.GetSmallObjects.MaxKeys > Protocol.StoreProtocol.PutSmallObjects.MaxObjects
+        ? Protocol.StoreProtocol.GetSmallObjects.MaxKeys
+        : Protocol.StoreProtocol.PutSmallObjects.MaxObjects;
 
     // CMSG_LEN and CMSG_SPACE of n descriptors on LP64 Linux: a 16-byte header, then the fds (the space padded to 8 bytes).
     private static int ControlLengthOf(int files) => 16 + 4 * files;
