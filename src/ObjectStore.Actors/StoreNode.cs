@@ -51,7 +51,7 @@ public static class StoreNode
         var keeper = system.ActorOf(Supervised(settings, ChunkKeeperActor.Props(settings, chunks, nodeId, started), "keeper"), ChunkKeeperActor.Name);
         var index = system.ActorOf(Supervised(settings, ObjectIndexActor.Props(settings, keeper, faults), "index"), ObjectIndexActor.Name);
         var reader = system.ActorOf(ChunkReaderActor.Props(chunks, settings.ReadParallelism,
-            settings.Chunking.ShaNi ? Core.Hashing.ShaNiKernel.Instance : null), "chunk-reader");
+            settings.Chunking.Kernel), "chunk-reader");
         DataPlane? dataPlane = null;
         if (settings.DataPlane)
         {

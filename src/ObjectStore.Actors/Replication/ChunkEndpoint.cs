@@ -128,7 +128,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
             return;
         }
         var receiver = Context.ActorOf(ChunkReceiveActor.Props(claim.Offer, claim.Sender, _keeper, _settings.Replication.TransferTimeout,
-            _settings.Chunking.ShaNi ? ShaNiKernel.Instance : null));
+            _settings.Chunking.Kernel));
         Context.Watch(receiver);
         _receivers.Add(receiver);
     }

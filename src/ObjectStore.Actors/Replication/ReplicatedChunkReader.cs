@@ -105,7 +105,7 @@ public sealed class ReplicatedChunkReader : ReceiveActor
             return;
         }
         Context.ActorOf(ChunkFetchActor.Props(requestId, r.Id, _lengths.GetValueOrDefault(r.Id), node, _settings.Replication.TransferTimeout,
-            _settings.Chunking.ShaNi ? ShaNiKernel.Instance : null));
+            _settings.Chunking.Kernel));
     }
 
     private void Done(long requestId, ChunkRead read)

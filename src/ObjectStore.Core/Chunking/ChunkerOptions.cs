@@ -26,6 +26,9 @@ public sealed record ChunkerOptions
     /// <summary>Hash chunk ids and the object in one pass with the SHA-NI kernel where the CPU has it.</summary>
     public required bool ShaNi { get; init; }
 
+    /// <summary>The SHA-NI kernel when <see cref="ShaNi"/> is on and this CPU has it; null: the runtime's SHA-256.</summary>
+    public Hashing.ShaNiKernel? Kernel => ShaNi ? Hashing.ShaNiKernel.Instance : null;
+
     /// <summary>The largest chunk this configuration can produce.</summary>
     public int LargestChunk => Algorithm == ChunkingAlgorithm.Fixed ? FixedSize : MaxSize;
 
