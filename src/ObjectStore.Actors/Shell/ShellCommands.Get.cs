@@ -53,12 +53,16 @@ public sealed partial class ShellCommands
         LocalDirectories directories, CancellationToken cancel)
     {
         var found = await client.GetSmallBatchAsync(bucket, items.Select(i => i.Key).ToList());
-        var alone = await TakeBatchAsync(items, found, null, bucket, preserve, written, directories, cancel);
-        foreach (var (key, local, size) in alone)
-        {
-            await GetOneAsync(bucket, key, local, preserve, cancel);
-            written(size);
-        }
+        foreach (var item in TakeBatch(items, found, null, bucket, preserve, written, directories, cancel))
+            await GetOnItsOwnAsync(item, bucket, preserve, written, directories, cancel);
+    }
+
+    private async Task GetOnItsOwnAsync((string Key, string Path, long Size) item, string bucket, bool preserve, Action<long> written,
+        LocalDirectories directories, CancellationToken cancel)
+    {
+        directories.Ensure(item.Path);
+        await GetOneAsync(bucket, item.Key, item.Path, preserve, cancel);
+        written(item.Size);
     }
 
     /// <summary>
@@ -84,26 +88,18 @@ public sealed partial class ShellCommands
                 var (found, handedOver) = await client.GetSmallBatchIntoFilesAsync(bucket, items.Select(i => i.Key).ToList(),
                     targets.Select(t => t.HandleForNode).ToList());
                 if (!handedOver) _intoFilesRefused = true;
-                if (found is not null) inline = await TakeBatchAsync(items, found, handedOver ? targets : null, bucket, preserve, written, directories, cancel);
+                if (found is not null) inline = TakeBatch(items, found, handedOver ? targets : null, bucket, preserve, written, directories, cancel);
             }
             finally
             {
                 foreach (var t in targets) t.Dispose();
             }
         }
-        var units = SmallFileBatches(inline.Select(i => i.Size).ToList(), inline.Select(i => i.Key).ToList());
-        foreach (var unit in units)
+        foreach (var unit in SmallFileBatches(inline.Select(i => i.Size).ToList(), inline.Select(i => i.Key).ToList()))
         {
             cancel.ThrowIfCancellationRequested();
-            if (unit.Count > 1)
-                await GetBatchAsync(unit.Select(i => inline[i]).ToList(), bucket, preserve, written, directories, cancel);
-            else
-            {
-                var (key, local, size) = inline[unit[0]];
-                directories.Ensure(local);
-                await GetOneAsync(bucket, key, local, preserve, cancel);
-                written(size);
-            }
+            if (unit.Count > 1) await GetBatchAsync(unit.Select(i => inline[i]).ToList(), bucket, preserve, written, directories, cancel);
+            else await GetOnItsOwnAsync(inline[unit[0]], bucket, preserve, written, directories, cancel);
         }
     }
 
@@ -115,7 +111,7 @@ public sealed partial class ShellCommands
     /// over) or inline is renamed onto its target; each failed one is named with its reason, and then the batch
     /// fails. Returns those too large for the batch, to be got otherwise.
     /// </summary>
-    private async Task<List<(string Key, string Path, long Size)>> TakeBatchAsync(IReadOnlyList<(string Key, string Path, long Size)> items, StoreProtocol.SmallObjectsFound found, IReadOnlyList<DownloadTarget>? targets,
+    private List<(string Key, string Path, long Size)> TakeBatch(IReadOnlyList<(string Key, string Path, long Size)> items, StoreProtocol.SmallObjectsFound found, IReadOnlyList<DownloadTarget>? targets,
         string bucket, bool preserve, Action<long> written, LocalDirectories directories, CancellationToken cancel)
     {
         if (!AnswersInOrder(items.Select(i => i.Key), found.Outcomes.Select(o => o.Key)))
@@ -211,18 +207,9 @@ public sealed partial class ShellCommands
         var directories = new LocalDirectories();
         _intoFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
-        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), async u =>
-        {
-            if (units[u].Count > 1)
-            {
-                await GetIntoFilesAsync(units[u].Select(i => objects[i]).ToList(), address.Bucket, preserve, Written, directories, cancel);
-                return;
-            }
-            var (key, local, size) = objects[units[u][0]];
-            directories.Ensure(local);
-            await GetOneAsync(address.Bucket, key, local, preserve, cancel);
-            Written(size);
-        }, cancel);
+        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), u => units[u].Count > 1
+            ? GetIntoFilesAsync(units[u].Select(i => objects[i]).ToList(), address.Bucket, preserve, Written, directories, cancel)
+            : GetOnItsOwnAsync(objects[units[u][0]], address.Bucket, preserve, Written, directories, cancel), cancel);
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");
         if (failure is not null) throw failure;

@@ -123,19 +123,21 @@ public sealed partial class ShellCommands
     private async Task PutBatchAsync(IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, string bucket, Action stored, CancellationToken cancel)
     {
         var objects = new List<StoreProtocol.PutSmallObject>();
+        var sent = new List<(string Path, string Key, FileMetadata Metadata)>();
         var alone = new List<(string Path, string Key, FileMetadata Metadata)>();
         foreach (var f in files)
         {
-            if (client.SmallFileBytes(f.Path) is { } bytes) objects.Add(new StoreProtocol.PutSmallObject(bucket, f.Key, bytes, f.Metadata));
-            else alone.Add(f);
+            if (client.SmallFileBytes(f.Path) is not { } bytes)
+            {
+                alone.Add(f);
+                continue;
+            }
+            objects.Add(new StoreProtocol.PutSmallObject(bucket, f.Key, bytes, f.Metadata));
+            sent.Add(f);
         }
         var failed = new List<StoreProtocol.StoreError>();
-        if (objects.Count > 0)
-        {
-            var done = await client.PutSmallBatchAsync(objects);
-            TakePutOutcomes(objects, done, stored, failed, alone, files, cancel);
-        }
-        await FinishBatchAsync(alone, failed, objects.Count, bucket, stored, cancel);
+        if (objects.Count > 0) TakePutOutcomes(sent, bucket, await client.PutSmallBatchAsync(objects), stored, failed, alone, cancel);
+        await FinishBatchAsync(alone, failed, sent.Count, bucket, stored, cancel);
     }
 
     /// <summary>
@@ -151,41 +153,41 @@ public sealed partial class ShellCommands
             await PutInlineAsync(files, bucket, stored, cancel);
             return;
         }
-        var opened = new List<(int Index, Microsoft.Win32.SafeHandles.SafeFileHandle Handle)>();
+        var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+        var sent = new List<(string Path, string Key, FileMetadata Metadata)>();
         var alone = new List<(string Path, string Key, FileMetadata Metadata)>();
         var failed = new List<StoreProtocol.StoreError>();
-        var objects = new List<StoreProtocol.PutSmallObject>();
         try
         {
-            for (var i = 0; i < files.Count; i++)
+            foreach (var f in files)
             {
                 try
                 {
-                    opened.Add((i, File.OpenHandle(files[i].Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)));
+                    handles.Add(File.OpenHandle(f.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                    sent.Add(f);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    alone.Add(files[i]); // a put of its own says what is wrong with it
+                    alone.Add(f); // a put of its own says what is wrong with it
                 }
             }
-            objects = opened.Select(o => new StoreProtocol.PutSmallObject(bucket, files[o.Index].Key, ReadOnlyMemory<byte>.Empty, files[o.Index].Metadata)).ToList();
-            if (objects.Count > 0)
+            if (sent.Count > 0)
             {
-                var done = await client.PutSmallBatchFromFilesAsync(objects, opened.Select(o => o.Handle).ToList());
-                if (done is null)
+                var objects = sent.Select(f => new StoreProtocol.PutSmallObject(bucket, f.Key, ReadOnlyMemory<byte>.Empty, f.Metadata)).ToList();
+                if (await client.PutSmallBatchFromFilesAsync(objects, handles) is not { } done)
                 {
                     _fromFilesRefused = true;
                     await PutInlineAsync(files, bucket, stored, cancel);
                     return;
                 }
-                TakePutOutcomes(objects, done, stored, failed, alone, opened.Select(o => files[o.Index]).ToList(), cancel);
+                TakePutOutcomes(sent, bucket, done, stored, failed, alone, cancel);
             }
         }
         finally
         {
-            foreach (var (_, handle) in opened) handle.Dispose();
+            foreach (var handle in handles) handle.Dispose();
         }
-        await FinishBatchAsync(alone, failed, objects.Count, bucket, stored, cancel);
+        await FinishBatchAsync(alone, failed, sent.Count, bucket, stored, cancel);
     }
 
     /// <summary>The end of a batch: the files it left to a put of their own are put, then the batch fails if any of it did.</summary>
@@ -209,7 +211,8 @@ public sealed partial class ShellCommands
     private async Task PutInlineAsync(IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, string bucket, Action stored,
         CancellationToken cancel)
     {
-        foreach (var unit in SmallFileBatches(files.Select(f => new FileInfo(f.Path).Exists ? new FileInfo(f.Path).Length : 0).ToList(), files.Select(f => f.Key).ToList()))
+        var sizes = files.Select(f => new FileInfo(f.Path) is { Exists: true } info ? info.Length : 0).ToList();
+        foreach (var unit in SmallFileBatches(sizes, files.Select(f => f.Key).ToList()))
         {
             cancel.ThrowIfCancellationRequested();
             if (unit.Count > 1) await PutBatchAsync(unit.Select(i => files[i]).ToList(), bucket, stored, cancel);
@@ -221,16 +224,16 @@ public sealed partial class ShellCommands
         }
     }
 
-    /// <summary>A batch's answers, in the order asked: the stored ones printed, each failed one named, those left to a put of their own collected.</summary>
-    private void TakePutOutcomes(IReadOnlyList<StoreProtocol.PutSmallObject> objects, StoreProtocol.SmallPutsDone done, Action stored,
-        List<StoreProtocol.StoreError> failed, List<(string Path, string Key, FileMetadata Metadata)> alone,
-        IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> files, CancellationToken cancel)
+    /// <summary>A batch's answers, in the order of the files sent: the stored ones printed, each failed one named, those left to a put of their own collected.</summary>
+    private void TakePutOutcomes(IReadOnlyList<(string Path, string Key, FileMetadata Metadata)> sent, string bucket, StoreProtocol.SmallPutsDone done,
+        Action stored, List<StoreProtocol.StoreError> failed, List<(string Path, string Key, FileMetadata Metadata)> alone, CancellationToken cancel)
     {
-        if (!AnswersInOrder(objects.Select(o => o.Key), done.Outcomes.Select(o => o.Key)))
+        if (!AnswersInOrder(sent.Select(f => f.Key), done.Outcomes.Select(o => o.Key)))
             throw new StoreException(StoreErrorCode.Unavailable,
-                $"the node answered a batch of {objects.Count} puts ({objects[0].Bucket}/{objects[0].Key} ...) with other objects; they may or may not be stored");
-        foreach (var outcome in done.Outcomes)
+                $"the node answered a batch of {sent.Count} puts ({bucket}/{sent[0].Key} ...) with other objects; they may or may not be stored");
+        for (var i = 0; i < sent.Count; i++)
         {
+            var outcome = done.Outcomes[i];
             if (outcome.Done is { } ok)
             {
                 PrintPut(outcome.Bucket, outcome.Key, ok, cancel);
@@ -241,7 +244,7 @@ public sealed partial class ShellCommands
                 output.Error(error.Message);
                 failed.Add(error);
             }
-            else alone.Add(files.First(f => f.Key == outcome.Key));
+            else alone.Add(sent[i]);
         }
     }
 }

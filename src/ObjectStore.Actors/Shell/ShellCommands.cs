@@ -132,8 +132,8 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     /// costing one frame in all (<see cref="Protocol.SmallBatches"/>: their bytes and keys); each other alone.
     /// </summary>
     private List<List<int>> SmallFileBatches(IReadOnlyList<long> sizes, IReadOnlyList<string> keys) =>
-        Batches(sizes.Count, i => Protocol.SmallBatches.Cost(sizes[i], keys[i]) <= client.SmallPutBytes ? Protocol.SmallBatches.Cost(sizes[i], keys[i]) : null,
-            i => 0, client.SmallPutBytes, keyBudget: 0);
+        Batches(sizes.Count, i => Protocol.SmallBatches.Cost(sizes[i], keys[i]) is var cost && cost <= client.SmallPutBytes ? cost : null,
+            _ => 0, client.SmallPutBytes, keyBudget: client.SmallPutBytes);
 
     /// <summary>
     /// The objects of a get -r in the order they go when the node writes them into this shell's files: consecutive
@@ -174,7 +174,7 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     private const int FileBatchesAtOnce = 8;
 
     /// <param name="costOf">An item's cost against <paramref name="budget"/>, or null when it goes alone.</param>
-    /// <param name="keyCostOf">An item's cost against <paramref name="keyBudget"/> (0: none).</param>
+    /// <param name="keyCostOf">An item's cost against <paramref name="keyBudget"/> (what its key costs in the request).</param>
     private static List<List<int>> Batches(int count, Func<int, long?> costOf, Func<int, long> keyCostOf, long budget, long keyBudget)
     {
         var units = new List<List<int>>();
@@ -182,14 +182,14 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
         long cost = 0, keyCost = 0;
         for (var i = 0; i < count; i++)
         {
-            if (costOf(i) is not { } itemCost || (keyBudget > 0 && keyCostOf(i) > keyBudget))
+            var itemKeyCost = keyCostOf(i);
+            if (costOf(i) is not { } itemCost || itemKeyCost > keyBudget)
             {
                 units.Add([i]);
                 batch = null;
                 continue;
             }
-            var itemKeyCost = keyBudget > 0 ? keyCostOf(i) : 0;
-            if (batch is null || batch.Count == Protocol.StoreProtocol.PutSmallObjects.MaxObjects || cost + itemCost > budget || keyCost + itemKeyCost > keyBudget && keyBudget > 0)
+            if (batch is null || batch.Count == Protocol.StoreProtocol.PutSmallObjects.MaxObjects || cost + itemCost > budget || keyCost + itemKeyCost > keyBudget)
             {
                 units.Add(batch = []);
                 (cost, keyCost) = (0, 0);

@@ -25,19 +25,11 @@ internal sealed class HandedOverFiles : IDisposable
     /// <summary>The files, in the order of the batch's objects, once they came; null before.</summary>
     public IReadOnlyList<SafeFileHandle>? Files { get; private set; }
 
-    /// <summary>Takes the files of a hand-over message (true), or closes those of a second one or of another count.</summary>
-    public bool Take(object message)
+    /// <summary>Takes the files of a hand-over, or closes those of a second one or of another count.</summary>
+    public void Take(IReadOnlyList<SafeFileHandle> files)
     {
-        IReadOnlyList<SafeFileHandle>? files = message switch
-        {
-            LocalFileOpened one => [one.File],
-            LocalFilesOpened many => many.Files,
-            _ => null,
-        };
-        if (files is null) return false;
         if (Files is null && files.Count == _count) Files = files;
         else foreach (var f in files) f.Dispose();
-        return true;
     }
 
     /// <summary>Closes the files once the batch is done with them (they stay counted as taken).</summary>
