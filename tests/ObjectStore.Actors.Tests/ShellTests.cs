@@ -30,6 +30,15 @@ public class ShellTests : StoreTestKit
     }
 
     [Fact]
+    public void A_tree_summary_gives_count_size_time_and_rate()
+    {
+        Assert.Equal("2000 files, 8.0 MiB in 0.50 s (4,000 files/s, 16.0 MiB/s)",
+            TreeSummary.Of(2000, "files", 8 * 1024 * 1024, TimeSpan.FromMilliseconds(500)));
+        // A command over within the clock's resolution still gives a finite rate.
+        Assert.Equal("1 objects, 10 B in 0.00 s (1,000 objects/s, 9.8 KiB/s)", TreeSummary.Of(1, "objects", 10, TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task Get_r_refuses_a_key_that_would_escape_the_target_and_writes_nothing()
     {
         var client = StartNode();

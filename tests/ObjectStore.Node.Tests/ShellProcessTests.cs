@@ -22,6 +22,9 @@ public class ShellProcessTests : IDisposable
         Assert.True(put.ExitCode == 0, put.Stderr + node.Log);
         var get = await ObjectStoreProcess.ShellAsync(node.Port, $"get media/big.bin '{_files.PathOf("big.out")}'; get -r media/tree '{_files.PathOf("tree.out")}'");
         Assert.True(get.ExitCode == 0, get.Stderr);
+        // The tree commands end with what they moved, how long it took and the rate, as restic and borg do.
+        Assert.Matches(@"(?m)^put 4 files, 3\.1 MiB in \d+\.\d\d s \([\d,]+ files/s, [\d.]+ \w+/s\) under media/tree/$", put.Stdout);
+        Assert.Matches(@"(?m)^got 4 objects, 3\.1 MiB in \d+\.\d\d s \([\d,]+ objects/s, [\d.]+ \w+/s\) into ", get.Stdout);
 
         Assert.True(File.ReadAllBytes(big).AsSpan().SequenceEqual(File.ReadAllBytes(_files.PathOf("big.out"))));
         TestFiles.AssertSameTree(tree, _files.PathOf("tree.out"));

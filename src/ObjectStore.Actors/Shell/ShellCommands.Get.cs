@@ -178,6 +178,7 @@ public sealed partial class ShellCommands
 
     private async Task<ShellOutcome> GetTreeAsync(string source, string directory, bool force, bool preserve, CancellationToken cancel)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var address = ObjectAddress.ParsePrefix(source);
         var root = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar))!;
@@ -213,7 +214,7 @@ public sealed partial class ShellCommands
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");
         if (failure is not null) throw failure;
-        output.Line($"got {objects.Count} objects, {Sizes.Human(bytes)} into {directory}");
+        output.Line($"got {TreeSummary.Of(objects.Count, "objects", bytes, TreeSummary.Since(started))} into {directory}");
         return ShellOutcome.Ok;
     }
 

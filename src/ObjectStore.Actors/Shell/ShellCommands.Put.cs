@@ -78,6 +78,7 @@ public sealed partial class ShellCommands
 
     private async Task<ShellOutcome> PutTreeAsync(string directory, string target, CancellationToken cancel)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!Directory.Exists(directory)) return Fail($"{directory}: no such directory");
         var address = ObjectAddress.ParsePrefix(target);
         var prefix = address.Key.Length == 0 || address.Key.EndsWith('/') ? address.Key : address.Key + "/";
@@ -111,7 +112,7 @@ public sealed partial class ShellCommands
         if (cancel.IsCancellationRequested)
             return Fail($"put -r cancelled: {stored} of {files.Count} files stored (those printed above), none of the others");
         if (failure is not null) throw failure;
-        output.Line($"put {files.Count} files, {Sizes.Human(sizes.Sum())} under {address.Bucket}/{prefix}");
+        output.Line($"put {TreeSummary.Of(files.Count, "files", sizes.Sum(), TreeSummary.Since(started))} under {address.Bucket}/{prefix}");
         return ShellOutcome.Ok;
     }
 

@@ -1,0 +1,20 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace ObjectStore.Actors.Shell;
+
+/// <summary>
+/// The last line of a put -r or get -r: how much, and how long it took from the command's start (listing
+/// included) with the rate, as restic and borg end theirs — what an operator compares runs with.
+/// </summary>
+internal static class TreeSummary
+{
+    public static string Of(int count, string noun, long bytes, TimeSpan elapsed)
+    {
+        var seconds = Math.Max(elapsed.TotalSeconds, 0.001);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{count} {noun}, {Sizes.Human(bytes)} in {seconds:0.00} s ({count / seconds:#,0} {noun}/s, {Sizes.Human((long)(bytes / seconds))}/s)");
+    }
+
+    public static TimeSpan Since(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp);
+}
