@@ -108,6 +108,33 @@ public sealed class GetIntoFilesTests : StoreTestKit
     }
 
     [LinuxFact]
+    public async Task Without_hand_overs_a_corrupt_object_fails_named_while_the_pieces_run_several_at_once_and_no_file_is_half_written()
+    {
+        Settings = Settings with { LocalHandOver = false };
+        var client = StartNode();
+        var tree = WriteTree("tree", 40);
+        var output = new RecordingOutput();
+        await RunOk(client, output, $"put -r '{tree}' trees/t");
+        var chunks = (await Within(client.StatAsync("trees", "t/d1/sub/f7"))).Chunks;
+        var victim = Node!.Chunks.PathOf(chunks[^1].Id);
+        var bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(victim, bytes);
+
+        var back = Path.Combine(WorkDirectory, "back");
+        Assert.Equal(ShellOutcome.Failed, await Within(new ShellCommands(client, output).RunAsync($"get -r trees/t '{back}'")));
+
+        Assert.Contains(output.Errors, e => e.Contains("trees/t/d1/sub/f7"));
+        Assert.False(File.Exists(Path.Combine(back, "d1", "sub", "f7")));
+        // The pieces after the failure are not started; each file that was written is whole, and no temp file is left.
+        var written = Directory.EnumerateFiles(back, "*", SearchOption.AllDirectories).ToList();
+        Assert.NotEmpty(written);
+        foreach (var file in written)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(tree, Path.GetRelativePath(back, file))), File.ReadAllBytes(file));
+        Assert.Equal(0, Node.DataPlane!.HandOvers);
+    }
+
+    [LinuxFact]
     public async Task A_batch_hand_over_with_a_forged_or_replayed_token_or_the_wrong_number_of_files_is_refused_and_nothing_is_written()
     {
         var (probe, ready) = await GetIntoFilesOf(20_000, "a", "b");

@@ -95,12 +95,9 @@ public sealed partial class ShellCommands
                 foreach (var t in targets) t.Dispose();
             }
         }
-        foreach (var unit in SmallFileBatches(inline.Select(i => i.Size).ToList(), inline.Select(i => i.Key).ToList()))
-        {
-            cancel.ThrowIfCancellationRequested();
-            if (unit.Count > 1) await GetBatchAsync(unit.Select(i => inline[i]).ToList(), bucket, preserve, written, directories, cancel);
-            else await GetOnItsOwnAsync(inline[unit[0]], bucket, preserve, written, directories, cancel);
-        }
+        await RunPiecesAsync(SmallFileBatches(inline.Select(i => i.Size).ToList(), inline.Select(i => i.Key).ToList()), unit => unit.Count > 1
+            ? GetBatchAsync(unit.Select(i => inline[i]).ToList(), bucket, preserve, written, directories, cancel)
+            : GetOnItsOwnAsync(inline[unit[0]], bucket, preserve, written, directories, cancel), cancel);
     }
 
     /// <summary>Set once a node would not take this shell's files: the rest of the command gets inline.</summary>

@@ -213,16 +213,15 @@ public sealed partial class ShellCommands
         CancellationToken cancel)
     {
         var sizes = files.Select(f => new FileInfo(f.Path) is { Exists: true } info ? info.Length : 0).ToList();
-        foreach (var unit in SmallFileBatches(sizes, files.Select(f => f.Key).ToList()))
+        await RunPiecesAsync(SmallFileBatches(sizes, files.Select(f => f.Key).ToList()), async unit =>
         {
-            cancel.ThrowIfCancellationRequested();
             if (unit.Count > 1) await PutBatchAsync(unit.Select(i => files[i]).ToList(), bucket, stored, cancel);
             else
             {
                 await PutOneAsync(files[unit[0]].Path, bucket, files[unit[0]].Key, files[unit[0]].Metadata, cancel);
                 stored();
             }
-        }
+        }, cancel);
     }
 
     /// <summary>A batch's answers, in the order of the files sent: the stored ones printed, each failed one named, those left to a put of their own collected.</summary>

@@ -127,6 +127,22 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
     }
 
     /// <summary>
+    /// The pieces (frame batches, single transfers) of one batch that goes inline after all — the node would not
+    /// take this shell's files (a shell on another machine) — a few at once: with <see cref="FileBatchesAtOnce"/>
+    /// or <see cref="SmallBatchesAtOnce"/> such batches that is as many in flight as a tree had before batches of
+    /// files (<see cref="TransfersAtOnce"/>); one by one it was half. One batch's pieces hold at most its bytes.
+    /// Throws the first failure once every started piece has ended.
+    /// </summary>
+    private async Task RunPiecesAsync(List<List<int>> pieces, Func<List<int>, Task> run, CancellationToken cancel)
+    {
+        if (await TransferAllAsync(pieces.Count, _ => PiecesAtOnce, p => run(pieces[p]), cancel) is { } failure)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        cancel.ThrowIfCancellationRequested();
+    }
+
+    private const int PiecesAtOnce = TransfersAtOnce / FileBatchesAtOnce;
+
+    /// <summary>
     /// The items of a tree (put -r, get -r) in the order they go: consecutive small ones together, up to 64
     /// (<see cref="Protocol.StoreProtocol.PutSmallObjects.MaxObjects"/>, <see cref="Protocol.StoreProtocol.GetSmallObjects.MaxKeys"/>)
     /// costing one frame in all (<see cref="Protocol.SmallBatches"/>: their bytes and keys); each other alone.
