@@ -46,6 +46,16 @@ public sealed class GetIntoFilesTests : StoreTestKit
         foreach (var file in want) Assert.Equal(File.ReadAllBytes(Path.Combine(expected, file)), File.ReadAllBytes(Path.Combine(actual, file)));
     }
 
+    /// <summary>Flips a bit in the last chunk of trees/<paramref name="key"/> on the node's only copy.</summary>
+    private async Task DamageLastChunkOf(StoreClient client, string key)
+    {
+        var chunks = (await Within(client.StatAsync("trees", key))).Chunks;
+        var victim = Node!.Chunks.PathOf(chunks[^1].Id);
+        var bytes = File.ReadAllBytes(victim);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(victim, bytes);
+    }
+
     [LinuxFact]
     public async Task A_get_r_from_this_machine_has_the_node_write_its_files_and_brings_the_tree_back_identical()
     {
@@ -90,12 +100,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
         var tree = WriteTree("tree", 12);
         var output = new RecordingOutput();
         await RunOk(client, output, $"put -r '{tree}' trees/t");
-        // f7 (35,819 bytes): a chunk of it damaged on the only copy.
-        var chunks = (await Within(client.StatAsync("trees", "t/d1/sub/f7"))).Chunks;
-        var victim = Node!.Chunks.PathOf(chunks[^1].Id);
-        var bytes = File.ReadAllBytes(victim);
-        bytes[bytes.Length / 2] ^= 0x01;
-        File.WriteAllBytes(victim, bytes);
+        await DamageLastChunkOf(client, "t/d1/sub/f7"); // 35,819 bytes
 
         var back = Path.Combine(WorkDirectory, "back");
         Assert.Equal(ShellOutcome.Failed, await Within(new ShellCommands(client, output).RunAsync($"get -r trees/t '{back}'")));
@@ -104,22 +109,18 @@ public sealed class GetIntoFilesTests : StoreTestKit
         Assert.Contains(output.Errors, e => e.Contains("1 of 12 objects in a batch could not be got"));
         File.Delete(Path.Combine(tree, "d1", "sub", "f7"));
         AssertSameTree(tree, back); // the other eleven, and not one temp file
-        Assert.True(Node.DataPlane!.HandOvers > 0);
+        Assert.True(Node!.DataPlane!.HandOvers > 0);
     }
 
     [LinuxFact]
-    public async Task Without_hand_overs_a_corrupt_object_fails_named_while_the_pieces_run_several_at_once_and_no_file_is_half_written()
+    public async Task Without_hand_overs_a_corrupt_object_in_a_tree_fails_named_and_no_file_is_half_written()
     {
         Settings = Settings with { LocalHandOver = false };
         var client = StartNode();
         var tree = WriteTree("tree", 40);
         var output = new RecordingOutput();
         await RunOk(client, output, $"put -r '{tree}' trees/t");
-        var chunks = (await Within(client.StatAsync("trees", "t/d1/sub/f7"))).Chunks;
-        var victim = Node!.Chunks.PathOf(chunks[^1].Id);
-        var bytes = File.ReadAllBytes(victim);
-        bytes[bytes.Length / 2] ^= 0x01;
-        File.WriteAllBytes(victim, bytes);
+        await DamageLastChunkOf(client, "t/d1/sub/f7");
 
         var back = Path.Combine(WorkDirectory, "back");
         Assert.Equal(ShellOutcome.Failed, await Within(new ShellCommands(client, output).RunAsync($"get -r trees/t '{back}'")));
@@ -131,7 +132,7 @@ public sealed class GetIntoFilesTests : StoreTestKit
         Assert.NotEmpty(written);
         foreach (var file in written)
             Assert.Equal(File.ReadAllBytes(Path.Combine(tree, Path.GetRelativePath(back, file))), File.ReadAllBytes(file));
-        Assert.Equal(0, Node.DataPlane!.HandOvers);
+        Assert.Equal(0, Node!.DataPlane!.HandOvers);
     }
 
     [LinuxFact]
