@@ -17,9 +17,17 @@ public class ClusterProcessTests : IDisposable
         var data = Enumerable.Range(1, 3).Select(i => _files.PathOf($"n{i}")).ToArray();
         var file = _files.RandomFile("in.bin", 64 * 1024 * 1024, 1);
         var nodes = new ObjectStoreProcess.NodeProcess?[3];
+        // The killed incarnation is noticed and removed in ~10 s instead of the defaults' ~30 s (10 s pause, 20 s
+        // stable-after): what this test checks is the wait and the rejoin, not how long the defaults take.
+        var fast = _files.PathOf("fast.conf");
+        File.WriteAllText(fast, """
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 5s
+            akka.cluster.split-brain-resolver.stable-after = 5s
+            """);
+        var none = new Dictionary<string, string>();
         try
         {
-            for (var i = 0; i < 3; i++) nodes[i] = await ObjectStoreProcess.NodeProcess.StartAsync(data[i], ports[i], seeds);
+            for (var i = 0; i < 3; i++) nodes[i] = await ObjectStoreProcess.NodeProcess.StartAsync(data[i], none, fast, ports[i], seeds);
             var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 3);
             Assert.True(ObjectStoreProcess.UpCount(members) == 3, $"the three nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
             var firstId = File.ReadAllText(Path.Combine(data[0], "node-id")).Trim();
@@ -32,7 +40,7 @@ public class ClusterProcessTests : IDisposable
             // Restarted at once, while the cluster still lists its dead incarnation: the node must wait until
             // the cluster has removed it before joining (see PreviousIncarnation), and says so.
             // Its seeds are the running nodes: first in its own seed list it would start a cluster of its own.
-            var restart = ObjectStoreProcess.NodeProcess.StartAsync(data[0], ports[0], $"127.0.0.1:{ports[1]}", $"127.0.0.1:{ports[2]}");
+            var restart = ObjectStoreProcess.NodeProcess.StartAsync(data[0], none, fast, ports[0], $"127.0.0.1:{ports[1]}", $"127.0.0.1:{ports[2]}");
             try
             {
                 // Meanwhile node 2 serves the object without node 1.
