@@ -179,6 +179,20 @@ public sealed class GetIntoFilesTests : StoreTestKit
     }
 
     [LinuxFact]
+    public async Task A_batch_of_one_takes_its_one_handed_over_file_and_writes_the_object_into_it()
+    {
+        var (probe, ready) = await GetIntoFilesOf(30_000, "a");
+        using var only = TempFile("one");
+
+        Assert.Equal(1, HandOver(ready.HandOver, ready.Token, [only]));
+        ready.Batch.Tell(new FilesHandedOver(), probe.Ref);
+        var found = probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10));
+
+        Assert.True(Assert.Single(found.Outcomes).InFile);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(WorkDirectory, "a")), File.ReadAllBytes(Path.Combine(WorkDirectory, "one")));
+    }
+
+    [LinuxFact]
     public async Task A_handed_over_file_the_node_cannot_write_fails_its_object_alone()
     {
         var (probe, ready) = await GetIntoFilesOf(50_000, "a", "b");

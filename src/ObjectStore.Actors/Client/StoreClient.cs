@@ -113,13 +113,7 @@ public sealed class StoreClient
         {
             return null; // nothing was handed over, so nothing can have been stored
         }
-        var handedOver = ready.HandOver.Length > 0 &&
-            await Task.Run(() => FileHandOver.Offer(ready.HandOver, ready.Token, files, HandOverTimeout));
-        if (!handedOver)
-        {
-            ready.Batch.Tell(new CancelTransfer("the files could not be handed over"));
-            return null;
-        }
+        if (!await HandOverAsync(ready, files)) return null;
         return await RequestAsync<SmallPutsDone>(ready.Batch, new FilesHandedOver(), _settings.IdleTimeout + _settings.RequestTimeout,
             $"{what}: the node did not answer; it may or may not have stored them");
     }
@@ -148,14 +142,19 @@ public sealed class StoreClient
         if (first is SmallObjectsFound inline) return (inline, false); // a node before, or one without hand-overs
         if (first is not FilesReady ready)
             throw new StoreException(StoreErrorCode.InvalidRequest, $"unexpected reply {first.GetType().Name}");
-        var handedOver = ready.HandOver.Length > 0 &&
-            await Task.Run(() => FileHandOver.Offer(ready.HandOver, ready.Token, files, HandOverTimeout));
-        if (!handedOver)
-        {
-            ready.Batch.Tell(new CancelTransfer("the files could not be handed over"));
-            return (null, false);
-        }
+        if (!await HandOverAsync(ready, files)) return (null, false);
         return (await RequestAsync<SmallObjectsFound>(ready.Batch, new FilesHandedOver(), timeout, noAnswer), true);
+    }
+
+    /// <summary>
+    /// Hands a batch's files to the node on its hand-over socket; false, the batch cancelled on the node, when the
+    /// node has none (another machine) or would not take them.
+    /// </summary>
+    private static async Task<bool> HandOverAsync(FilesReady ready, IReadOnlyList<SafeFileHandle> files)
+    {
+        if (ready.HandOver.Length > 0 && await Task.Run(() => FileHandOver.Offer(ready.HandOver, ready.Token, files, HandOverTimeout))) return true;
+        ready.Batch.Tell(new CancelTransfer("the files could not be handed over"));
+        return false;
     }
 
     private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);

@@ -76,7 +76,7 @@ public sealed class StoreCoordinator : WireActor
                     $"got {m.Objects.Count} costing {keysCost}; nothing was stored"));
                 return;
             }
-            if (_dataPlane is not { HandOverName.Length: > 0 })
+            if (_dataPlane is not { TakesHandOvers: true })
             {
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "this node takes no files handed over (its local hand-over is off); send their bytes"));
                 return;
@@ -103,7 +103,7 @@ public sealed class StoreCoordinator : WireActor
                 return;
             }
             // Into files only where clients on this machine can hand files over; else answered inline, as a node before would.
-            var intoFiles = m.IntoFiles && _dataPlane is { HandOverName.Length: > 0 } ? _dataPlane : null;
+            var intoFiles = m.IntoFiles && _dataPlane is { TakesHandOvers: true } ? _dataPlane : null;
             Context.ActorOf(SmallGetBatchActor.Props(_settings, _nodeId, _node.Reader, Sender, m, Queries().NewestManifests(m.Bucket, m.Keys), intoFiles),
                 $"gets-{++_sessions}");
         });

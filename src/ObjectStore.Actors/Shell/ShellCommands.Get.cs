@@ -211,7 +211,7 @@ public sealed partial class ShellCommands
         if (cancel.IsCancellationRequested)
             return Fail($"get -r cancelled: {written} of {objects.Count} files written (those printed above), none half written");
         if (failure is not null) throw failure;
-        output.Line($"got {TreeSummary.Of(objects.Count, "objects", bytes, TreeSummary.Since(started))} into {directory}");
+        output.Line($"got {TreeSummary.Of(objects.Count, "objects", bytes, System.Diagnostics.Stopwatch.GetElapsedTime(started))} into {directory}");
         return ShellOutcome.Ok;
     }
 

@@ -112,7 +112,7 @@ public sealed partial class ShellCommands
         if (cancel.IsCancellationRequested)
             return Fail($"put -r cancelled: {stored} of {files.Count} files stored (those printed above), none of the others");
         if (failure is not null) throw failure;
-        output.Line($"put {TreeSummary.Of(files.Count, "files", sizes.Sum(), TreeSummary.Since(started))} under {address.Bucket}/{prefix}");
+        output.Line($"put {TreeSummary.Of(files.Count, "files", sizes.Sum(), System.Diagnostics.Stopwatch.GetElapsedTime(started))} under {address.Bucket}/{prefix}");
         return ShellOutcome.Ok;
     }
 

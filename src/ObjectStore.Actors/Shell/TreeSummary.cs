@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace ObjectStore.Actors.Shell;
@@ -15,6 +14,4 @@ internal static class TreeSummary
         return string.Create(CultureInfo.InvariantCulture,
             $"{count} {noun}, {Sizes.Human(bytes)} in {seconds:0.00} s ({count / seconds:#,0} {noun}/s, {Sizes.Human((long)(bytes / seconds))}/s)");
     }
-
-    public static TimeSpan Since(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp);
 }

@@ -32,8 +32,11 @@ public sealed class DataPlane : IDisposable
     private readonly TcpListener _listener;
     private readonly ConcurrentDictionary<string, Expected> _expected = new();
 
-    /// <summary>A session waiting for its connection or hand-over; <paramref name="Files"/> is how many files its hand-over brings.</summary>
-    private sealed record Expected(IActorRef Session, int Files);
+    /// <summary>
+    /// A session waiting for its connection or hand-over; <paramref name="Files"/> is how many files its hand-over brings,
+    /// <paramref name="Batch"/> whether it takes them as one <see cref="LocalFilesOpened"/> (else one <see cref="LocalFileOpened"/>).
+    /// </summary>
+    private sealed record Expected(IActorRef Session, int Files, bool Batch);
     private readonly ILoggingAdapter _log;
     private readonly CancellationTokenSource _stop = new();
 
@@ -71,18 +74,24 @@ public sealed class DataPlane : IDisposable
     public static bool WorthAConnection(long size, int window, int frameSize) => size > (long)window * frameSize;
 
     /// <summary>Registers a session; the connection that presents the returned token goes to it.</summary>
-    public byte[] Expect(IActorRef session) => Expect(session, files: 1);
+    public byte[] Expect(IActorRef session) => Expect(new Expected(session, 1, Batch: false));
 
     /// <summary>
-    /// Registers a session whose local hand-over brings <paramref name="files"/> files in one message (a batch of
-    /// small gets); a hand-over with another count is refused. The token also opens a data connection.
+    /// Registers a batch whose local hand-over brings <paramref name="files"/> files in one message, told to it as one
+    /// <see cref="LocalFilesOpened"/> (a batch of one included); a hand-over with another count is refused. The token
+    /// also opens a data connection.
     /// </summary>
-    public byte[] Expect(IActorRef session, int files)
+    public byte[] Expect(IActorRef batch, int files) => Expect(new Expected(batch, files, Batch: true));
+
+    private byte[] Expect(Expected expected)
     {
         var token = RandomNumberGenerator.GetBytes(TokenSize);
-        _expected[Convert.ToHexString(token)] = new Expected(session, files);
+        _expected[Convert.ToHexString(token)] = expected;
         return token;
     }
+
+    /// <summary>Whether clients on this machine can hand files over (the hand-over socket listens).</summary>
+    public bool TakesHandOvers => HandOverName.Length > 0;
 
     public void Forget(byte[] token) => _expected.TryRemove(Convert.ToHexString(token), out _);
 
@@ -213,7 +222,7 @@ public sealed class DataPlane : IDisposable
                 else if (_expected.TryRemove(new KeyValuePair<string, Expected>(key, expected)))
                 {
                     Interlocked.Increment(ref _handOvers);
-                    expected.Session.Tell(files.Count == 1 ? new LocalFileOpened(files[0]) : new LocalFilesOpened(files));
+                    expected.Session.Tell(expected.Batch ? new LocalFilesOpened(files) : new LocalFileOpened(files[0]));
                     accepted = true;
                 }
                 if (!accepted && files is not null)
@@ -238,7 +247,7 @@ public sealed class DataPlane : IDisposable
 /// <summary>A local client handed over its open file with this session's token; the session owns the handle now.</summary>
 public sealed record LocalFileOpened(Microsoft.Win32.SafeHandles.SafeFileHandle File) : ILocalMessage;
 
-/// <summary>A local client handed over several open files in one message (in the order of its request); the session owns them now.</summary>
+/// <summary>A local client handed over a batch's open files in one message (in the order of its request, one or more); the batch owns them now.</summary>
 public sealed record LocalFilesOpened(IReadOnlyList<Microsoft.Win32.SafeHandles.SafeFileHandle> Files) : ILocalMessage;
 
 /// <summary>A client connected to the data plane with this session's token; the session owns the connection now.</summary>

@@ -65,7 +65,6 @@ internal sealed class SmallGetBatchActor : ReceiveActor
             else _failed[m.Id] = m.Reply as StoreError ?? new StoreError(StoreErrorCode.Unavailable, $"chunk {m.Id.ToShortString()}: no answer");
             if (--_chunksPending == 0) ReadDone();
         });
-        Receive<LocalFileOpened>(m => _handedOver?.Take([m.File]));
         Receive<LocalFilesOpened>(m => _handedOver?.Take(m.Files));
         Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
         Receive<FilesHandedOver>(_ =>

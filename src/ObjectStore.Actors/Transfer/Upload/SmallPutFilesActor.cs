@@ -30,7 +30,6 @@ internal sealed class SmallPutFilesActor : ReceiveActor
         _files = new HandedOverFiles(node.DataPlane!, Self, request.Objects.Count);
         client.Tell(new FilesReady(Self, _files.SocketName, _files.Token));
 
-        Receive<LocalFileOpened>(m => _files.Take([m.File]));
         Receive<LocalFilesOpened>(m => _files.Take(m.Files));
         Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
         Receive<FilesHandedOver>(_ =>
