@@ -15,12 +15,6 @@ bench_setup
 bench_app
 # The apphost: the same for a framework-dependent and a self-contained (composite) publish.
 objectstore=("$app/objectstore")
-start_node() { # $1 = name, $2 = port, $3.. = extra args
-  local name=$1 p=$2; shift 2
-  "${objectstore[@]}" node --data "$work/$name" --port "$p" --cmd-port 0 "$@" > "$work/$name.log" 2>&1 &
-  pids+=($!)
-  node_port "$work/$name.log" > /dev/null
-}
 if [ -n "${GATEWAY:-}" ]; then
   seed=$(free_port); start_node n1 "$seed"
   start_node n2 "$(free_port)" --seed "127.0.0.1:$seed"

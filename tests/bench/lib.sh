@@ -9,6 +9,8 @@
 #   cpu PID:     the CPU seconds (user + system) a process has used so far;
 #   node_port LOG [SECONDS]: waits (default 20 s) for a node's "objectstore node ... listening on" line in LOG and
 #                prints its port; fails, showing the log, when the node did not start;
+#   start_node NAME PORT [ARGS...]: an `objectstore node` ("${objectstore[@]}") with its data in $work/NAME and its log in
+#                $work/NAME.log, killed on exit; waits until it listens and sets $bound to its port (PORT 0: a free one);
 #   settle PID:  waits (at most 60 s) until a process has used under 10 % of a core for two seconds running: a
 #                node just warmed up still compiles its hot methods optimized in the background (.NET tiered
 #                compilation: ~2,000 of them, seconds of CPU, after the tree benchmark's warm-up), which a node
@@ -42,6 +44,12 @@ node_port() {
   done
   grep "^objectstore node .* listening on" "$log" 2>/dev/null | grep -o 'listening on [0-9.]*:[0-9]*' | sed 's/.*://' | grep . ||
     { echo "the node did not start (no 'listening on' line in $log):" >&2; cat "$log" >&2; return 1; }
+}
+start_node() {
+  local name=$1 p=$2; shift 2
+  "${objectstore[@]}" node --data "$work/$name" --port "$p" --cmd-port 0 "$@" > "$work/$name.log" 2>&1 &
+  pids+=($!)
+  bound=$(node_port "$work/$name.log")
 }
 settle() {
   local quiet=0 before after

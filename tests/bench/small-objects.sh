@@ -31,15 +31,9 @@ EOF
 mkdir -p "$work/got"
 sync
 
-start_node() { # $1 = name, $2.. = extra args
-  local name=$1; shift
-  "${objectstore[@]}" node --data "$work/$name" --port 0 --cmd-port 0 "$@" > "$work/$name.log" 2>&1 &
-  pids+=($!)
-  port=$(node_port "$work/$name.log")
-}
-start_node n1; seed=$port
-start_node n2 --seed "127.0.0.1:$seed"
-start_node n3 --seed "127.0.0.1:$seed"
+start_node n1 0; seed=$bound
+start_node n2 0 --seed "127.0.0.1:$seed"
+start_node n3 0 --seed "127.0.0.1:$seed"
 shell() { "${objectstore[@]}" shell --node "127.0.0.1:$seed" -c "$1"; }
 for _ in $(seq 1 120); do [ "$(shell members 2>/dev/null | grep -c ' Up ')" = 3 ] && break; sleep 0.5; done
 shell members
