@@ -58,6 +58,25 @@ public class ChunkStoreTests : IDisposable
     }
 
     [Fact]
+    public void The_same_chunk_written_twice_before_its_commit_counts_once_and_leaves_no_temp_file()
+    {
+        var store = new ChunkStore(_dir.Path);
+        store.StartCount(0);
+        var (id, data) = Chunk(4096, 7);
+        // Two uploads of the same bytes at once: both write a temp file before either commits.
+        var first = store.WriteTemp(id, data)!;
+        var second = store.WriteTemp(id, data)!;
+
+        Assert.Equal(1, store.MakeDurable([first, second]));
+
+        Assert.Equal(1, store.Count);
+        Assert.Equal(data, store.Read(id));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir.Path, "tmp")));
+        // Once it is in place a later write of it is skipped altogether.
+        Assert.Null(store.WriteTemp(id, data));
+    }
+
+    [Fact]
     public void A_corrupt_chunk_is_reported_and_moved_to_quarantine()
     {
         var store = new ChunkStore(_dir.Path);

@@ -127,8 +127,7 @@ public sealed partial class ChunkStore
                 if (DirectFileWriter.TryWriteNew(temp, data, alignedPadded)) return new PendingChunk(id, temp, final);
                 _directIo = false; // refused by this file system: buffered writes from now on
             }
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-            stream.Write(data);
+            DurableFiles.WriteNew(temp, data);
         }
         catch
         {
@@ -156,8 +155,7 @@ public sealed partial class ChunkStore
             foreach (var chunk in batch)
             {
                 _faults?.BeforeRename(chunk.Id);
-                var isNew = !File.Exists(chunk.FinalPath);
-                MoveIntoPlace(chunk.TempPath, chunk.FinalPath);
+                var isNew = MoveIntoPlace(chunk.TempPath, chunk.FinalPath);
                 renamed++;
                 if (!isNew) continue;
                 added++;
@@ -179,20 +177,40 @@ public sealed partial class ChunkStore
     /// Renames a file into its fan-out directory, making the directory again if it is gone (an operator or a
     /// failing disk removed part of chunks/): without that, every chunk whose id falls there would be refused
     /// for good, and the node could never be repaired. The new directory reaches the disk with the batch's
-    /// flush of the file system (or, where there is none, its own).
+    /// flush of the file system (or, where there is none, its own). Returns whether the chunk was new there.
     /// </summary>
-    private static void MoveIntoPlace(string from, string to)
+    private static bool MoveIntoPlace(string from, string to)
     {
         try
         {
-            File.Move(from, to, overwrite: true);
+            return Move(from, to);
         }
         catch (DirectoryNotFoundException) when (File.Exists(from))
         {
             var directory = Path.GetDirectoryName(to)!;
             Directory.CreateDirectory(directory);
             DurableFiles.SyncDirectory(Path.GetDirectoryName(directory)!);
-            File.Move(from, to, overwrite: true);
+            return Move(from, to);
+        }
+    }
+
+    /// <summary>
+    /// A chunk file already in place (another upload wrote the same chunk meanwhile) holds the same bytes, so it
+    /// stays and the temp file goes.
+    /// </summary>
+    private static bool Move(string from, string to)
+    {
+        switch (DurableFiles.TryRenameNoReplace(from, to))
+        {
+            case DurableFiles.RenameOutcome.Renamed:
+                return true;
+            case DurableFiles.RenameOutcome.TargetExists:
+                DurableFiles.TryDelete(from);
+                return false;
+            default:
+                var isNew = !File.Exists(to);
+                File.Move(from, to, overwrite: true);
+                return isNew;
         }
     }
 
