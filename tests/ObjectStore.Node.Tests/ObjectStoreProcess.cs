@@ -10,7 +10,8 @@ namespace ObjectStore.Node.Tests;
 /// </summary>
 public static partial class ObjectStoreProcess
 {
-    public static string Dll => Path.Combine(AppContext.BaseDirectory, "objectstore.dll");
+    /// <summary>The build under test; OBJECTSTORE_TEST_DLL points the tests at another, e.g. a ReadyToRun publish (the form that ships).</summary>
+    public static string Dll => Environment.GetEnvironmentVariable("OBJECTSTORE_TEST_DLL") ?? Path.Combine(AppContext.BaseDirectory, "objectstore.dll");
 
     /// <summary>The node's failpoint (see CrashFailpoint): kill itself after writing this many chunk files.</summary>
     public const string KillAfterChunkWrites = "OBJECTSTORE_FAILPOINT_KILL_AFTER_CHUNK_WRITES";
@@ -254,6 +255,30 @@ public static partial class ObjectStoreProcess
                 throw new TimeoutException($"the node did not report its port within 150s; log:\n{node.Log}");
             }
             return node;
+        }
+
+        /// <summary>
+        /// Starts the first node (the seed), then the others at once: one after another, each start's JIT waits for
+        /// the one before; all at once, a member that asks a seed not yet up retries its join only 10 s later. If any
+        /// fails to start, the ones that did are stopped before the failure is thrown, so no process outlives the test.
+        /// </summary>
+        public static async Task<NodeProcess[]> StartAllAsync(IEnumerable<Func<Task<NodeProcess>>> starts)
+        {
+            var pending = starts.ToList();
+            var tasks = new List<Task<NodeProcess>> { pending[0]() };
+            try
+            {
+                await tasks[0];
+                tasks.AddRange(pending.Skip(1).Select(start => start()));
+                return await Task.WhenAll(tasks);
+            }
+            catch
+            {
+                await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }))); // every start has ended, one way or the other
+                foreach (var task in tasks)
+                    if (task.IsCompletedSuccessfully) task.Result.Dispose();
+                throw;
+            }
         }
 
         /// <summary>True when the process has ended (by itself) within <paramref name="timeout"/>.</summary>

@@ -41,8 +41,8 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         var ports = Enumerable.Range(0, count).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
         var data = Enumerable.Range(1, count).Select(i => _files.PathOf($"n{i}")).ToArray();
         var seeds = new[] { $"127.0.0.1:{ports[0]}" };
-        for (var i = 0; i < count; i++)
-            _nodes.Add(await ObjectStoreProcess.NodeProcess.StartAsync(data[i], new Dictionary<string, string>(), config, ports[i], seeds));
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(0, count).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
+            ObjectStoreProcess.NodeProcess.StartAsync(data[i], new Dictionary<string, string>(), config, ports[i], seeds)))));
         var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == count);
         Assert.True(ObjectStoreProcess.UpCount(members) == count, $"the nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
         return (ports, data);
@@ -83,10 +83,13 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         var quiet = await ObjectStoreProcess.UntilAsync(ports[1], "status --json", r => CopiesQueued(r) == 0, seconds: 60);
         Assert.Equal(0, CopiesQueued(quiet));
         var elapsed = killed.Elapsed;
-        for (var i = 0; i < 12; i++)
+        // Every survivor asked about the files of its third of the tree, in one shell each.
+        for (var node = 0; node < 3; node++)
         {
-            var stat = await ObjectStoreProcess.ShellAsync(ports[i % 3], $"stat docs/tree/d{i % 3}/f{i}.bin");
+            var files = Enumerable.Range(0, 12).Where(i => i % 3 == node).ToList();
+            var stat = await ObjectStoreProcess.ShellAsync(ports[node], string.Join("; ", files.Select(i => $"stat docs/tree/d{i % 3}/f{i}.bin")));
             Assert.True(stat.ExitCode == 0, stat.Stderr + Logs());
+            Assert.All(files, i => Assert.Contains($"docs/tree/d{i % 3}/f{i}.bin", stat.Stdout));
             Assert.All(ChunkLines(stat), l => Assert.True(l.Split(',').Length == 3 && !l.Contains(deadId), l));
         }
         var back = _files.PathOf("back");
@@ -149,8 +152,8 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         var status = await ObjectStoreProcess.UntilAsync(port, "status --json", r => r.ExitCode == 0);
         Assert.True(CopiesQueued(status) >= 1, $"the queue did not survive the restart:\n{status.Stdout}{status.Stderr}");
 
-        for (var i = 2; i <= 3; i++)
-            _nodes.Add(await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), new Dictionary<string, string>(), config, 0, $"127.0.0.1:{port}"));
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(2, 2).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
+            ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), new Dictionary<string, string>(), config, 0, $"127.0.0.1:{port}")))));
         var healed = await ObjectStoreProcess.UntilAsync(port, "stat queue/x.bin", r => r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3), seconds: 90);
         Assert.True(ChunkLines(healed).All(l => l.Split(',').Length == 3), $"the queued copies were not made:\n{healed.Stdout}");
         var quiet = await ObjectStoreProcess.UntilAsync(port, "status --json", r => CopiesQueued(r) == 0, seconds: 60);
