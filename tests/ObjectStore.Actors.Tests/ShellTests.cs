@@ -36,6 +36,29 @@ public class ShellTests : StoreTestKit
             TreeSummary.Of(2000, "files", 8 * 1024 * 1024, TimeSpan.FromMilliseconds(500)));
         // A command over within the clock's resolution still gives a finite rate.
         Assert.Equal("1 objects, 10 B in 0.00 s (1,000 objects/s, 9.8 KiB/s)", TreeSummary.Of(1, "objects", 10, TimeSpan.Zero));
+        Assert.Equal("in 2.00 s (512.0 MiB/s)", TreeSummary.Took(1024L * 1024 * 1024, TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public async Task A_get_large_enough_for_a_progress_bar_ends_with_its_time_and_rate_and_a_small_one_does_not()
+    {
+        var client = StartNode();
+        var big = WriteRandomFile("big.bin", 9 * 1024 * 1024, 5);
+        var small = WriteRandomFile("small.bin", 1000, 6);
+        await Within(client.PutFileAsync(big, "timed", "big.bin"));
+        await Within(client.PutFileAsync(small, "timed", "small.bin"));
+        var output = new RecordingOutput();
+        var back = Path.Combine(WorkDirectory, "back");
+        Directory.CreateDirectory(back);
+
+        var commands = new ShellCommands(client, output);
+
+        Assert.Equal(ShellOutcome.Ok, await Within(commands.RunAsync($"get timed/big.bin '{back}/big.bin'")));
+        Assert.Equal(ShellOutcome.Ok, await Within(commands.RunAsync($"get timed/small.bin '{back}/small.bin'")));
+        Assert.Empty(output.Errors);
+        Assert.Matches(@"^got timed/big\.bin -> .*  9\.0 MiB  sha256 [0-9a-f]{64}  in [0-9]+\.[0-9]{2} s \([0-9.]+ [KMG]?i?B/s\)$", Assert.Single(output.Lines, l => l.Contains("big.bin")));
+        Assert.EndsWith(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(small))), Assert.Single(output.Lines, l => l.Contains("small.bin")));
+        Assert.Equal(File.ReadAllBytes(big), File.ReadAllBytes(Path.Combine(back, "big.bin")));
     }
 
     [Fact]

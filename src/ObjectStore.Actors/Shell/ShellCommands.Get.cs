@@ -22,6 +22,7 @@ public sealed partial class ShellCommands
 
     private async Task GetOneAsync(string bucket, string key, string target, bool preserve, CancellationToken cancel)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         IShellProgress? progress = null;
         ObjectInfo info;
         try
@@ -35,13 +36,15 @@ public sealed partial class ShellCommands
         {
             progress?.Dispose();
         }
-        Got(bucket, key, target, info, preserve);
+        // An object large enough for a progress bar also says how long it took, from the command's start.
+        Got(bucket, key, target, info, preserve, info.Size >= ProgressThreshold ? System.Diagnostics.Stopwatch.GetElapsedTime(started) : null);
     }
 
-    private void Got(string bucket, string key, string target, ObjectInfo info, bool preserve)
+    private void Got(string bucket, string key, string target, ObjectInfo info, bool preserve, TimeSpan? took = null)
     {
         if (preserve && info.File is { } metadata) LocalFile.Restore(target, metadata);
-        output.Line($"got {bucket}/{key} -> {target}  {Sizes.Human(info.Size)}  sha256 {info.Sha256}");
+        var line = $"got {bucket}/{key} -> {target}  {Sizes.Human(info.Size)}  sha256 {info.Sha256}";
+        output.Line(took is { } elapsed ? $"{line}  {TreeSummary.Took(info.Size, elapsed)}" : line);
     }
 
     /// <summary>

@@ -4,10 +4,18 @@ namespace ObjectStore.Actors.Shell;
 
 /// <summary>
 /// The last line of a put -r or get -r: how much, and how long it took from the command's start (listing
-/// included) with the rate, as restic and borg end theirs — what an operator compares runs with.
+/// included) with the rate, as restic and borg end theirs — what an operator compares runs with. A single
+/// large get ends its line with the time and rate too.
 /// </summary>
 internal static class TreeSummary
 {
+    /// <summary>"in 1.52 s (673.6 MiB/s)": what a single large transfer's line ends with.</summary>
+    public static string Took(long bytes, TimeSpan elapsed)
+    {
+        var seconds = Math.Max(elapsed.TotalSeconds, 0.001);
+        return string.Create(CultureInfo.InvariantCulture, $"in {seconds:0.00} s ({Sizes.Human((long)(bytes / seconds))}/s)");
+    }
+
     public static string Of(int count, string noun, long bytes, TimeSpan elapsed)
     {
         var seconds = Math.Max(elapsed.TotalSeconds, 0.001);
