@@ -36,7 +36,7 @@ public sealed partial class ShellCommands
         {
             progress?.Dispose();
         }
-        // An object large enough for a progress bar also says how long it took, from the command's start.
+        // An object large enough for a progress bar also says how long its get took.
         Got(bucket, key, target, info, preserve, info.Size >= ProgressThreshold ? System.Diagnostics.Stopwatch.GetElapsedTime(started) : null);
     }
 
