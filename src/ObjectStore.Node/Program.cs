@@ -3,6 +3,8 @@ using ObjectStore.Node;
 
 // `cmd` passes its words on as they are (switches like `-d 3` belong to the node's palettes).
 if (args.Length > 0 && args[0] == "cmd") return await CmdCli.RunAsync(args[1..]);
+// A node (or a local cluster) first takes its runtime knobs, which only the environment can give (NodeRuntimeKnobs).
+if (args.Length > 0 && args[0] is "node" or "local") NodeRuntimeKnobs.ReexecuteWithNodeKnobs();
 
 var data = new Option<string?>("--data") { Description = "data directory (chunks, index); default: objectstore.data-dir, ./data" };
 var host = new Option<string?>("--host") { Description = "address to bind and advertise; default 127.0.0.1" };

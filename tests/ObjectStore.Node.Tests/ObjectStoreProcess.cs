@@ -183,6 +183,7 @@ public static partial class ObjectStoreProcess
         private NodeProcess(Process process) => _process = process;
 
         public int Port { get; private set; }
+        public int Pid => _process.Id;
         public string Log
         {
             get { lock (_log) return _log.ToString(); }
