@@ -33,7 +33,7 @@ internal static partial class NodeRuntimeKnobs
         {
             // The command line as the process was started (the apphost, or dotnet and the dll), NUL-separated.
             var cmdline = File.ReadAllText("/proc/self/cmdline");
-            arguments = cmdline.TrimEnd('\0').Split('\0');
+            arguments = (cmdline.EndsWith('\0') ? cmdline[..^1] : cmdline).Split('\0'); // an empty last argument stays
         }
         catch (IOException)
         {
