@@ -25,9 +25,9 @@ internal sealed class DownloadTarget : IDisposable
         // Unbuffered: bytes arrive in frames (64 KiB) or data-port reads (1 MiB), each one write call as it is.
         // A 1 MiB buffer per get was a large-object-heap allocation per file: get -r of 2,000 small files
         // spent a fifth of the shell's CPU in background GC because of it.
-        // FileShare.Read, not None: with None .NET holds a flock on the file, and a node that was handed the file
-        // shares that lock until it closes its copy, which may be just after the get has returned — a program that
-        // opened the target at once then failed with "being used by another process" (seen in a test).
+        // FileShare.Read, not None: with None .NET holds a flock on the file until the handle is released, and the
+        // hand-over's reference to the handle can outlive the get by a moment — a program that opened the target at
+        // once then failed with "being used by another process" (seen in CI; DownloadTargetTests).
         _file = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
     }
 
