@@ -26,7 +26,6 @@ public static partial class DirectFileWriter
     private const int StagingSize = 4 * 1024 * 1024; // the default max chunk; larger ones get a buffer of their own
     private const int MaxPooledBuffers = 8;
     private const int EINTR = 4, EINVAL = 22;
-    private const int FileMode644 = 0x1A4; // rw-r--r--, as FileStream creates files (before the umask)
 
     private static readonly ConcurrentBag<IntPtr> Pool = [];
     private static int _pooled;
@@ -43,17 +42,8 @@ public static partial class DirectFileWriter
     /// <summary>True where this process can try O_DIRECT at all (Linux on x64 or arm64).</summary>
     public static bool Available => OperatingSystem.IsLinux() && CreateDirectFlags is not null;
 
-    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-    private static unsafe partial nint PWrite(int fd, byte* buffer, nint count, long offset);
-
     [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
     private static partial int FTruncate(int fd, long length);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 
     /// <summary>
     /// Creates <paramref name="path"/> (it must not exist) holding <paramref name="data"/>, written with
@@ -71,11 +61,11 @@ public static partial class DirectFileWriter
     public static unsafe bool TryWriteNew(string path, ReadOnlySpan<byte> data, Span<byte> alignedPadded)
     {
         if (!Available) return false;
-        var fd = Open(path, CreateDirectFlags!.Value, FileMode644);
+        var fd = DurableFiles.Open(path, CreateDirectFlags!.Value, DurableFiles.FileMode644);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno != EINVAL) throw Failure(errno, path);
+            if (errno != EINVAL) throw DurableFiles.Failure(errno, path);
             // Linux creates the file before it checks O_DIRECT (seen on ramfs): the empty file is ours
             // (O_EXCL), and the caller's buffered write needs the name.
             DurableFiles.TryDelete(path);
@@ -105,29 +95,29 @@ public static partial class DirectFileWriter
             long offset = 0;
             while (offset < padded)
             {
-                var written = PWrite(fd, buffer + offset, (nint)(padded - offset), offset);
+                var written = DurableFiles.PWrite(fd, buffer + offset, (nint)(padded - offset), offset);
                 if (written > 0) { offset += written; continue; }
                 var errno = Marshal.GetLastPInvokeError();
                 if (written < 0 && errno == EINTR) continue;
                 if (written < 0 && errno == EINVAL && offset == 0)
                 {
                     // The device wants a larger alignment than 4 KiB: not for us, the caller writes buffered.
-                    Close(fd);
+                    DurableFiles.Close(fd);
                     fd = -1;
                     DurableFiles.TryDelete(path);
                     return false;
                 }
-                throw Failure(written == 0 ? 28 /* ENOSPC: the device took nothing */ : errno, path);
+                throw DurableFiles.Failure(written == 0 ? 28 /* ENOSPC: the device took nothing */ : errno, path);
             }
-            if (padded != data.Length && FTruncate(fd, data.Length) != 0) throw Failure(Marshal.GetLastPInvokeError(), path);
-            var closed = Close(fd);
+            if (padded != data.Length && FTruncate(fd, data.Length) != 0) throw DurableFiles.Failure(Marshal.GetLastPInvokeError(), path);
+            var closed = DurableFiles.Close(fd);
             fd = -1;
-            if (closed != 0) throw Failure(Marshal.GetLastPInvokeError(), path);
+            if (closed != 0) throw DurableFiles.Failure(Marshal.GetLastPInvokeError(), path);
             return true;
         }
         catch
         {
-            if (fd >= 0) Close(fd);
+            if (fd >= 0) DurableFiles.Close(fd);
             DurableFiles.TryDelete(path);
             throw;
         }
@@ -144,8 +134,6 @@ public static partial class DirectFileWriter
     /// <summary>Writes on this thread that went through a staging copy (for tests: per thread, so parallel tests do not mix).</summary>
     [ThreadStatic] internal static int StagedWritesOnThisThread;
 
-    private static IOException Failure(int errno, string path) =>
-        new($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
 
     private static unsafe IntPtr RentStaging()
     {

@@ -19,7 +19,7 @@ public static partial class DurableFiles
     private static partial int Fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+    internal static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static partial int SyncFs(int fd);
@@ -27,17 +27,18 @@ public static partial class DurableFiles
     [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int RenameAt2(int fromDirectory, string from, int toDirectory, string to, uint flags);
 
+    // Shared with DirectFileWriter, which writes new files the same way with O_DIRECT.
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial int Open(string path, int flags, int mode);
+    internal static partial int Open(string path, int flags, int mode);
 
     [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-    private static unsafe partial nint PWrite(int fd, byte* buffer, nint count, long offset);
+    internal static unsafe partial nint PWrite(int fd, byte* buffer, nint count, long offset);
 
     private const int AtCurrentDirectory = -100, RenameNoReplace = 1;
     private const int ENOENT = 2, EINTR = 4, EEXIST = 17, EINVAL = 22, ENOSYS = 38;
     /// <summary>O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC: the same values on x64 and arm64.</summary>
     private const int CreateNewForWriting = 0x1 | 0x40 | 0x80 | 0x80000;
-    private const int FileMode644 = 0x1A4; // rw-r--r--, as FileStream creates files (before the umask)
+    internal const int FileMode644 = 0x1A4; // rw-r--r--, as FileStream creates files (before the umask)
     private static volatile bool _noRenameNoReplace = !OperatingSystem.IsLinux();
 
     /// <summary>
@@ -64,6 +65,9 @@ public static partial class DurableFiles
             Close(fd);
         }
     }
+
+    /// <summary>A failed system call on <paramref name="path"/> as .NET words it: the system's message, then the path.</summary>
+    internal static IOException Failure(int errno, string path) => new($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
 
     /// <summary>What <see cref="TryRenameNoReplace"/> did.</summary>
     public enum RenameOutcome { Renamed, TargetExists, Unsupported }
@@ -100,7 +104,7 @@ public static partial class DurableFiles
             case ENOENT:
                 throw new DirectoryNotFoundException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{from}' -> '{to}'");
             default:
-                throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{from}' -> '{to}'");
+                throw Failure(errno, $"{from}' -> '{to}");
         }
     }
 
@@ -123,7 +127,7 @@ public static partial class DurableFiles
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno == ENOENT) throw new DirectoryNotFoundException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
-            throw new IOException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
+            throw Failure(errno, path);
         }
         try
         {
@@ -136,12 +140,12 @@ public static partial class DurableFiles
                     if (written > 0) { offset += written; continue; }
                     var errno = Marshal.GetLastPInvokeError();
                     if (written < 0 && errno == EINTR) continue;
-                    throw new IOException($"{Marshal.GetPInvokeErrorMessage(written == 0 ? 28 /* ENOSPC: nothing taken */ : errno)} : '{path}'");
+                    throw Failure(written == 0 ? 28 /* ENOSPC: nothing taken */ : errno, path);
                 }
             }
             var closed = Close(fd);
             fd = -1;
-            if (closed != 0) throw new IOException($"{Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())} : '{path}'");
+            if (closed != 0) throw Failure(Marshal.GetLastPInvokeError(), path);
         }
         catch
         {
