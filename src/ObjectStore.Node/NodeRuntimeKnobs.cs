@@ -9,17 +9,26 @@ namespace ObjectStore.Node;
 /// on without them).
 /// </summary>
 /// <remarks>
-/// A 64 MiB gen0 budget (the runtime's default on two cores is a few MiB): a node's young collections each
+/// <para>A 64 MiB gen0 budget (the runtime's default on two cores is a few MiB): a node's young collections each
 /// promote the chunks and messages in flight, and with the default budget they came every ~100 ms during small
 /// puts. Measured: 1.16–1.22× the put -r rate of 4 KiB objects, 11 of 12 rounds faster, for ~50 MB more RSS
 /// (docs/BENCHMARKS.md, tenth step). The runtimeconfig has no such setting (System.GC.Gen0Size there is ignored),
-/// and a shell, which shares the runtimeconfig, is better off without it. An operator who sets DOTNET_GCgen0size
-/// (0 for the runtime's default) keeps theirs: the node then does not re-execute.
+/// and a shell, which shares the runtimeconfig, is better off without it.</para>
+/// <para>Tiered compilation's call counting after the runtime's default 100 ms without new methods: the
+/// runtimeconfig's 1 s is for the shell (ObjectStore.Node.csproj), and the environment's value wins over it.</para>
+/// <para>An operator who sets one of these variables keeps their value (for the gen0 budget, 0 is the runtime's
+/// default); the node re-executes only when one of them is missing.</para>
 /// </remarks>
 internal static partial class NodeRuntimeKnobs
 {
     public const string Gen0SizeVariable = "DOTNET_GCgen0size";
     public const string Gen0Size = "0x4000000";
+    public const string CallCountingDelayVariable = "DOTNET_TC_CallCountingDelayMs";
+    public const string CallCountingDelay = "100";
+
+    /// <summary>Each variable with the value a node runs with unless the operator set it.</summary>
+    public static readonly IReadOnlyList<(string Variable, string Value)> Knobs =
+        [(Gen0SizeVariable, Gen0Size), (CallCountingDelayVariable, CallCountingDelay)];
 
     [LibraryImport("libc", EntryPoint = "execve", SetLastError = true)]
     private static unsafe partial int ExecVe(IntPtr path, IntPtr* argv, IntPtr* envp);
@@ -27,7 +36,8 @@ internal static partial class NodeRuntimeKnobs
     /// <summary>Returns only when the process goes on as it is: off Linux, the knobs already set, or the re-execution refused.</summary>
     public static void ReexecuteWithNodeKnobs()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(Gen0SizeVariable) is not null) return;
+        var missing = Knobs.Where(k => Environment.GetEnvironmentVariable(k.Variable) is null).ToList();
+        if (!OperatingSystem.IsLinux() || missing.Count == 0) return;
         string[] arguments;
         try
         {
@@ -40,7 +50,7 @@ internal static partial class NodeRuntimeKnobs
             return;
         }
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .Select(e => $"{e.Key}={e.Value}").Append($"{Gen0SizeVariable}={Gen0Size}").ToArray();
+            .Select(e => $"{e.Key}={e.Value}").Concat(missing.Select(k => $"{k.Variable}={k.Value}")).ToArray();
         ForgetDiagnosticsSocket();
         Execute("/proc/self/exe", arguments, environment);
     }
