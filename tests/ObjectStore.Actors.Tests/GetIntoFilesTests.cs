@@ -12,7 +12,7 @@ namespace ObjectStore.Actors.Tests;
 /// A get -r from a node on this machine: the shell hands the node a temp file per object, many in one message,
 /// and the node writes the objects into them (GetSmallObjects with IntoFiles). Every file comes back identical,
 /// a corrupt object fails alone and leaves no file, the hand-over is refused with a forged or replayed token or
-/// the wrong number of files, a file the node cannot write fails its object alone, and a node without
+/// the wrong number of files, a second go-ahead is ignored, a file the node cannot write fails its object alone, and a node without
 /// hand-overs answers inline.
 /// </summary>
 public sealed class GetIntoFilesTests : StoreTestKit
@@ -189,6 +189,22 @@ public sealed class GetIntoFilesTests : StoreTestKit
         var found = probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10));
 
         Assert.True(Assert.Single(found.Outcomes).InFile);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(WorkDirectory, "a")), File.ReadAllBytes(Path.Combine(WorkDirectory, "one")));
+    }
+
+    [LinuxFact]
+    public async Task A_second_go_ahead_for_a_batch_is_ignored_and_the_answer_goes_to_the_first()
+    {
+        var (probe, ready) = await GetIntoFilesOf(30_000, "a");
+        using var only = TempFile("one");
+        var other = CreateTestProbe();
+
+        Assert.Equal(1, HandOver(ready.HandOver, ready.Token, [only]));
+        ready.Batch.Tell(new FilesHandedOver(), probe.Ref);
+        ready.Batch.Tell(new FilesHandedOver(), other.Ref);
+
+        Assert.True(Assert.Single(probe.ExpectMsg<SmallObjectsFound>(TimeSpan.FromSeconds(10)).Outcomes).InFile);
+        other.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the batch answered once and has ended
         Assert.Equal(File.ReadAllBytes(Path.Combine(WorkDirectory, "a")), File.ReadAllBytes(Path.Combine(WorkDirectory, "one")));
     }
 

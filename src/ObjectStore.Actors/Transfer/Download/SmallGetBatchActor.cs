@@ -69,6 +69,8 @@ internal sealed class SmallGetBatchActor : ReceiveActor
         Receive<DataConnectionOpened>(m => m.Client.Dispose()); // the token is for a hand-over only
         Receive<FilesHandedOver>(_ =>
         {
+            // One go-ahead per batch: another (a retry, a forged one) would take the answer or write the files again.
+            if (_answerTo is not null) return;
             _answerTo = Sender;
             if (_handedOver?.Files is null)
             {
