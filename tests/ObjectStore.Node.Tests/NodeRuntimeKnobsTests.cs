@@ -40,7 +40,7 @@ public class NodeRuntimeKnobsTests : IDisposable
     }
 
     [Fact]
-    public void The_shell_waits_a_second_before_recompiling_hot_methods_which_the_node_overrides()
+    public void The_shells_runtimeconfig_waits_a_second_before_recompiling_hot_methods()
     {
         // The shell takes it from the runtimeconfig that ships beside the executable; the node's environment wins over it.
         var runtimeConfig = Path.ChangeExtension(ObjectStoreProcess.Dll, ".runtimeconfig.json");
