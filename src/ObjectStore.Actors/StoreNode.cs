@@ -2,12 +2,14 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Pattern;
 using ObjectStore.Actors.Coordination;
+using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication;
 using ObjectStore.Actors.Replication.Repair;
 using ObjectStore.Actors.Replication.Sync;
 using ObjectStore.Actors.Storage;
 using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Storage;
+using static ObjectStore.Actors.Protocol.StoreProtocol;
 
 namespace ObjectStore.Actors;
 
@@ -49,7 +51,10 @@ public static class StoreNode
         system.RegisterOnTermination(Metrics.StoreMetrics.ObserveQuarantined(() => chunks.QuarantinedCount()).Dispose);
         var started = DateTime.UtcNow;
         var keeper = system.ActorOf(Supervised(settings, ChunkKeeperActor.Props(settings, chunks, nodeId, started), "keeper"), ChunkKeeperActor.Name);
-        var index = system.ActorOf(Supervised(settings, ObjectIndexActor.Props(settings, keeper, faults), "index"), ObjectIndexActor.Name);
+        // Every message to the index is a request: while it restarts, each is answered at once instead of timing out.
+        var restarting = new StoreError(StoreErrorCode.Unavailable,
+            $"node {nodeId}: the object index is restarting after a storage failure (it retries with backoff); try again in a moment");
+        var index = system.ActorOf(Supervised(settings, ObjectIndexActor.Props(settings, keeper, faults), "index", restarting), ObjectIndexActor.Name);
         var reader = system.ActorOf(ChunkReaderActor.Props(chunks, settings.ReadParallelism,
             settings.Chunking.Kernel), "chunk-reader");
         DataPlane? dataPlane = null;
@@ -76,10 +81,15 @@ public static class StoreNode
 
     /// <summary>
     /// A storage failure (disk error, database error) stops the actor; its backoff supervisor starts a fresh
-    /// one after 1 s, 2 s, 4 s ... so a failing disk is not hammered and the node itself stays up.
+    /// one after 1 s, 2 s, 4 s ... so a failing disk is not hammered and the node itself stays up. Messages
+    /// that arrive meanwhile are answered <paramref name="replyWhileStopped"/>, or lost without it (the keeper
+    /// also takes one-way messages, whose senders expect no answer).
     /// </summary>
-    private static Props Supervised(StoreSettings settings, Props child, string name) =>
-        BackoffSupervisor.Props(Backoff.OnFailure(child, name, settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff,
+    private static Props Supervised(StoreSettings settings, Props child, string name, object? replyWhileStopped = null)
+    {
+        var options = Backoff.OnFailure(child, name, settings.StorageRestartMinBackoff, settings.StorageRestartMaxBackoff,
                 randomFactor: 0.2, maxNrOfRetries: -1)
-            .WithAutoReset(TimeSpan.FromSeconds(60)));
+            .WithAutoReset(TimeSpan.FromSeconds(60));
+        return BackoffSupervisor.Props(replyWhileStopped is null ? options : options.WithReplyWhileStopped(replyWhileStopped));
+    }
 }

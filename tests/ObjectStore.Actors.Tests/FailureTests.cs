@@ -118,6 +118,42 @@ public class FailureTests : StoreTestKit
     }
 
     [Fact]
+    public async Task While_the_index_restarts_requests_are_refused_at_once_saying_so_and_work_again_after()
+    {
+        var faults = new Faults();
+        // A backoff long enough to ask during it, and a request timeout far longer than a refusal may take.
+        Settings = Settings with
+        {
+            StorageRestartMinBackoff = TimeSpan.FromSeconds(3), StorageRestartMaxBackoff = TimeSpan.FromSeconds(3),
+            RequestTimeout = TimeSpan.FromSeconds(20),
+        };
+        var client = StartNode(faults);
+        var file = WriteRandomFile("in", 100_000, 4);
+        await Within(client.PutFileAsync(file, "photos", "kept"));
+        faults.CommitFailuresLeft = 1;
+        await Assert.ThrowsAsync<StoreException>(() => Within(client.PutFileAsync(file, "photos", "x")));
+        // The failed commit stopped the index; its supervisor waits out the backoff before a new one.
+        await AwaitAssertAsync(async () =>
+            Assert.True((await Node!.Index.Ask<Akka.Pattern.BackoffSupervisor.CurrentChild>(Akka.Pattern.BackoffSupervisor.GetCurrentChild.Instance)).Ref.IsNobody()),
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20));
+
+        var asked = System.Diagnostics.Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<StoreException>(() => Within(client.ListBucketsAsync()));
+        Assert.True(asked.Elapsed < TimeSpan.FromSeconds(10), $"refused after {asked.Elapsed}, not at once");
+        Assert.Equal(StoreErrorCode.Unavailable, refused.Code);
+        Assert.Contains("the object index is restarting", refused.Message);
+        var target = Path.Combine(WorkDirectory, "out");
+        var notNow = await Assert.ThrowsAsync<StoreException>(() => Within(client.GetFileAsync("photos", "kept", target)));
+        Assert.Contains("the object index is restarting", notNow.Message); // not "no such object"
+        Assert.False(File.Exists(target));
+
+        await AwaitAssertAsync(async () => await client.ListBucketsAsync(), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(100_000, (await Within(client.PutFileAsync(file, "photos", "x"))).Object.Size);
+        await Within(client.GetFileAsync("photos", "kept", target));
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
+    }
+
+    [Fact]
     public async Task Bad_names_and_missing_objects_are_rejected_and_change_nothing()
     {
         var client = StartNode();

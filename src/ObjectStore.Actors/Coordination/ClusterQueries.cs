@@ -82,7 +82,9 @@ internal sealed class ClusterQueries(ActorSystem system, ClusterRing ring, TimeS
         if (newest is not null) return newest.Partial ? new PartialManifest(from!, newest) : newest.Manifest!;
         var silent = replies.Count(r => r.Reply is not ManifestReply);
         if (silent == replies.Count)
-            return new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");
+            return FirstError(replies) is { } refused
+                ? new StoreError(refused.Code, $"{bucket}/{key}: {refused.Message}")
+                : new StoreError(StoreErrorCode.Unavailable, $"{bucket}/{key}: no node answered within {timeout.TotalSeconds:0.#}s");
         return new StoreError(StoreErrorCode.NotFound,
             $"{bucket}/{key}: no such object" + (silent > 0 ? $" ({silent} of {replies.Count} nodes did not answer)" : ""));
     }

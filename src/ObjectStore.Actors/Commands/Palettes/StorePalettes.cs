@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Akka.Actor;
 using ObjectStore.Actors.Replication;
 using ObjectStore.Actors.Replication.Repair;
+using ObjectStore.Actors.Storage;
 using ObjectStore.Core.Hashing;
 using static ObjectStore.Actors.Storage.IndexProtocol;
 
@@ -18,7 +19,7 @@ internal sealed class StorePalette : ICommandPalette
     public async IAsyncEnumerable<CommandOutput> RunAsync(string command, CommandArgs args, CommandContext context,
         [EnumeratorCancellation] CancellationToken cancel)
     {
-        var holdings = await context.Node.Index.Ask<HoldingsFound>(GetHoldings.Instance, context.Settings.RequestTimeout, cancel);
+        var holdings = await context.Node.Index.AskIndex<HoldingsFound>(GetHoldings.Instance, context.Settings.RequestTimeout, cancel);
         var versions = holdings.Holdings.Versions;
         var logical = versions.Sum(v => v.Size);
         // Each chunk file once: what deduplication leaves on disk.
@@ -63,7 +64,7 @@ internal sealed class ReplicationPalette : ICommandPalette
     {
         var timeout = context.Settings.RequestTimeout;
         var system = context.System;
-        var holdings = await context.Node.Index.Ask<HoldingsFound>(GetHoldings.Instance, timeout, cancel);
+        var holdings = await context.Node.Index.AskIndex<HoldingsFound>(GetHoldings.Instance, timeout, cancel);
         var pushes = await system.ActorSelection($"/user/{OutgoingPushes.Name}").Ask<List<OutgoingPushes.PeerPushes>>(OutgoingPushes.GetPushStats.Instance, timeout);
         var repair = await system.ActorSelection($"/user/{RepairActor.Name}").Ask<RepairProtocol.RepairStatus>(RepairProtocol.GetRepairStatus.Instance, timeout);
 

@@ -75,6 +75,9 @@ internal sealed class RepairCopyActor : ReceiveActor
     private async Task<Finished> Run()
     {
         var found = await _parts.Index.Ask<object>(new GetManifest(_entry.Bucket, _entry.Key), _settings.RequestTimeout);
+        // The index not answering (restarting after a storage failure) says nothing about the version: tried again later.
+        if (found is StoreError { Code: not StoreErrorCode.NotFound } unanswered)
+            throw new RepairFailed($"this node's index could not be read: {unanswered.Message}");
         if (found is not ManifestFound { Manifest: var manifest } || manifest.VersionId != _entry.VersionId)
             return Obsolete("the version is no longer current on this node");
         var system = Context.System;

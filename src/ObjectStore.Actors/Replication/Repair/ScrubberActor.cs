@@ -79,6 +79,9 @@ public sealed class ScrubberActor : ReceiveActor, IWithTimers
             Context.ActorSelection($"/user/{RepairActor.Name}").Tell(new RepairProtocol.QueueRepairs([
                 new RepairEntry(v.VersionId, _nodeId, v.Bucket, v.Key, v.Size, $"scrub: chunk {m.Chunk.ToShortString()} corrupt on disk")]));
         });
+        // The index could not say which version uses a corrupt chunk (it is restarting): the chunk is in quarantine,
+        // and anti-entropy finds the copy this node lacks.
+        Receive<StoreError>(e => _log.Warning("scrub: which object uses a corrupt chunk is not known yet: {0}", e.Message));
     }
 
     public static Props Props(StoreSettings settings, ChunkStore store, IActorRef reader, IActorRef index, string nodeId) =>

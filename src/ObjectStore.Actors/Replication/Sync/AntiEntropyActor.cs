@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication.Repair;
+using ObjectStore.Actors.Storage;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Metadata;
 using ObjectStore.Core.Placement;
@@ -181,7 +182,7 @@ public sealed class AntiEntropyActor : ReceiveActor, IWithTimers
         var ring = ClusterRing.Current(system, _nodeId);
         var peers = ring.Reachable.Where(n => n.NodeId != _nodeId).ToList();
         if (peers.Count == 0) return new AntiEntropyStatus(started, TimeSpan.Zero, 0, 0, 0, 0, 0, "", false);
-        var found = await _index.Ask<HoldingsFound>(GetHoldings.Instance, _settings.RequestTimeout);
+        var found = await _index.AskIndex<HoldingsFound>(GetHoldings.Instance, _settings.RequestTimeout);
         var (items, rounds, differences) = (0L, 0, 0L);
         var errors = new List<string>();
         var entries = new Dictionary<(string, string), RepairEntry>();

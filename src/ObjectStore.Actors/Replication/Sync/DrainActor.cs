@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Event;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Replication.Repair;
+using ObjectStore.Actors.Storage;
 using static ObjectStore.Actors.Protocol.ReplicaProtocol;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
 using static ObjectStore.Actors.Storage.IndexProtocol;
@@ -121,7 +122,7 @@ public sealed class DrainActor : ReceiveActor, IWithTimers
     {
         async Task<Progress> Ask()
         {
-            var objects = await index.Ask<ObjectCount>(CountObjects.Instance, timeout);
+            var objects = await index.AskIndex<ObjectCount>(CountObjects.Instance, timeout);
             var queued = await repair.Ask<RepairProtocol.RepairStatus>(RepairProtocol.GetRepairStatus.Instance, timeout);
             return new Progress(objects.Objects, queued.Entries);
         }
