@@ -121,10 +121,11 @@ public class FailureTests : StoreTestKit
     public async Task While_the_index_restarts_requests_are_refused_at_once_saying_so_and_work_again_after()
     {
         var faults = new Faults();
-        // A backoff long enough to ask during it, and a request timeout far longer than a refusal may take.
+        // A backoff far longer than the two requests below take even on a slow machine, and a request timeout far
+        // longer than a refusal may take.
         Settings = Settings with
         {
-            StorageRestartMinBackoff = TimeSpan.FromSeconds(3), StorageRestartMaxBackoff = TimeSpan.FromSeconds(3),
+            StorageRestartMinBackoff = TimeSpan.FromSeconds(8), StorageRestartMaxBackoff = TimeSpan.FromSeconds(8),
             RequestTimeout = TimeSpan.FromSeconds(20),
         };
         var client = StartNode(faults);
@@ -139,7 +140,7 @@ public class FailureTests : StoreTestKit
 
         var asked = System.Diagnostics.Stopwatch.StartNew();
         var refused = await Assert.ThrowsAsync<StoreException>(() => Within(client.ListBucketsAsync()));
-        Assert.True(asked.Elapsed < TimeSpan.FromSeconds(10), $"refused after {asked.Elapsed}, not at once");
+        Assert.True(asked.Elapsed < TimeSpan.FromSeconds(5), $"refused after {asked.Elapsed}, not at once");
         Assert.Equal(StoreErrorCode.Unavailable, refused.Code);
         Assert.Contains("the object index is restarting", refused.Message);
         var target = Path.Combine(WorkDirectory, "out");
@@ -147,7 +148,7 @@ public class FailureTests : StoreTestKit
         Assert.Contains("the object index is restarting", notNow.Message); // not "no such object"
         Assert.False(File.Exists(target));
 
-        await AwaitAssertAsync(async () => await client.ListBucketsAsync(), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+        await AwaitAssertAsync(async () => await client.ListBucketsAsync(), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
         Assert.Equal(100_000, (await Within(client.PutFileAsync(file, "photos", "x"))).Object.Size);
         await Within(client.GetFileAsync("photos", "kept", target));
         Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(target));
