@@ -1,6 +1,7 @@
 using Akka.Actor;
 using ObjectStore.Actors.Client;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Storage;
 using ObjectStore.Core.Hashing;
 using ObjectStore.Core.Storage;
 using static ObjectStore.Actors.Protocol.StoreProtocol;
@@ -147,6 +148,10 @@ public class FailureTests : StoreTestKit
         var notNow = await Assert.ThrowsAsync<StoreException>(() => Within(client.GetFileAsync("photos", "kept", target)));
         Assert.Contains("the object index is restarting", notNow.Message); // not "no such object"
         Assert.False(File.Exists(target));
+        // What the node's own actors ask for (anti-entropy, drain, cmd) fails with the same words, not a cast error.
+        var holdings = await Assert.ThrowsAsync<StoreException>(() =>
+            Node!.Index.AskIndex<Storage.IndexProtocol.HoldingsFound>(Storage.IndexProtocol.GetHoldings.Instance, TimeSpan.FromSeconds(20)));
+        Assert.Contains("the object index is restarting", holdings.Message);
 
         await AwaitAssertAsync(async () => await client.ListBucketsAsync(), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200));
         Assert.Equal(100_000, (await Within(client.PutFileAsync(file, "photos", "x"))).Object.Size);
