@@ -67,7 +67,13 @@ public static partial class DurableFiles
     }
 
     /// <summary>A failed system call on <paramref name="path"/> as .NET words it: the system's message, then the path.</summary>
-    internal static IOException Failure(int errno, string path) => new($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
+    internal static IOException Failure(int errno, string path) => new(Message(errno, $"'{path}'"));
+
+    /// <summary>As <see cref="Failure"/>, but a missing directory (ENOENT) is a DirectoryNotFoundException, as File.Move and FileStream throw it.</summary>
+    private static IOException FailureOrMissingDirectory(int errno, string quotedPaths) =>
+        errno == ENOENT ? new DirectoryNotFoundException(Message(errno, quotedPaths)) : new IOException(Message(errno, quotedPaths));
+
+    private static string Message(int errno, string quotedPaths) => $"{Marshal.GetPInvokeErrorMessage(errno)} : {quotedPaths}";
 
     /// <summary>What <see cref="TryRenameNoReplace"/> did.</summary>
     public enum RenameOutcome { Renamed, TargetExists, Unsupported }
@@ -101,10 +107,8 @@ public static partial class DurableFiles
             case EINVAL or ENOSYS:
                 _noRenameNoReplace = true;
                 return RenameOutcome.Unsupported;
-            case ENOENT:
-                throw new DirectoryNotFoundException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{from}' -> '{to}'");
             default:
-                throw Failure(errno, $"{from}' -> '{to}");
+                throw FailureOrMissingDirectory(errno, $"'{from}' -> '{to}'");
         }
     }
 
@@ -125,9 +129,7 @@ public static partial class DurableFiles
         var fd = Open(path, CreateNewForWriting, FileMode644);
         if (fd < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == ENOENT) throw new DirectoryNotFoundException($"{Marshal.GetPInvokeErrorMessage(errno)} : '{path}'");
-            throw Failure(errno, path);
+            throw FailureOrMissingDirectory(Marshal.GetLastPInvokeError(), $"'{path}'");
         }
         try
         {
