@@ -27,8 +27,8 @@ public class ClusterProcessTests : IDisposable
         var none = new Dictionary<string, string>();
         try
         {
-            var started = await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(0, 3).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
-                ObjectStoreProcess.NodeProcess.StartAsync(data[i], none, fast, ports[i], seeds))));
+            var started = await ObjectStoreProcess.NodeProcess.StartAllAsync(3, i =>
+                ObjectStoreProcess.NodeProcess.StartAsync(data[i], none, fast, ports[i], seeds));
             started.CopyTo(nodes, 0);
             var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 3);
             Assert.True(ObjectStoreProcess.UpCount(members) == 3, $"the three nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");

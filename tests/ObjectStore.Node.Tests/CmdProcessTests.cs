@@ -29,9 +29,9 @@ public class CmdProcessTests : IDisposable
             """);
         var ports = Enumerable.Range(0, count).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
         var cmdPorts = Enumerable.Range(0, count).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
-        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(0, count).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(count, i =>
             ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), new Dictionary<string, string>(), config, ports[i], cmdPorts[i],
-                $"127.0.0.1:{ports[0]}")))));
+                $"127.0.0.1:{ports[0]}")));
         var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == count);
         Assert.True(ObjectStoreProcess.UpCount(members) == count, members.Stdout + members.Stderr);
         return (ports, cmdPorts);

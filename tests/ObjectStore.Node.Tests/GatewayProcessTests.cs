@@ -17,9 +17,9 @@ public class GatewayProcessTests : IDisposable
     public async Task A_put_and_get_through_a_gateway_store_every_copy_on_the_storage_nodes_and_none_on_the_gateway()
     {
         var ports = Enumerable.Range(0, 3).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
-        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(0, 4).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() => i < 3
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(4, i => i < 3
             ? ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), new Dictionary<string, string>(), null, ports[i], 0, $"127.0.0.1:{ports[0]}")
-            : ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("gateway"), new Dictionary<string, string>(), null, 0, 0, ["--gateway"], $"127.0.0.1:{ports[0]}")))));
+            : ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("gateway"), new Dictionary<string, string>(), null, 0, 0, ["--gateway"], $"127.0.0.1:{ports[0]}")));
         var gateway = _nodes[3];
         var members = await ObjectStoreProcess.UntilAsync(gateway.Port, "members", r => ObjectStoreProcess.UpCount(r) == 4);
         Assert.Equal(4, ObjectStoreProcess.UpCount(members));

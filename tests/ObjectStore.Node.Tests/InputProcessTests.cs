@@ -108,8 +108,8 @@ public class InputProcessTests : IDisposable
         // signal surely comes while the put is in flight, whatever the machine's speed.
         var stall = new Dictionary<string, string> { ["OBJECTSTORE_FAILPOINT_STALL_AFTER_CHUNK_WRITES"] = "20" };
         var ports = Enumerable.Range(0, 3).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
-        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(0, 3).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
-            ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), stall, null, ports[i], $"127.0.0.1:{ports[0]}")))));
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(3, i =>
+            ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), stall, null, ports[i], $"127.0.0.1:{ports[0]}")));
         await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == 3);
         var big = _files.RandomFile("big.bin", 256L * 1024 * 1024, 7);
 

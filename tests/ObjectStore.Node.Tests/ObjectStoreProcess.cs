@@ -263,14 +263,14 @@ public static partial class ObjectStoreProcess
         /// the one before; all at once, a member that asks a seed not yet up retries its join only 10 s later. If any
         /// fails to start, the ones that did are stopped before the failure is thrown, so no process outlives the test.
         /// </summary>
-        public static async Task<NodeProcess[]> StartAllAsync(IEnumerable<Func<Task<NodeProcess>>> starts)
+        /// <param name="start">Starts node <c>i</c> of <paramref name="count"/>; node 0 goes first, alone (the seed, when it is one of them).</param>
+        public static async Task<NodeProcess[]> StartAllAsync(int count, Func<int, Task<NodeProcess>> start)
         {
-            var pending = starts.ToList();
-            var tasks = new List<Task<NodeProcess>> { pending[0]() };
+            var tasks = new List<Task<NodeProcess>> { start(0) };
             try
             {
                 await tasks[0];
-                tasks.AddRange(pending.Skip(1).Select(start => start()));
+                tasks.AddRange(Enumerable.Range(1, count - 1).Select(start));
                 return await Task.WhenAll(tasks);
             }
             catch

@@ -41,8 +41,8 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         var ports = Enumerable.Range(0, count).Select(_ => ObjectStoreProcess.FreePort()).ToArray();
         var data = Enumerable.Range(1, count).Select(i => _files.PathOf($"n{i}")).ToArray();
         var seeds = new[] { $"127.0.0.1:{ports[0]}" };
-        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(0, count).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
-            ObjectStoreProcess.NodeProcess.StartAsync(data[i], new Dictionary<string, string>(), config, ports[i], seeds)))));
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(count, i =>
+            ObjectStoreProcess.NodeProcess.StartAsync(data[i], new Dictionary<string, string>(), config, ports[i], seeds)));
         var members = await ObjectStoreProcess.UntilAsync(ports[0], "members", r => ObjectStoreProcess.UpCount(r) == count);
         Assert.True(ObjectStoreProcess.UpCount(members) == count, $"the nodes did not form a cluster:\n{members.Stdout}{members.Stderr}");
         return (ports, data);
@@ -152,8 +152,8 @@ public class SelfHealingProcessTests(ITestOutputHelper output) : IDisposable
         var status = await ObjectStoreProcess.UntilAsync(port, "status --json", r => r.ExitCode == 0);
         Assert.True(CopiesQueued(status) >= 1, $"the queue did not survive the restart:\n{status.Stdout}{status.Stderr}");
 
-        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(Enumerable.Range(2, 2).Select(i => (Func<Task<ObjectStoreProcess.NodeProcess>>)(() =>
-            ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i}"), new Dictionary<string, string>(), config, 0, $"127.0.0.1:{port}")))));
+        _nodes.AddRange(await ObjectStoreProcess.NodeProcess.StartAllAsync(2, i =>
+            ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf($"n{i + 2}"), new Dictionary<string, string>(), config, 0, $"127.0.0.1:{port}")));
         var healed = await ObjectStoreProcess.UntilAsync(port, "stat queue/x.bin", r => r.ExitCode == 0 && ChunkLines(r).All(l => l.Split(',').Length == 3), seconds: 90);
         Assert.True(ChunkLines(healed).All(l => l.Split(',').Length == 3), $"the queued copies were not made:\n{healed.Stdout}");
         var quiet = await ObjectStoreProcess.UntilAsync(port, "status --json", r => CopiesQueued(r) == 0, seconds: 60);
