@@ -67,7 +67,6 @@ done
 exec 9>&-
 wait "$session" 2>/dev/null || true
 for kind in process session; do
-  if [ "$kind" = process ]; then list=("${ratios[@]}"); else list=("${session_ratios[@]}"); fi
-  sorted=($(printf '%s\n' "${list[@]}" | sort -n))
-  echo "get${GATEWAY:+ through a gateway} / cp, a shell $kind: median ${sorted[$(( ${#sorted[@]} / 2 ))]}x (spread ${sorted[0]}-${sorted[-1]}), $rounds rounds, ${size_mib} MiB"
+  if [ "$kind" = process ]; then list="${ratios[*]}"; else list="${session_ratios[*]}"; fi
+  echo "get${GATEWAY:+ through a gateway} / cp, a shell $kind: median $(median "$list")x (spread $(spread "$list")), $rounds rounds, ${size_mib} MiB"
 done
