@@ -1,5 +1,7 @@
 using Akka.Actor;
+using Akka.Event;
 using ObjectStore.Actors.Protocol;
+using ObjectStore.Actors.Transfer;
 using ObjectStore.Core.Hashing;
 using static ObjectStore.Actors.Protocol.ChunkTransferProtocol;
 using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
@@ -12,7 +14,8 @@ namespace ObjectStore.Actors.Replication;
 /// is answered ChunkPresent and not sent; else a <see cref="ChunkReceiveActor"/> takes the parts. Small
 /// chunks pushed together go to one <see cref="ChunkBatchReceiveActor"/> per batch. At most
 /// <see cref="ReplicationSettings.MaxIncomingTransfers"/> are received at once; more are refused, and their
-/// senders retry. A fetch is served by a <see cref="ChunkSendActor"/>; a fetcher whose body did not match its
+/// senders retry. A fetch is served on the chunk reader's thread (<see cref="FetchOnReadingThread"/>), or by a
+/// <see cref="ChunkSendActor"/> when it goes as parts; a fetcher whose body did not match its
 /// id has this node check its copy (CheckChunk).
 /// </summary>
 public sealed class ChunkEndpoint : WireActor, IWithTimers
@@ -22,6 +25,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
     private readonly StoreSettings _settings;
     private readonly IActorRef _keeper;
     private readonly IActorRef _reader;
+    private readonly DataLinks _links;
     private int _incoming;
     private readonly HashSet<IActorRef> _receivers = [];
     private readonly Dictionary<ContentHash, Queue<(OfferChunk Offer, IActorRef Sender, DateTime Asked)>> _claims = new();
@@ -38,12 +42,16 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
         _settings = settings;
         _keeper = keeper;
         _reader = reader;
+        _links = DataLinks.Of(Context.System);
 
         Receive<OfferChunk>(HandleOffer);
         Receive<StoreChunks>(HandleBatch);
         Receive<ChunkClaim>(HandleClaim);
         Receive<Terminated>(m => _receivers.Remove(m.ActorRef), _ => _incoming--);
-        Receive<FetchChunk>(m => Context.ActorOf(ChunkSendActor.Props(m, _reader, _settings)));
+        Receive<FetchChunk>(HandleFetch);
+        Receive<FetchOnReadingThread.SendAsParts>(m => Context.ActorOf(ChunkSendActor.Props(m.Fetch with { Route = null }, _reader, _settings)));
+        // Only a bug in FetchOnReadingThread gets a read's failure here rather than to its fetcher, which then times out.
+        Receive<StoreProtocol.StoreError>(m => Context.GetLogger().Warning("serving a fetch failed: {0}", m.Message));
         Receive<CheckChunk>(HandleCheck);
         Receive<WhichChunks>(m => _keeper.Forward(m));
         Receive<ExpireClaims>(_ => DropUnansweredClaims());
@@ -56,6 +64,16 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
     {
         var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, _settings.Replication.TransferTimeout.Ticks / 2));
         Timers.StartPeriodicTimer(nameof(ExpireClaims), ExpireClaims.Instance, every);
+    }
+
+    /// <summary>
+    /// A fetch with a data route is read and sent on a chunk reader's thread (<see cref="FetchOnReadingThread"/>); one
+    /// without (the fetcher has no data plane) goes as parts over Akka.Remote, paced by its acknowledgements.
+    /// </summary>
+    private void HandleFetch(FetchChunk m)
+    {
+        if (m.Route is not null) _reader.Tell(FetchOnReadingThread.Read(m, _links, _settings.Replication.TransferTimeout));
+        else Context.ActorOf(ChunkSendActor.Props(m, _reader, _settings));
     }
 
     /// <summary>Reads the copy again, checked (the store quarantines a corrupt one), and tells the fetcher what it found.</summary>

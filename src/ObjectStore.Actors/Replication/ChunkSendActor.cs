@@ -8,10 +8,11 @@ using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// Serves one chunk another node asked for: reads it through the chunk reader (which verifies it, and
-/// quarantines it if it is corrupt — unless the fetcher checks it, <see cref="FetchChunk.FetcherChecks"/>)
-/// and sends it whole on a data connection to the route the fetcher handed out (<see cref="OutgoingChunkBody"/>),
-/// or as parts through a <see cref="WindowedSender"/> when it gave none.
+/// Serves one chunk another node asked for without a data connection (the fetcher has no data plane, or its port
+/// cannot be reached; with one, <see cref="FetchOnReadingThread"/> serves it): reads it through the chunk reader
+/// (which verifies it, and quarantines it if it is corrupt — unless the fetcher checks it,
+/// <see cref="FetchChunk.FetcherChecks"/>) and sends it as parts through a <see cref="WindowedSender"/>, paced by
+/// the fetcher's acknowledgements.
 /// </summary>
 internal sealed class ChunkSendActor : WireActor
 {
@@ -19,8 +20,6 @@ internal sealed class ChunkSendActor : WireActor
     private readonly IActorRef _reader;
     private readonly StoreSettings _settings;
     private WindowedSender? _sender;
-    private OutgoingChunkBody? _body;
-    private ReadOnlyMemory<byte> _data;
 
     public ChunkSendActor(FetchChunk fetch, IActorRef reader, StoreSettings settings)
     {
@@ -28,33 +27,7 @@ internal sealed class ChunkSendActor : WireActor
         _reader = reader;
         _settings = settings;
 
-        Receive<ChunkRead>(m =>
-        {
-            // A pooled read goes back when the send ends (OutgoingChunkBody disposes the lease).
-            if (m.Lease is not null && _fetch.Route is { } route) _body = new OutgoingChunkBody(Context.System, route, m.Data, m.Lease, Self);
-            else
-            {
-                _data = m.Detach();
-                SendParts();
-            }
-        });
-        Receive<OutgoingChunkBody.Sent>(_ =>
-        {
-            // The fetcher reads exactly the chunk's length off the connection: the next body may follow at once.
-            _body!.Finish(whole: true);
-            Context.Stop(Self);
-        });
-        Receive<OutgoingChunkBody.Failed>(m =>
-        {
-            _body!.Finish(whole: false);
-            // The pooled bytes went back with the send: read the chunk again, as an array the parts may hold on to.
-            if (m.Unreachable) _reader.Tell(new ReadChunk(_fetch.Id, Verify: !_fetch.FetcherChecks));
-            else
-            {
-                _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, StoreErrorCode.Unavailable, $"the data connection broke: {m.Reason}"));
-                Context.Stop(Self);
-            }
-        });
+        Receive<ChunkRead>(m => SendParts(m.Detach()));
         Receive<StoreError>(m =>
         {
             _fetch.Receiver.Tell(new TransferFailed(_fetch.TransferId, m.Code, m.Message));
@@ -77,18 +50,14 @@ internal sealed class ChunkSendActor : WireActor
     {
         Context.Watch(_fetch.Receiver);
         Context.SetReceiveTimeout(_settings.Replication.TransferTimeout);
-        _reader.Tell(new ReadChunk(_fetch.Id, Verify: !_fetch.FetcherChecks, Pooled: _fetch.Route is not null));
+        _reader.Tell(new ReadChunk(_fetch.Id, Verify: !_fetch.FetcherChecks));
     }
 
-    protected override void PostStop()
-    {
-        _sender?.Close();
-        _body?.Finish(whole: false);
-    }
+    protected override void PostStop() => _sender?.Close();
 
-    private void SendParts()
+    private void SendParts(ReadOnlyMemory<byte> chunk)
     {
-        _sender = new WindowedSender(new ArrayQueueSource(_data), _settings.FrameSize, _settings.Replication.Window,
+        _sender = new WindowedSender(new ArrayQueueSource(chunk), _settings.FrameSize, _settings.Replication.Window,
             (_, offset, data) => _fetch.Receiver.Tell(new ChunkPart(_fetch.TransferId, (int)offset, data)), _settings.Replication.TransferTimeout);
         _sender.Pump();
     }

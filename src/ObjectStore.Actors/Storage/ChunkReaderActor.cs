@@ -51,6 +51,16 @@ internal sealed class ChunkReaderActor : ReceiveActor
                 Self.Tell(AloneIfUnpaired.Instance);
             }
         });
+        Receive<ReadChunkThen>(m =>
+        {
+            var (store, sender) = (_store, Sender);
+            _io.Run(() => m.Then(Read(store, new ReadChunk(m.Id, m.Verify, Pooled: true)))).ContinueWith(t =>
+            {
+                if (t.IsCompletedSuccessfully && t.Result is { } reply) sender.Tell(reply);
+                // Only a bug in Then gets here: the asker still hears.
+                else if (t.IsFaulted) sender.Tell(Failure(m.Id, t.Exception!));
+            }, TaskContinuationOptions.ExecuteSynchronously);
+        });
         Receive<AloneIfUnpaired>(_ =>
         {
             if (_unpaired is not { } waiting) return;
@@ -67,7 +77,7 @@ internal sealed class ChunkReaderActor : ReceiveActor
     {
         var store = _store;
         // The reply goes straight from the reading thread to the asker.
-        _io.Run(() => Read(store, m)).PipeTo(sender, failure: e => Failure(m, e));
+        _io.Run(() => Read(store, m)).PipeTo(sender, failure: e => Failure(m.Id, e));
     }
 
     private void StartPair((ReadChunk Read, IActorRef Sender) first, (ReadChunk Read, IActorRef Sender) second)
@@ -83,13 +93,13 @@ internal sealed class ChunkReaderActor : ReceiveActor
         {
             // Only a bug gets here (every read's failure is in its reply): both askers still hear.
             if (!t.IsFaulted) return;
-            first.Sender.Tell(Failure(first.Read, t.Exception!));
-            second.Sender.Tell(Failure(second.Read, t.Exception!));
+            first.Sender.Tell(Failure(first.Read.Id, t.Exception!));
+            second.Sender.Tell(Failure(second.Read.Id, t.Exception!));
         }, TaskContinuationOptions.ExecuteSynchronously);
     }
 
-    private static StoreError Failure(ReadChunk m, Exception e) =>
-        new(StoreErrorCode.StorageFailure, $"cannot read chunk {m.Id.ToShortString()}: {e.GetBaseException().Message}");
+    private static StoreError Failure(ContentHash id, Exception e) =>
+        new(StoreErrorCode.StorageFailure, $"cannot read chunk {id.ToShortString()}: {e.GetBaseException().Message}");
 
     private static object Reply(ReadChunk m, PooledRead read) =>
         read.Buffer is { } buffer ? new ChunkRead(m.Id, buffer.Memory, buffer) : Error(m, read.Error!);
