@@ -83,7 +83,7 @@ public sealed class FetchOnReadingThreadTests : ClusterTestKit
     }
 
     [Fact]
-    public async Task A_fetcher_that_stops_reading_is_told_the_connection_broke_after_the_transfer_timeout_and_the_reader_serves_on()
+    public async Task A_fetcher_that_stops_reading_is_told_the_connection_broke_after_the_transfer_timeout_and_that_connection_is_not_reused()
     {
         // One chunk of 32 MiB: more than the loopback's socket buffers hold, so the holder's write stalls.
         var chunking = StoreSettings.Default.Chunking with { Algorithm = ChunkingAlgorithm.Fixed, FixedSize = 32 * 1024 * 1024 };

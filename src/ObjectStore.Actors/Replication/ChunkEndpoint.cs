@@ -72,7 +72,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
     /// </summary>
     private void HandleFetch(FetchChunk m)
     {
-        if (m.Route is not null) _reader.Tell(FetchOnReadingThread.Read(m, _links, _settings.Replication.TransferTimeout));
+        if (m.Route is not null) _reader.Tell(FetchOnReadingThread.Read(m, _links, _settings.Replication.TransferTimeout, Self));
         else Context.ActorOf(ChunkSendActor.Props(m, _reader, _settings));
     }
 

@@ -9,16 +9,19 @@ using static ObjectStore.Actors.Storage.ChunkStorageProtocol;
 namespace ObjectStore.Actors.Replication;
 
 /// <summary>
-/// Serves a fetch that came with a data route (a get or a repair on another node) on the chunk reader's thread
-/// that read the chunk: the body goes onto a pooled data connection from there, and the connection back to the
-/// pool once written, as <see cref="ChunkSendActor"/> would do with an actor, a thread-pool send and two hops
-/// back per chunk. A holder serving a gateway's get of 1 GiB made ~65 futex calls per chunk that way
-/// (docs/BENCHMARKS.md, eleventh step), CPU the gateway's own work then lacked on a small machine.
+/// Serves a fetch that came with a data route (a get or a repair on another node) from the chunk reader's thread
+/// that read the chunk: the send onto a pooled data connection starts there, and its end gives the connection back
+/// to the pool and the buffer back to its pool. <see cref="ChunkSendActor"/> used to do this with an actor per chunk,
+/// a remote watch of the fetcher and three hops between threads; a holder serving a gateway's get of 1 GiB made ~65
+/// futex calls per chunk that way, CPU the gateway's own work lacked on a small machine (docs/BENCHMARKS.md, twelfth
+/// step: a holder's CPU a third less, the get 0.84×).
 /// </summary>
 /// <remarks>
-/// The fetcher is not watched: should it be gone, its node's data plane refuses the token and the write fails, and
-/// a node that stops reading fails it after the transfer timeout. A data port that cannot be reached at all is
-/// handed back to the endpoint (<see cref="SendAsParts"/>), which sends the chunk over Akka.Remote.
+/// The send is asynchronous, not a blocking write on the reader's thread (which measured the same): a fetcher that
+/// stops reading must not hold a thread that local reads wait for. It gets TransferFailed when the connection breaks
+/// or nothing is written for the transfer timeout; the fetcher is not watched: should it be gone, its node's data
+/// plane refuses the token. A data port that cannot be reached at all is handed back to the endpoint
+/// (<see cref="SendAsParts"/>), which sends the chunk over Akka.Remote.
 /// </remarks>
 internal static class FetchOnReadingThread
 {
@@ -26,32 +29,28 @@ internal static class FetchOnReadingThread
     public sealed record SendAsParts(FetchChunk Fetch) : ILocalMessage;
 
     /// <summary>What the chunk reader does with the read of <paramref name="fetch"/>'s chunk (<see cref="ReadChunkThen"/>).</summary>
-    public static ReadChunkThen Read(FetchChunk fetch, DataLinks links, TimeSpan timeout) =>
-        new(fetch.Id, Verify: !fetch.FetcherChecks, outcome => Send(fetch, links, timeout, outcome));
+    public static ReadChunkThen Read(FetchChunk fetch, DataLinks links, TimeSpan timeout, IActorRef endpoint) =>
+        new(fetch.Id, Verify: !fetch.FetcherChecks, outcome => Send(fetch, links, timeout, endpoint, outcome));
 
-    private static object? Send(FetchChunk fetch, DataLinks links, TimeSpan timeout, object outcome)
+    private static void Send(FetchChunk fetch, DataLinks links, TimeSpan timeout, IActorRef endpoint, object outcome)
     {
         if (outcome is not ChunkRead read)
         {
             var error = outcome as StoreError ?? new StoreError(StoreErrorCode.StorageFailure, $"cannot read chunk {fetch.Id.ToShortString()}");
             fetch.Receiver.Tell(new TransferFailed(fetch.TransferId, error.Code, error.Message));
-            return null;
+            return;
         }
-        using var lease = read.Lease;
-        try
+        var route = fetch.Route!;
+        var deadline = new CancellationTokenSource(timeout);
+        ChunkBody.SendAsync(links, route, read.Data, deadline.Token).ContinueWith(t =>
         {
+            deadline.Dispose();
+            read.Lease?.Dispose();
             // The fetcher reads exactly the chunk's length off the connection: the next body may follow at once.
-            links.Peers.Return(fetch.Route!.Host, fetch.Route.Port, ChunkBody.Send(links, fetch.Route, read.Data, timeout));
-            return null;
-        }
-        catch (DataLinkUnreachableException)
-        {
-            return new SendAsParts(fetch);
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-            fetch.Receiver.Tell(new TransferFailed(fetch.TransferId, StoreErrorCode.Unavailable, $"the data connection broke: {e.Message}"));
-            return null;
-        }
+            if (t.IsCompletedSuccessfully) links.Peers.Return(route.Host, route.Port, t.Result);
+            else if (t.Exception?.GetBaseException() is DataLinkUnreachableException) endpoint.Tell(new SendAsParts(fetch));
+            else fetch.Receiver.Tell(new TransferFailed(fetch.TransferId, StoreErrorCode.Unavailable,
+                $"the data connection broke: {(t.IsCanceled ? $"the body was not taken within {timeout.TotalSeconds:0.#}s" : t.Exception!.GetBaseException().Message)}"));
+        }, TaskContinuationOptions.ExecuteSynchronously);
     }
 }

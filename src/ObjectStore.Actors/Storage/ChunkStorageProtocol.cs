@@ -53,10 +53,10 @@ public static class ChunkStorageProtocol
     /// <summary>
     /// A pooled read (<see cref="ReadChunk"/> with Pooled) whose outcome — a <see cref="ChunkRead"/> whose lease
     /// <paramref name="Then"/> must let go of, or a StoreError — goes to <paramref name="Then"/> on the thread that
-    /// read it; what Then returns, if not null, goes to the sender. For work that only hands the bytes on (a holder
-    /// sending a fetched chunk onto a data connection), which would otherwise hop to an actor and on to the thread pool.
+    /// read it, not to the sender, which hears only should Then throw. For work that only hands the bytes on (a holder
+    /// sending a fetched chunk onto a data connection), which would otherwise hop to an actor and on to another thread.
     /// </summary>
-    public sealed record ReadChunkThen(ContentHash Id, bool Verify, Func<object, object?> Then) : ILocalMessage;
+    public sealed record ReadChunkThen(ContentHash Id, bool Verify, Action<object> Then) : ILocalMessage;
 
     /// <param name="Lease">Set for a pooled read: disposing it gives the memory behind <paramref name="Data"/> back, after which Data must not be read.</param>
     public sealed record ChunkRead(ContentHash Id, ReadOnlyMemory<byte> Data, IDisposable? Lease = null) : ILocalMessage

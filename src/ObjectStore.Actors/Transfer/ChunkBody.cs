@@ -48,77 +48,26 @@ public static class ChunkBody
         }
     }
 
-    /// <summary>
-    /// <see cref="SendAsync"/> on the calling thread, for a thread whose only work is this body (a chunk reader's,
-    /// which has just read it): no hop to the thread pool and back. A write that stalls for
-    /// <paramref name="timeout"/> (the other end stopped reading) throws IOException.
-    /// </summary>
-    public static TcpClient Send(DataLinks links, DataRoute route, ReadOnlyMemory<byte> body, TimeSpan timeout)
-    {
-        if (links.Peers.TryTakeIdle(route.Host, route.Port) is { } pooled)
-        {
-            try
-            {
-                Write(pooled, route.Token, body, links.Faults, timeout);
-                return pooled;
-            }
-            catch (Exception e) when (e is IOException or SocketException)
-            {
-                pooled.Dispose();
-            }
-        }
-        var fresh = PeerConnections.ConnectAsync(route.Host, route.Port, CancellationToken.None).GetAwaiter().GetResult();
-        try
-        {
-            Write(fresh, route.Token, body, links.Faults, timeout);
-            return fresh;
-        }
-        catch
-        {
-            fresh.Dispose();
-            throw;
-        }
-    }
-
     private static async Task WriteAsync(TcpClient client, byte[] token, ReadOnlyMemory<byte> body, DataLinkFaults? faults, CancellationToken cancel)
-    {
-        var (header, sent, cut) = Framed(token, body, faults);
-        var stream = client.GetStream();
-        await stream.WriteAsync(header, cancel);
-        await stream.WriteAsync(sent, cancel);
-        if (cut) Cut(client);
-    }
-
-    private static void Write(TcpClient client, byte[] token, ReadOnlyMemory<byte> body, DataLinkFaults? faults, TimeSpan timeout)
-    {
-        var (header, sent, cut) = Framed(token, body, faults);
-        client.Client.SendTimeout = (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
-        var stream = client.GetStream();
-        stream.Write(header);
-        stream.Write(sent.Span);
-        if (cut) Cut(client);
-    }
-
-    /// <summary>The header and the bytes to send after it: the body, or what the test's faults make of it (<paramref name="Cut"/>: half of it, then the connection is cut).</summary>
-    private static (byte[] Header, ReadOnlyMemory<byte> Body, bool Cut) Framed(byte[] token, ReadOnlyMemory<byte> body, DataLinkFaults? faults)
     {
         var header = new byte[DataPlane.TokenSize + LengthSize];
         token.CopyTo(header, 0);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(DataPlane.TokenSize), body.Length);
-        if (faults is not null && faults.CutThisBody()) return (header, body[..(body.Length / 2)], true);
+        var stream = client.GetStream();
+        await stream.WriteAsync(header, cancel);
+        if (faults is not null && faults.CutThisBody())
+        {
+            await stream.WriteAsync(body[..(body.Length / 2)], cancel);
+            client.Client.Close();
+            throw new IOException("data connection cut mid-chunk (fault injection)");
+        }
         if (faults?.DamageThisBody?.Invoke() == true && body.Length > 0)
         {
             var damaged = body.ToArray();
             damaged[^1] ^= 0x01;
-            return (header, damaged, false);
+            body = damaged;
         }
-        return (header, body, false);
-    }
-
-    private static void Cut(TcpClient client)
-    {
-        client.Client.Close();
-        throw new IOException("data connection cut mid-chunk (fault injection)");
+        await stream.WriteAsync(body, cancel);
     }
 
     /// <summary>
