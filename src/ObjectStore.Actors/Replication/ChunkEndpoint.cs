@@ -14,7 +14,7 @@ namespace ObjectStore.Actors.Replication;
 /// is answered ChunkPresent and not sent; else a <see cref="ChunkReceiveActor"/> takes the parts. Small
 /// chunks pushed together go to one <see cref="ChunkBatchReceiveActor"/> per batch. At most
 /// <see cref="ReplicationSettings.MaxIncomingTransfers"/> are received at once; more are refused, and their
-/// senders retry. A fetch is served on the chunk reader's thread (<see cref="FetchOnReadingThread"/>), or by a
+/// senders retry. A fetch is served from the chunk reader's thread (<see cref="FetchOnReadingThread"/>), or by a
 /// <see cref="ChunkSendActor"/> when it goes as parts; a fetcher whose body did not match its
 /// id has this node check its copy (CheckChunk).
 /// </summary>
@@ -67,7 +67,7 @@ public sealed class ChunkEndpoint : WireActor, IWithTimers
     }
 
     /// <summary>
-    /// A fetch with a data route is read and sent on a chunk reader's thread (<see cref="FetchOnReadingThread"/>); one
+    /// A fetch with a data route is read on a chunk reader's thread and sent from there (<see cref="FetchOnReadingThread"/>); one
     /// without (the fetcher has no data plane) goes as parts over Akka.Remote, paced by its acknowledgements.
     /// </summary>
     private void HandleFetch(FetchChunk m)

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Akka.Actor;
 using ObjectStore.Actors.Protocol;
 using ObjectStore.Actors.Transfer;
@@ -19,7 +18,7 @@ namespace ObjectStore.Actors.Replication;
 /// <remarks>
 /// The send is asynchronous, not a blocking write on the reader's thread (which measured the same): a fetcher that
 /// stops reading must not hold a thread that local reads wait for. It gets TransferFailed when the connection breaks
-/// or nothing is written for the transfer timeout; the fetcher is not watched: should it be gone, its node's data
+/// or the body is not taken within the transfer timeout; the fetcher is not watched: should it be gone, its node's data
 /// plane refuses the token. A data port that cannot be reached at all is handed back to the endpoint
 /// (<see cref="SendAsParts"/>), which sends the chunk over Akka.Remote.
 /// </remarks>
