@@ -6,22 +6,29 @@ namespace ObjectStore.Core.Chunking;
 
 /// <summary>
 /// Pinned arrays (on the pinned object heap, so their address never changes) with room for a region
-/// that starts on a 4 KiB boundary, in power-of-two sizes from 128 KiB. A few per size are kept for
-/// reuse; the rest are left to the garbage collector.
+/// that starts on a 4 KiB boundary, in power-of-two sizes from 128 KiB. Returned arrays are kept for reuse
+/// up to <see cref="MaxKeptBytes"/> in all; the rest are left to the garbage collector.
 /// </summary>
 /// <remarks>
 /// Why not ArrayPool: its arrays may move and are aligned to 8 or 16 bytes, while O_DIRECT wants the
 /// device's block alignment. Why not native memory: a chunk's bytes are also referenced by messages
 /// queued for the network, and a managed array stays valid for as long as any of them holds it.
+/// Why a budget in bytes rather than a count per size: a gateway's get of 1 GiB has ~40 chunk buffers out at once
+/// (32 read ahead, more being hashed); with 16 kept per size the rest were dropped and allocated anew for every
+/// chunk, and the pinned heap, collected only with gen2, took the gateway to 455–605 MiB (docs/BENCHMARKS.md,
+/// twelfth step). What is kept is at most what was once in use at the same time.
 /// </remarks>
 internal static class PinnedBufferPool
 {
-    private const int MaxPerSize = 16;
+    internal const long MaxKeptBytes = 128L * 1024 * 1024;
     private const int SmallestShift = 17; // 128 KiB
     private const int LargestShift = 26;  // 64 MiB, the largest chunk a configuration allows
     private static readonly ConcurrentBag<byte[]>[] Pools =
         Enumerable.Range(0, LargestShift - SmallestShift + 1).Select(_ => new ConcurrentBag<byte[]>()).ToArray();
-    private static readonly int[] Counts = new int[LargestShift - SmallestShift + 1];
+    private static long _keptBytes;
+
+    /// <summary>What the pool holds for reuse now.</summary>
+    internal static long KeptBytes => Interlocked.Read(ref _keptBytes);
 
     /// <summary>An array, the offset of its aligned region, and that region's size (at least <paramref name="capacity"/>).</summary>
     public static (byte[] Array, int Offset, int Size) Rent(int capacity)
@@ -30,7 +37,7 @@ internal static class PinnedBufferPool
         var size = 1 << shift;
         byte[]? array = null;
         if (shift <= LargestShift && Pools[shift - SmallestShift].TryTake(out array))
-            Interlocked.Decrement(ref Counts[shift - SmallestShift]);
+            Interlocked.Add(ref _keptBytes, -size);
         array ??= GC.AllocateUninitializedArray<byte>(size + ChunkBuffer.Alignment, pinned: true);
         return (array, OffsetOfAlignedRegion(array), size);
     }
@@ -39,13 +46,13 @@ internal static class PinnedBufferPool
     {
         var shift = BitOperations.Log2((uint)(array.Length - ChunkBuffer.Alignment));
         if (shift is < SmallestShift or > LargestShift) return;
-        var index = shift - SmallestShift;
-        if (Interlocked.Increment(ref Counts[index]) > MaxPerSize)
+        var size = 1L << shift;
+        if (Interlocked.Add(ref _keptBytes, size) > MaxKeptBytes)
         {
-            Interlocked.Decrement(ref Counts[index]);
+            Interlocked.Add(ref _keptBytes, -size);
             return;
         }
-        Pools[index].Add(array);
+        Pools[shift - SmallestShift].Add(array);
     }
 
     private static unsafe int OffsetOfAlignedRegion(byte[] array)
