@@ -11,6 +11,7 @@
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${2:-3}
+. "$(dirname "$0")/lib.sh" # node_port; this script keeps its own setup, cleanup and start_node
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d "${BENCH_DIR:-$root}/.bench.XXXXXX")
 node_pid=""
