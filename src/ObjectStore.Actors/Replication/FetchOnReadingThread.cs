@@ -33,12 +33,12 @@ internal static class FetchOnReadingThread
 
     private static void Send(FetchChunk fetch, DataLinks links, TimeSpan timeout, IActorRef endpoint, object outcome)
     {
-        if (outcome is not ChunkRead read)
+        if (outcome is StoreError error)
         {
-            var error = outcome as StoreError ?? new StoreError(StoreErrorCode.StorageFailure, $"cannot read chunk {fetch.Id.ToShortString()}");
             fetch.Receiver.Tell(new TransferFailed(fetch.TransferId, error.Code, error.Message));
             return;
         }
+        var read = (ChunkRead)outcome;
         var route = fetch.Route!;
         var deadline = new CancellationTokenSource(timeout);
         ChunkBody.SendAsync(links, route, read.Data, deadline.Token).ContinueWith(t =>

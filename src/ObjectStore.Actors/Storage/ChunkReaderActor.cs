@@ -56,7 +56,17 @@ internal sealed class ChunkReaderActor : ReceiveActor
             var (store, sender) = (_store, Sender);
             _io.Run(() =>
             {
-                m.Then(Read(store, new ReadChunk(m.Id, m.Verify, Pooled: true)));
+                object outcome;
+                try
+                {
+                    outcome = Read(store, new ReadChunk(m.Id, m.Verify, Pooled: true));
+                }
+                catch (Exception e)
+                {
+                    // A failure Read does not word itself still goes to Then, as Start's PipeTo hands it to its asker.
+                    outcome = Failure(m.Id, e);
+                }
+                m.Then(outcome);
                 return 0;
             }).ContinueWith(t =>
             {

@@ -53,7 +53,7 @@ public static class ChunkStorageProtocol
     /// <summary>
     /// A pooled read (<see cref="ReadChunk"/> with Pooled) whose outcome — a <see cref="ChunkRead"/> whose lease
     /// <paramref name="Then"/> must let go of, or a StoreError — goes to <paramref name="Then"/> on the thread that
-    /// read it, not to the sender, which hears only should Then throw. For work that only hands the bytes on (a holder
+    /// read it (a read that throws is a StoreError too), not to the sender, which hears only should Then throw. For work that only hands the bytes on (a holder
     /// sending a fetched chunk onto a data connection), which would otherwise hop to an actor and on to another thread.
     /// </summary>
     public sealed record ReadChunkThen(ContentHash Id, bool Verify, Action<object> Then) : ILocalMessage;
