@@ -20,7 +20,7 @@ public static class StoreNode
     /// <param name="Index">The object index (<c>/user/object-index</c>).</param>
     /// <param name="Reader">Verified chunk reads (<c>/user/chunk-reader</c>).</param>
     public sealed record Handles(IActorRef Coordinator, IActorRef Keeper, IActorRef Index, IActorRef Reader, string NodeId, ChunkStore Chunks,
-        DataPlane? DataPlane = null);
+        DataPlane? DataPlane = null, Link.ClientLinkHost? Link = null);
 
     /// <summary>
     /// The actor system's configuration for a node on <paramref name="dataDirectory"/>: its cluster roles
@@ -76,7 +76,7 @@ public static class StoreNode
         if (((ExtendedActorSystem)system).Provider is Akka.Cluster.ClusterActorRefProvider) system.ActorOf(ClusterJoinWatch.Props(), ClusterJoinWatch.Name);
         var handles = new Handles(ActorRefs.Nobody, keeper, index, reader, nodeId, chunks, dataPlane);
         var coordinator = system.ActorOf(StoreCoordinator.Props(settings, handles, pushes), StoreCoordinator.Name);
-        return handles with { Coordinator = coordinator };
+        return handles with { Coordinator = coordinator, Link = settings.LocalLink ? Link.ClientLinkHost.Start(system, coordinator) : null };
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ public sealed record StoreSettings
     public int DataPort { get; init; }
     /// <summary>Clients on this machine hand over the open file instead of sending its bytes (Linux).</summary>
     public bool LocalHandOver { get; init; }
+    /// <summary>Shell scripts on this machine send their requests over a local socket instead of Akka.Remote (Linux; objectstore.transfer.local-link).</summary>
+    public bool LocalLink { get; init; }
     /// <summary>Chunks of one upload held in memory (cut, not yet in a temp file); the chunker stops taking bytes beyond it.</summary>
     public int ChunksInFlight { get; init; }
     /// <summary>Chunks of one upload written but not yet made durable by a group commit; a second bound on the chunker.</summary>
@@ -81,6 +83,7 @@ public sealed record StoreSettings
             DataPlane = c.Bool("objectstore.transfer.data-plane"),
             DataPort = c.Int("objectstore.transfer.data-port"),
             LocalHandOver = c.Bool("objectstore.transfer.local-hand-over"),
+            LocalLink = c.Bool("objectstore.transfer.local-link"),
             IdleTimeout = c.Duration("objectstore.transfer.idle-timeout"),
             StreamInputLimit = c.LongBytes("objectstore.transfer.stream-input-limit"),
             RequestTimeout = c.Duration("objectstore.request-timeout"),

@@ -4,8 +4,8 @@ using ObjectStore.Actors.Shell;
 namespace ObjectStore.Node;
 
 /// <summary>
-/// Feeds command lines to the shell actor: interactively on a terminal (prompt, history), or as a
-/// script from -c or from stdin, stopping at the first error with exit code 1. Ctrl+C cancels the
+/// Feeds command lines to the shell (its actor; a script over a node's local link runs them without one, see
+/// Commands.RunShellAsync): interactively on a terminal (prompt, history), or as a script from -c or from stdin, stopping at the first error with exit code 1. Ctrl+C cancels the
 /// running command (on the node too); a script then ends with exit code 130, the prompt comes back;
 /// at the prompt Ctrl+C clears the line and Ctrl+D leaves. A second Ctrl+C while a cancel is under way
 /// ends the shell at once.
@@ -17,14 +17,25 @@ public static class ConsoleShell
 
     private static CancellationTokenSource? _running;
 
-    public static async Task<int> RunAsync(IActorRef shell, string? script)
+    /// <summary>Runs one command line to its end (an error printed, or not) and says how it went.</summary>
+    public delegate Task<ShellOutcome> Execute(string command, CancellationToken cancel);
+
+    /// <summary>Each command is one <see cref="ShellActor.Execute"/> to the shell actor.</summary>
+    public static Execute Through(IActorRef shell) => (command, cancel) =>
+    {
+        var done = new TaskCompletionSource<ShellOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        shell.Tell(new ShellActor.Execute(command, done, cancel));
+        return done.Task;
+    };
+
+    public static async Task<int> RunAsync(Execute execute, string? script)
     {
         Console.CancelKeyPress += OnCancelKeyPress;
         try
         {
-            if (script is not null) return await RunScriptAsync(shell, ShellLine.SplitCommands(script));
-            if (Console.IsInputRedirected) return await RunScriptAsync(shell, ReadStdin());
-            return await RunInteractiveAsync(shell);
+            if (script is not null) return await RunScriptAsync(execute, ShellLine.SplitCommands(script));
+            if (Console.IsInputRedirected) return await RunScriptAsync(execute, ReadStdin());
+            return await RunInteractiveAsync(execute);
         }
         finally
         {
@@ -49,11 +60,11 @@ public static class ConsoleShell
                 yield return command;
     }
 
-    private static async Task<int> RunScriptAsync(IActorRef shell, IEnumerable<string> commands)
+    private static async Task<int> RunScriptAsync(Execute execute, IEnumerable<string> commands)
     {
         foreach (var command in commands)
         {
-            var (outcome, cancelled) = await ExecuteAsync(shell, command);
+            var (outcome, cancelled) = await ExecuteAsync(execute, command);
             if (cancelled) return Interrupted;
             switch (outcome)
             {
@@ -64,7 +75,7 @@ public static class ConsoleShell
         return 0;
     }
 
-    private static async Task<int> RunInteractiveAsync(IActorRef shell)
+    private static async Task<int> RunInteractiveAsync(Execute execute)
     {
         Console.WriteLine("objectstore shell — type 'help' for commands, 'exit' or Ctrl+D to leave.");
         var editor = new LineEditor();
@@ -72,7 +83,7 @@ public static class ConsoleShell
         {
             foreach (var command in ShellLine.SplitCommands(line))
             {
-                var (outcome, cancelled) = await ExecuteAsync(shell, command);
+                var (outcome, cancelled) = await ExecuteAsync(execute, command);
                 if (outcome == ShellOutcome.Exit) return 0;
                 if (cancelled) break; // the rest of the line is not run
             }
@@ -94,17 +105,15 @@ public static class ConsoleShell
         }
     }
 
-    private static async Task<(ShellOutcome Outcome, bool Cancelled)> ExecuteAsync(IActorRef shell, string command)
+    private static async Task<(ShellOutcome Outcome, bool Cancelled)> ExecuteAsync(Execute execute, string command)
     {
-        // The shell actor completes this for every command, success or not; each command is bounded by
+        // The shell completes this for every command, success or not; each command is bounded by
         // its own timeouts (request timeout, transfer idle timeout), so this wait is bounded too.
         using var running = new CancellationTokenSource();
         _running = running;
         try
         {
-            var done = new TaskCompletionSource<ShellOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-            shell.Tell(new ShellActor.Execute(command, done, running.Token));
-            var outcome = await done.Task;
+            var outcome = await execute(command, running.Token);
             return (outcome, running.IsCancellationRequested);
         }
         finally

@@ -10,14 +10,17 @@ namespace ObjectStore.Actors.Client;
 
 /// <summary>
 /// Talks to one node's coordinator from any actor system (the shell's own, or the node's in
-/// <c>objectstore local</c>). Every call is bounded: short requests by the request timeout, transfers
-/// by an idle timeout that resets on every frame.
+/// <c>objectstore local</c>), or from none over a <see cref="NodeLink"/> (a shell script on the node's
+/// machine). Every call is bounded: short requests by the request timeout, transfers by an idle timeout
+/// that resets on every frame.
 /// </summary>
 public sealed class StoreClient
 {
-    private readonly ActorSystem _system;
+    private readonly ActorSystem? _system;
     private readonly StoreSettings _settings;
-    private readonly NodeWatch _watch;
+    private readonly NodeWatch? _watch;
+    private readonly NodeLink? _link;
+    private readonly Lazy<Task<StoreClient>>? _sessions;
     private long _transfers;
 
     public StoreClient(ActorSystem system, IActorRef node, StoreSettings settings)
@@ -27,6 +30,23 @@ public sealed class StoreClient
         _settings = settings;
         _watch = new NodeWatch(system, node);
     }
+
+    /// <summary>
+    /// A client whose requests go over <paramref name="link"/>. A put or get that needs a transfer session (an object
+    /// larger than a request carries) is made by the client <paramref name="sessions"/> returns, asked for the first
+    /// time then: it starts an actor system with Akka.Remote, which a script of small objects never needs.
+    /// </summary>
+    public StoreClient(NodeLink link, StoreSettings settings, Func<Task<StoreClient>> sessions)
+    {
+        _link = link;
+        Node = link.Coordinator;
+        Host = link.Host;
+        _settings = settings;
+        _sessions = new Lazy<Task<StoreClient>>(sessions);
+    }
+
+    /// <summary>Whether requests go over a link (no actor system) rather than Akka.Remote.</summary>
+    public bool Linked => _link is not null;
 
     public IActorRef Node { get; }
 
@@ -72,8 +92,9 @@ public sealed class StoreClient
         CancellationToken cancel = default)
     {
         if (SmallFileBytes(path) is { } bytes) return await PutSmallAsync(bucket, key, bytes, metadata);
+        if (_sessions is not null) return await (await _sessions.Value).PutFileAsync(path, bucket, key, metadata, progress, cancel);
         var result = new TaskCompletionSource<PutCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var uploader = _system.ActorOf(FileUploaderActor.Props(Node, path, bucket, key, _settings.IdleTimeout, result, progress, metadata),
+        var uploader = _system!.ActorOf(FileUploaderActor.Props(Node, path, bucket, key, _settings.IdleTimeout, result, progress, metadata),
             $"upload-{Interlocked.Increment(ref _transfers)}");
         await using var cancelled = cancel.Register(() => uploader.Tell(UserCancelled.Instance));
         return await result.Task;
@@ -189,8 +210,9 @@ public sealed class StoreClient
     public async Task<ObjectInfo> GetFileAsync(string bucket, string key, string target, Action<ObjectInfo>? started = null, IProgress<long>? progress = null,
         CancellationToken cancel = default)
     {
+        if (_sessions is not null) return await (await _sessions.Value).GetFileAsync(bucket, key, target, started, progress, cancel);
         var result = new TaskCompletionSource<ObjectInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var downloader = _system.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.FrameSize, _settings.IdleTimeout, result, started, progress),
+        var downloader = _system!.ActorOf(FileDownloaderActor.Props(Node, bucket, key, target, _settings.Window, _settings.FrameSize, _settings.IdleTimeout, result, started, progress),
             $"download-{Interlocked.Increment(ref _transfers)}");
         await using var cancelled = cancel.Register(() => downloader.Tell(UserCancelled.Instance));
         return await result.Task;
@@ -248,19 +270,25 @@ public sealed class StoreClient
     /// <param name="timeoutMessage">What the user is told when no reply comes in time, or the node went away first.</param>
     private Task<T> RequestAsync<T>(object request, TimeSpan timeout, string timeoutMessage) => RequestAsync<T>(Node, request, timeout, timeoutMessage);
 
+    private StoreException WentAway(string timeoutMessage) =>
+        new(StoreErrorCode.Unavailable, $"the node at {Node.Path.Address} went away: {timeoutMessage}");
+
     private async Task<T> RequestAsync<T>(IActorRef to, object request, TimeSpan timeout, string timeoutMessage)
     {
         object reply;
         try
         {
-            var ask = to.Ask<object>(request, timeout);
-            if (await Task.WhenAny(ask, _watch.Lost) != ask)
-                throw new StoreException(StoreErrorCode.Unavailable, $"the node at {Node.Path.Address} went away: {timeoutMessage}");
+            var ask = to is LinkedActorRef linked ? linked.Link.AskAsync(linked.Target, request, timeout) : to.Ask<object>(request, timeout);
+            if (await Task.WhenAny(ask, _link?.Lost ?? _watch!.Lost) != ask) throw WentAway(timeoutMessage);
             reply = await ask;
         }
         catch (AskTimeoutException)
         {
             throw new StoreException(StoreErrorCode.Timeout, timeoutMessage);
+        }
+        catch (NodeLinkLostException)
+        {
+            throw WentAway(timeoutMessage);
         }
         return reply switch
         {

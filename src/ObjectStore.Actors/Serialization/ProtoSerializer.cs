@@ -75,7 +75,13 @@ public abstract class ProtoSerializer(ExtendedActorSystem system, string protoco
     protected internal string PathOf(IActorRef actor) => Akka.Serialization.Serialization.SerializedActorPath(actor);
 
     protected internal IActorRef Resolve(string path) =>
-        path.Length > 0 ? system.Provider.ResolveActorRef(path) : throw new SerializationException("actor path missing");
+        path.Length > 0 ? ResolvePath?.Invoke(path) ?? system.Provider.ResolveActorRef(path) : throw new SerializationException("actor path missing");
+
+    /// <summary>
+    /// Set where there is no actor system to resolve a path in (a shell script's link to its node, which sends
+    /// to such an actor by its path): what a received actor path becomes.
+    /// </summary>
+    internal Func<string, IActorRef>? ResolvePath { get; init; }
 
     internal static byte[] WithTestField(byte[] message)
     {

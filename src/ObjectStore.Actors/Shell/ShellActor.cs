@@ -14,27 +14,12 @@ public sealed class ShellActor : ReceiveActor
     /// <param name="Cancel">Cancelled by Ctrl+C: the command stops and undoes what it started on the node.</param>
     public sealed record Execute(string Command, TaskCompletionSource<ShellOutcome> Done, CancellationToken Cancel = default) : Akka.Actor.INoSerializationVerificationNeeded;
 
-    private readonly StoreClient _client;
-    private readonly IShellOutput _out;
     private readonly ShellCommands _commands;
 
     public ShellActor(StoreClient client, IShellOutput output)
     {
-        _client = client;
-        _out = output;
         _commands = new ShellCommands(client, output);
-        ReceiveAsync<Execute>(async m =>
-        {
-            try
-            {
-                m.Done.TrySetResult(await _commands.RunAsync(m.Command, m.Cancel));
-            }
-            catch (Exception e)
-            {
-                _out.Error($"error: {e.Message}");
-                m.Done.TrySetResult(ShellOutcome.Failed);
-            }
-        });
+        ReceiveAsync<Execute>(async m => m.Done.TrySetResult(await _commands.RunReportingAsync(m.Command, m.Cancel)));
     }
 
     public static Props Props(StoreClient client, IShellOutput output) =>

@@ -63,6 +63,23 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
         }
     }
 
+    /// <summary>
+    /// As <see cref="RunAsync"/>; an exception nobody expected (a bug) is printed as an error too, so the shell
+    /// goes on (or a script stops) instead of ending without a word.
+    /// </summary>
+    public async Task<ShellOutcome> RunReportingAsync(string line, CancellationToken cancel = default)
+    {
+        try
+        {
+            return await RunAsync(line, cancel);
+        }
+        catch (Exception e)
+        {
+            output.Error($"error: {e.Message}");
+            return ShellOutcome.Failed;
+        }
+    }
+
     private ShellOutcome Print(string text)
     {
         output.Line(text);
