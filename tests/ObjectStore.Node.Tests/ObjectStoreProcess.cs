@@ -133,6 +133,10 @@ public static partial class ObjectStoreProcess
     public static Task<Result> ShellAsync(int port, string script, IReadOnlyDictionary<string, string> environment) =>
         RunAsync(TimeSpan.FromMinutes(2), null, null, environment, "shell", "--node", $"127.0.0.1:{port}", "-c", script);
 
+    /// <summary>Runs the executable with extra environment variables.</summary>
+    public static Task<Result> RunWithAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args) =>
+        RunAsync(timeout, null, null, environment, args);
+
     /// <summary>Runs the executable; <paramref name="onLine"/> sees each stdout line as it is printed.</summary>
     public static Task<Result> RunAsync(TimeSpan timeout, string? stdin, Action<string>? onLine, params string[] args) =>
         RunAsync(timeout, stdin, onLine, new Dictionary<string, string>(), args);

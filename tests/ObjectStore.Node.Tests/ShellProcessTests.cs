@@ -33,6 +33,43 @@ public class ShellProcessTests : IDisposable
         Assert.Contains("file with spaces.bin", ls.Stdout);
     }
 
+    /// <summary>
+    /// A script on the node's machine talks over the node's local link: without a transfer it starts no actor system
+    /// (the shell's Akka log, turned on, stays silent); a file larger than a request starts one for that transfer;
+    /// with the link off in the shell's configuration the script talks Akka.Remote from the start. The objects are
+    /// the same every way.
+    /// </summary>
+    [Fact]
+    public async Task A_script_goes_over_the_nodes_local_link_and_starts_remoting_only_for_a_transfer_or_with_the_link_off()
+    {
+        if (!OperatingSystem.IsLinux()) return; // the link is Linux only
+        using var node = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("data"));
+        var small = _files.RandomFile("small.bin", 3000, 1);
+        var large = _files.RandomFile("large.bin", 3 * 1024 * 1024, 2);
+        var linkOff = _files.PathOf("link-off.conf");
+        File.WriteAllText(linkOff, "objectstore.transfer.local-link = off\n");
+        var akkaLog = new Dictionary<string, string> { ["OBJECTSTORE_SHELL_LOGLEVEL"] = "INFO" };
+        Task<ObjectStoreProcess.Result> Shell(string script, params string[] options) => ObjectStoreProcess.RunWithAsync(akkaLog, TimeSpan.FromMinutes(2),
+            ["shell", "--node", $"127.0.0.1:{node.Port}", .. options, "-c", script]);
+
+        // A single get always starts a transfer session (its size is not known before); get -r of small objects does not.
+        var linked = await Shell($"put '{small}' media/small/small.bin; get -r media/small '{_files.PathOf("small.out")}'; ls media; stat media/small/small.bin");
+        Assert.True(linked.ExitCode == 0, linked.Stderr);
+        Assert.DoesNotContain("Starting remoting", linked.Stderr);
+        Assert.Contains("small.bin", linked.Stdout);
+
+        var transfer = await Shell($"put '{large}' media/large.bin; get media/large.bin '{_files.PathOf("large.out")}'");
+        Assert.True(transfer.ExitCode == 0, transfer.Stderr);
+        Assert.Contains("Starting remoting", transfer.Stderr);
+
+        var remote = await Shell($"get media/small/small.bin '{_files.PathOf("small.remote")}'", "--config", linkOff);
+        Assert.True(remote.ExitCode == 0, remote.Stderr);
+        Assert.Contains("Starting remoting", remote.Stderr);
+
+        foreach (var (original, copy) in new[] { (small, "small.out/small.bin"), (large, "large.out"), (small, "small.remote") })
+            Assert.Equal(File.ReadAllBytes(original), File.ReadAllBytes(_files.PathOf(copy)));
+    }
+
     [Fact]
     public async Task Bad_input_gives_one_line_errors_a_non_zero_exit_and_changes_nothing()
     {

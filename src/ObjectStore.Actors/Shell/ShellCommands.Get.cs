@@ -208,7 +208,8 @@ public sealed partial class ShellCommands
         var directories = new LocalDirectories();
         _intoFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
-        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), u => units[u].Count > 1
+        bool Batched(int u) => AsBatch(units[u], objects[units[u][0]].Size, FileObjectBytes);
+        var failure = await TransferAllAsync(units.Count, u => Batched(u) ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), u => Batched(u)
             ? GetIntoFilesAsync(units[u].Select(i => objects[i]).ToList(), address.Bucket, preserve, Written, directories, cancel)
             : GetOnItsOwnAsync(objects[units[u][0]], address.Bucket, preserve, Written, directories, cancel), cancel);
         if (cancel.IsCancellationRequested)

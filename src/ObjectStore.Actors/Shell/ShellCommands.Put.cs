@@ -98,9 +98,10 @@ public sealed partial class ShellCommands
         var stored = 0;
         _fromFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FromFileBatches(sizes, keys);
-        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
+        bool Batched(int u) => AsBatch(units[u], sizes[units[u][0]], FromFileObjectBytes);
+        var failure = await TransferAllAsync(units.Count, u => Batched(u) ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
         {
-            if (units[u].Count == 1)
+            if (!Batched(u))
             {
                 await PutOneAsync(files[units[u][0]].Path, address.Bucket, keys[units[u][0]], files[units[u][0]].Metadata, cancel);
                 Interlocked.Increment(ref stored);
