@@ -38,21 +38,21 @@ internal readonly struct SettingsReader(Config config)
     public TimeSpan Duration(string key)
     {
         Require(key);
-        try { return Config.GetTimeSpan(key, allowInfinite: false); }
+        try { return HoconUnits.Duration(Config.GetString(key)); }
         catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException) { throw Bad(key, "a duration like 10s", e); }
     }
 
     public int Bytes(string key)
     {
         Require(key);
-        try { return checked((int)(Config.GetByteSize(key) ?? throw new FormatException("empty"))); }
+        try { return checked((int)HoconUnits.Bytes(Config.GetString(key))); }
         catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException) { throw Bad(key, "a size like 64KiB", e); }
     }
 
     public long LongBytes(string key)
     {
         Require(key);
-        try { return Config.GetByteSize(key) ?? throw new FormatException("empty"); }
+        try { return HoconUnits.Bytes(Config.GetString(key)); }
         catch (Exception e) when (e is FormatException or OverflowException or ConfigurationException) { throw Bad(key, "a size like 16GiB", e); }
     }
 

@@ -18,6 +18,37 @@ public class SettingsTests
         Assert.False(StoreSettings.FromConfig(ConfigurationFactory.ParseString("objectstore.storage.direct-reads = off")).DirectReads);
     }
 
+    /// <summary>The store reads durations and sizes itself (HoconUnits, to spare a shell Akka's regex); it reads them as Akka does.</summary>
+    [Theory]
+    [InlineData("30s")] [InlineData("500ms")] [InlineData("500 ms")] [InlineData("250")] [InlineData("1.5s")] [InlineData("2 minutes")]
+    [InlineData("1m")] [InlineData("3h")] [InlineData("1d")] [InlineData("10 seconds")] [InlineData("20000 micros")] [InlineData("7 millis")]
+    public void A_duration_reads_as_akka_reads_it(string text)
+    {
+        var config = ConfigurationFactory.ParseString($"v = {text}");
+        Assert.Equal(config.GetTimeSpan("v", allowInfinite: false), HoconUnits.Duration(config.GetString("v")));
+    }
+
+    [Theory]
+    [InlineData("64KiB")] [InlineData("16GiB")] [InlineData("128000b")] [InlineData("128000")] [InlineData("2MiB")] [InlineData("1M")]
+    [InlineData("5MB")] [InlineData("3 kB")] [InlineData("7 bytes")] [InlineData("2k")] [InlineData("1TiB")]
+    public void A_size_reads_as_akka_reads_it(string text)
+    {
+        var config = ConfigurationFactory.ParseString($"v = {text}");
+        Assert.Equal(config.GetByteSize("v"), HoconUnits.Bytes(config.GetString("v")));
+    }
+
+    [Theory]
+    [InlineData("objectstore.request-timeout = -5s", "objectstore.request-timeout")]
+    [InlineData("objectstore.request-timeout = 5 fortnights", "objectstore.request-timeout")]
+    [InlineData("objectstore.transfer.frame-size = 64 KiBs", "objectstore.transfer.frame-size")]
+    [InlineData("objectstore.transfer.frame-size = 1.5KiB", "objectstore.transfer.frame-size")]
+    [InlineData("objectstore.transfer.stream-input-limit = 9000000EiB", "objectstore.transfer.stream-input-limit")]
+    public void A_duration_or_size_that_does_not_read_names_its_key(string hocon, string key)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => StoreSettings.FromConfig(ConfigurationFactory.ParseString(hocon)));
+        Assert.Contains(key, error.Message);
+    }
+
     [Fact]
     public void A_layered_value_wins_over_the_default_and_the_rest_stays()
     {
