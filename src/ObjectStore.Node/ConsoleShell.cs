@@ -31,6 +31,7 @@ public static class ConsoleShell
     public static async Task<int> RunAsync(Execute execute, string? script)
     {
         Console.CancelKeyPress += OnCancelKeyPress;
+        ConsoleShellOutput.BufferStdoutWhenRedirected();
         try
         {
             if (script is not null) return await RunScriptAsync(execute, ShellLine.SplitCommands(script));
@@ -40,6 +41,7 @@ public static class ConsoleShell
         finally
         {
             Console.CancelKeyPress -= OnCancelKeyPress;
+            ConsoleShellOutput.Flush();
         }
     }
 
@@ -119,6 +121,7 @@ public static class ConsoleShell
         finally
         {
             _running = null;
+            ConsoleShellOutput.Flush();
         }
     }
 }
