@@ -107,6 +107,15 @@ public sealed class ClientLinkTests : StoreTestKit
         var listing = await ReadReplyAsync(stream);
         Assert.Equal(7UL, listing.Id);
         Assert.IsType<BucketListing>(serializer.FromBinary(listing.Payload.ToByteArray(), listing.Manifest));
+
+        // A request that says it waits no time at all is not left waiting for ever (Akka's "default" timeout).
+        var silent = Sys.ActorOf(Props.Empty, "silent");
+        var impatient = Request(serializer, 8, new FilesHandedOver(), Akka.Serialization.Serialization.SerializedActorPath(silent));
+        impatient.TimeoutMs = 0;
+        await SendAsync(stream, impatient);
+        var timedOut = await ReadReplyAsync(stream);
+        Assert.Equal(8UL, timedOut.Id);
+        Assert.True(timedOut.TimedOut);
     }
 
     [LinuxFact]

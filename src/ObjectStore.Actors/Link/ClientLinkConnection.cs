@@ -103,7 +103,8 @@ internal sealed class ClientLinkConnection(Socket socket, ExtendedActorSystem sy
             target.Tell(message, ActorRefs.NoSender);
             return null;
         }
-        var wait = TimeSpan.FromMilliseconds(request.TimeoutMs);
+        // At least a millisecond: Akka takes a zero timeout for its default, which waits forever.
+        var wait = TimeSpan.FromMilliseconds(Math.Max(1, request.TimeoutMs));
         object answer;
         try
         {
