@@ -5,10 +5,10 @@ namespace ObjectStore.Node;
 
 /// <summary>
 /// Feeds command lines to the shell (its actor; a script over a node's local link runs them without one, see
-/// Commands.RunShellAsync): interactively on a terminal (prompt, history), or as a script from -c or from stdin, stopping at the first error with exit code 1. Ctrl+C cancels the
-/// running command (on the node too); a script then ends with exit code 130, the prompt comes back;
-/// at the prompt Ctrl+C clears the line and Ctrl+D leaves. A second Ctrl+C while a cancel is under way
-/// ends the shell at once.
+/// Commands.RunShellAsync): interactively on a terminal (prompt, history), or as a script from -c or from
+/// stdin, stopping at the first error with exit code 1. Ctrl+C cancels the running command (on the node
+/// too); a script then ends with exit code 130, the prompt comes back; at the prompt Ctrl+C clears the
+/// line and Ctrl+D leaves. A second Ctrl+C while a cancel is under way ends the shell at once.
 /// </summary>
 public static class ConsoleShell
 {
