@@ -181,7 +181,7 @@ public sealed class ClientLinkTests : StoreTestKit
     private Socket RawConnect()
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint("\0" + LinkName.Of(NodeAddress.Host!, NodeAddress.Port!.Value)));
+        socket.Connect(Transfer.AbstractSocket.EndPoint(LinkName.Of(NodeAddress.Host!, NodeAddress.Port!.Value)));
         return socket;
     }
 

@@ -66,7 +66,7 @@ public sealed class NodeLink : IAsyncDisposable
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint("\0" + LinkName.Of(host, port)));
+                await socket.ConnectAsync(Transfer.AbstractSocket.EndPoint(LinkName.Of(host, port)));
                 return new NodeLink(socket, host, port);
             }
             catch (SocketException)

@@ -42,15 +42,13 @@ public sealed class ClientLinkHost : IDisposable
         var address = ((ExtendedActorSystem)system).Provider.DefaultAddress;
         if (!LinkName.Supported || address.Host is null || address.Port is null) return null;
         var name = LinkName.Of(address.Host, address.Port.Value);
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        Socket socket;
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
-            socket.Listen(64);
+            socket = Transfer.AbstractSocket.Listen(name);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             log.Warning("no local link for shell scripts ({0}: {1}); they talk Akka.Remote", name, e.Message);
             return null;
         }

@@ -173,18 +173,16 @@ public sealed class DataPlane : IDisposable
 
     private Socket? ListenForHandOvers()
     {
-        // An abstract name: nothing on disk to clean up after a crash. Anyone on the machine may
-        // connect, as anyone may reach the TCP port; without a live token nothing is accepted.
+        // A random abstract name, sent with each token; anyone on the machine may connect (AbstractSocket),
+        // but without a live token nothing is accepted.
         var name = "objectstore-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8)).ToLowerInvariant();
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        Socket socket;
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
-            socket.Listen(64);
+            socket = AbstractSocket.Listen(name);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             _log.Info("no local file hand-over ({0}); clients on this machine send bytes over the data port", e.Message);
             return null;
         }

@@ -86,7 +86,7 @@ internal static unsafe partial class FileHandOver
         try
         {
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint("\0" + socketName));
+            socket.Connect(AbstractSocket.EndPoint(socketName));
             Send(socket, token, files, timeout);
             socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
             var answer = new byte[1];
