@@ -30,10 +30,10 @@ public sealed class ClientLinkTests : StoreTestKit
         Assert.True(await Within(new ShellCommands(client, output).RunAsync(line)) == ShellOutcome.Ok, $"{line}: {string.Join("; ", output.Errors)}");
 
     [LinuxFact]
-    public async Task A_tree_of_small_files_goes_in_and_comes_back_over_the_link_and_only_a_large_file_starts_a_transfer_client()
+    public async Task A_tree_single_puts_and_gets_go_over_the_link_and_only_a_file_of_several_chunks_starts_a_transfer_client()
     {
-        // Chunks of at least a frame, so every small file is one chunk and travels in a batch.
-        Settings = Settings with { Chunking = SmallChunks with { MinSize = 66 * 1024, AverageSize = 128 * 1024, MaxSize = 512 * 1024 } };
+        // Chunks of at least 300 KiB, so every file below that is one chunk and travels in a batch.
+        Settings = Settings with { Chunking = SmallChunks with { MinSize = 300 * 1024, AverageSize = 512 * 1024, MaxSize = 1024 * 1024 } };
         var viaAkka = StartNode();
         await using var link = await ConnectAsync();
         var sessionsStarted = 0;
@@ -62,12 +62,27 @@ public sealed class ClientLinkTests : StoreTestKit
         Assert.Equal(75, listed.Lines.Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"  t/sub/f\d+$")));
         Assert.Contains($"size     {new FileInfo(Path.Combine(tree, "f1")).Length} ", stat.Lines.Single(l => l.StartsWith("size")));
 
-        // An object larger than one request: put and got by the transfer client, asked for once.
+        // Single puts and gets of what a batch carries go as batches of one: a 200 KiB file (more than a request
+        // carries, one chunk) and a single get, whose size the shell does not know before.
+        var mid = WriteRandomFile("mid.bin", 200 * 1024, 8);
+        await RunOk(client, output, $"put '{mid}' linked/mid.bin");
+        await RunOk(client, output, $"get linked/mid.bin '{Path.Combine(WorkDirectory, "mid.out")}'");
+        await RunOk(client, output, $"get linked/t/f1 '{Path.Combine(WorkDirectory, "f1.out")}'");
+        Assert.Equal(0, sessionsStarted);
+        Assert.Equal(File.ReadAllBytes(mid), File.ReadAllBytes(Path.Combine(WorkDirectory, "mid.out")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(tree, "f1")), File.ReadAllBytes(Path.Combine(WorkDirectory, "f1.out")));
+        var missing = new RecordingOutput();
+        Assert.Equal(ShellOutcome.Failed, await Within(new ShellCommands(client, missing).RunAsync($"get linked/nothing '{Path.Combine(WorkDirectory, "nothing")}'")));
+        Assert.Contains("no such object", Assert.Single(missing.Errors));
+        Assert.False(File.Exists(Path.Combine(WorkDirectory, "nothing")));
+
+        // A file of several chunks: put by the transfer client, asked for once; got as a batch of one (up to 8 MiB).
         var large = WriteRandomFile("large.bin", 2 * 1024 * 1024, 7);
         await RunOk(client, output, $"put '{large}' linked/large.bin");
         await RunOk(client, output, $"get linked/large.bin '{Path.Combine(WorkDirectory, "large.out")}'");
         Assert.Equal(1, sessionsStarted);
         Assert.Equal(File.ReadAllBytes(large), File.ReadAllBytes(Path.Combine(WorkDirectory, "large.out")));
+        Assert.DoesNotContain(Directory.EnumerateFiles(WorkDirectory), f => Path.GetFileName(f).StartsWith('.')); // no temp file left
     }
 
     [LinuxFact]

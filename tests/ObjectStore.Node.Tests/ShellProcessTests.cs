@@ -52,8 +52,8 @@ public class ShellProcessTests : IDisposable
         Task<ObjectStoreProcess.Result> Shell(string script, params string[] options) => ObjectStoreProcess.RunWithAsync(akkaLog, TimeSpan.FromMinutes(2),
             ["shell", "--node", $"127.0.0.1:{node.Port}", .. options, "-c", script]);
 
-        // A single get always starts a transfer session (its size is not known before); get -r of small objects does not.
-        var linked = await Shell($"put '{small}' media/small/small.bin; get -r media/small '{_files.PathOf("small.out")}'; ls media; stat media/small/small.bin");
+        var linked = await Shell($"put '{small}' media/small/small.bin; get -r media/small '{_files.PathOf("small.out")}'; " +
+                                 $"get media/small/small.bin '{_files.PathOf("small.one")}'; ls media; stat media/small/small.bin");
         Assert.True(linked.ExitCode == 0, linked.Stderr);
         Assert.DoesNotContain("Starting remoting", linked.Stderr);
         Assert.Contains("small.bin", linked.Stdout);
@@ -66,7 +66,7 @@ public class ShellProcessTests : IDisposable
         Assert.True(remote.ExitCode == 0, remote.Stderr);
         Assert.Contains("Starting remoting", remote.Stderr);
 
-        foreach (var (original, copy) in new[] { (small, "small.out/small.bin"), (large, "large.out"), (small, "small.remote") })
+        foreach (var (original, copy) in new[] { (small, "small.out/small.bin"), (small, "small.one"), (large, "large.out"), (small, "small.remote") })
             Assert.Equal(File.ReadAllBytes(original), File.ReadAllBytes(_files.PathOf(copy)));
     }
 

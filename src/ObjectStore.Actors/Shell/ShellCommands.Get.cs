@@ -22,6 +22,7 @@ public sealed partial class ShellCommands
 
     private async Task GetOneAsync(string bucket, string key, string target, bool preserve, CancellationToken cancel)
     {
+        if (client.Linked && await GetHandedOverAsync(bucket, key, target, preserve)) return;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         IShellProgress? progress = null;
         ObjectInfo info;
@@ -38,6 +39,46 @@ public sealed partial class ShellCommands
         }
         // An object large enough for a progress bar also says how long its get took.
         Got(bucket, key, target, info, preserve, info.Size >= ProgressThreshold ? System.Diagnostics.Stopwatch.GetElapsedTime(started) : null);
+    }
+
+    /// <summary>
+    /// One object got over a link as a batch of one written by the node into this shell's temp file, as a tree's small
+    /// objects are: a transfer session would start an actor system for it, and its size is not known before. False
+    /// when the node would not take the file or answered "alone" (larger than a batch): the caller gets it with a session.
+    /// </summary>
+    private async Task<bool> GetHandedOverAsync(string bucket, string key, string target, bool preserve)
+    {
+        using var file = NewTarget(target);
+        var (found, handedOver) = await client.GetSmallBatchIntoFilesAsync(bucket, [key], [file.HandleForNode]);
+        if (found is null) return false;
+        if (!AnswersInOrder([key], found.Outcomes.Select(o => o.Key)))
+            throw new StoreException(StoreErrorCode.Unavailable, $"the node answered the get of {bucket}/{key} with another object; nothing was written");
+        var outcome = found.Outcomes[0];
+        if (outcome.Error is { } error) throw new StoreException(error.Code, error.Message);
+        if (outcome.InFile && !handedOver)
+            throw new StoreException(StoreErrorCode.InvalidRequest, $"the node says it wrote {bucket}/{key} into a file this shell did not hand over");
+        if (!outcome.Whole && !outcome.InFile) return false;
+        Complete(file, outcome, bucket, target);
+        Got(bucket, key, target, outcome.Object!, preserve);
+        return true;
+    }
+
+    /// <summary>An object of a batch written into its temp file (by the node, or here from the reply) renamed onto its target.</summary>
+    private static void Complete(DownloadTarget target, StoreProtocol.SmallGetOutcome outcome, string bucket, string local)
+    {
+        try
+        {
+            if (outcome.InFile) target.CompleteWrittenByNode(outcome.Object!, $"{bucket}/{outcome.Key}", null);
+            else
+            {
+                target.Write(outcome.Data.Span);
+                target.Complete(outcome.Object!, $"{bucket}/{outcome.Key}");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {local}: {e.Message}");
+        }
     }
 
     private void Got(string bucket, string key, string target, ObjectInfo info, bool preserve, TimeSpan? took = null)
@@ -140,16 +181,7 @@ public sealed partial class ShellCommands
             var target = targets?[i] ?? NewTarget(local);
             try
             {
-                if (outcome.InFile) target.CompleteWrittenByNode(outcome.Object!, $"{bucket}/{key}", null);
-                else
-                {
-                    target.Write(outcome.Data.Span);
-                    target.Complete(outcome.Object!, $"{bucket}/{key}");
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new StoreException(StoreErrorCode.InvalidRequest, $"cannot write {local}: {e.Message}");
+                Complete(target, outcome, bucket, local);
             }
             finally
             {

@@ -58,6 +58,7 @@ public sealed partial class ShellCommands
     private async Task PutOneAsync(string file, string bucket, string key, FileMetadata? metadata, CancellationToken cancel)
     {
         var size = new FileInfo(file).Length;
+        if (client.Linked && size > client.SmallPutBytes && size <= FromFileObjectBytes && await PutHandedOverAsync(file, bucket, key, metadata, cancel)) return;
         StoreProtocol.PutCompleted done;
         // The bar is cleared before the result line is printed.
         using (var progress = size >= ProgressThreshold ? output.StartProgress($"put {bucket}/{key}", size) : null)
@@ -66,6 +67,26 @@ public sealed partial class ShellCommands
             progress?.Report(size);
         }
         PrintPut(bucket, key, done, cancel);
+    }
+
+    /// <summary>
+    /// A file that one request does not carry but one chunk does, put over a link as a batch of one the node reads
+    /// itself: a transfer session would start an actor system for it. False when the node would not take the file
+    /// (nothing was stored) or answered "alone" (larger than its chunks): the caller puts it with a session.
+    /// </summary>
+    private async Task<bool> PutHandedOverAsync(string file, string bucket, string key, FileMetadata? metadata, CancellationToken cancel)
+    {
+        StoreProtocol.SmallPutsDone? done;
+        using (var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            done = await client.PutSmallBatchFromFilesAsync([new StoreProtocol.PutSmallObject(bucket, key, ReadOnlyMemory<byte>.Empty, metadata)], [handle]);
+        if (done is null) return false;
+        if (!AnswersInOrder([key], done.Outcomes.Select(o => o.Key)))
+            throw new StoreException(StoreErrorCode.Unavailable, $"the node answered the put of {bucket}/{key} with another object; it may or may not be stored");
+        var outcome = done.Outcomes[0];
+        if (outcome.Error is { } error) throw new StoreException(error.Code, error.Message);
+        if (outcome.Done is not { } ok) return false;
+        PrintPut(bucket, key, ok, cancel);
+        return true;
     }
 
     private void PrintPut(string bucket, string key, StoreProtocol.PutCompleted done, CancellationToken cancel)
