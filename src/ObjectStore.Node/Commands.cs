@@ -122,7 +122,7 @@ public static class Commands
     /// <summary>
     /// A script against a node on this machine: its commands go over the node's local link, run one after the
     /// other without a shell actor, and an actor system with Akka.Remote starts only if one needs a transfer
-    /// session (an object larger than a request carries). A shell process of small puts or gets then costs
+    /// session (an object larger than a batch carries). A shell process of small puts or gets then costs
     /// ~0.1 s of its own instead of ~0.45 s (docs/BENCHMARKS.md).
     /// </summary>
     private static async Task<int> RunScriptOverLinkAsync(NodeLink link, string nodeHost, int nodePort, string? script, Config config, StoreSettings settings)

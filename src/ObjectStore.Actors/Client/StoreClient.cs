@@ -33,7 +33,7 @@ public sealed class StoreClient
 
     /// <summary>
     /// A client whose requests go over <paramref name="link"/>. A put or get that needs a transfer session (an object
-    /// larger than a request carries) is made by the client <paramref name="sessions"/> returns, asked for the first
+    /// larger than a batch carries) is made by the client <paramref name="sessions"/> returns, asked for the first
     /// time then: it starts an actor system with Akka.Remote, which a script of small objects never needs.
     /// </summary>
     public StoreClient(NodeLink link, StoreSettings settings, Func<Task<StoreClient>> sessions)
