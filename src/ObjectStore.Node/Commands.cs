@@ -11,7 +11,7 @@ using ObjectStore.Actors.Shell;
 namespace ObjectStore.Node;
 
 /// <summary>The three things the executable does. Exit codes: 0 done, 1 a command failed, 2 could not start.</summary>
-public static class Commands
+public static partial class Commands
 {
     /// <summary>Failure detection (10 s) plus the split-brain resolver's stable-after (20 s) plus removal, with room to spare.</summary>
     private static readonly TimeSpan PreviousIncarnationLimit = TimeSpan.FromSeconds(90);
@@ -85,70 +85,6 @@ public static class Commands
         await app.WaitForShutdownAsync(cancel);
         return 0;
     }
-
-    public static async Task<int> RunShellAsync(string nodeAddress, string? script, string? configFile)
-    {
-        if (!TryParseAddress(nodeAddress, out var nodeHost, out var nodePort))
-        {
-            Console.Error.WriteLine($"error: --node must be HOST:PORT, got '{nodeAddress}'");
-            return 2;
-        }
-        if (!TryLoad(configFile, ShellOverrides, out var config, out var settings)) return 2;
-        if ((script is not null || Console.IsInputRedirected) && settings.LocalLink
-            && await NodeLink.TryConnectAsync(nodeHost, nodePort) is { } link)
-            return await RunScriptOverLinkAsync(link, nodeHost, nodePort, script, config, settings);
-        var system = ActorSystem.Create("objectstore-shell", config);
-        try
-        {
-            StoreClient client;
-            try
-            {
-                client = await StoreClient.ConnectAsync(system, nodeHost, nodePort, settings);
-            }
-            catch (StoreException e)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 2;
-            }
-            var shell = system.ActorOf(ShellActor.Props(client, new ConsoleShellOutput()), "shell");
-            return await ConsoleShell.RunAsync(ConsoleShell.Through(shell), script);
-        }
-        finally
-        {
-            await TerminateAsync(system);
-        }
-    }
-
-    /// <summary>
-    /// A script against a node on this machine: its commands go over the node's local link, run one after the
-    /// other without a shell actor, and an actor system with Akka.Remote starts only if one needs a transfer
-    /// session (an object larger than a batch carries). A shell process of small puts or gets then costs
-    /// ~0.1 s of its own instead of ~0.45 s (docs/BENCHMARKS.md).
-    /// </summary>
-    private static async Task<int> RunScriptOverLinkAsync(NodeLink link, string nodeHost, int nodePort, string? script, Config config, StoreSettings settings)
-    {
-        ActorSystem? system = null;
-        await using (link)
-        {
-            try
-            {
-                var client = new StoreClient(link, settings, () =>
-                {
-                    system = ActorSystem.Create("objectstore-shell", config);
-                    return StoreClient.ConnectAsync(system, nodeHost, nodePort, settings);
-                });
-                var commands = new ShellCommands(client, new ConsoleShellOutput());
-                return await ConsoleShell.RunAsync(commands.RunReportingAsync, script);
-            }
-            finally
-            {
-                if (system is not null) await TerminateAsync(system);
-            }
-        }
-    }
-
-    private static Task TerminateAsync(ActorSystem system) =>
-        system.Terminate().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { });
 
     /// <summary>
     /// The embedded default: <paramref name="nodes"/> nodes in this process on loopback — the first is the
@@ -238,20 +174,6 @@ public static class Commands
         }
         return true;
     }
-
-    private static readonly string[] ShellOverrides =
-    [
-        "akka.remote.dot-netty.tcp.port = 0",
-        // The shell talks to one node over Akka.Remote; it never joins the cluster.
-        "akka.actor.provider = remote",
-        // Results go to stdout and one-line errors to stderr. Akka's own log lines (association errors
-        // when a node dies, DotNetty's "Unable to REMOVE channel" at exit) would only repeat what the
-        // shell's error already says, so they are off; OBJECTSTORE_SHELL_LOGLEVEL=DEBUG turns them on, on stderr.
-        $"akka.loglevel = {Environment.GetEnvironmentVariable("OBJECTSTORE_SHELL_LOGLEVEL") ?? "OFF"}",
-        "akka.stdout-loglevel = OFF",
-        "akka.loggers = [\"ObjectStore.Node.StderrLogger, objectstore\"]",
-        "akka.remote.log-remote-lifecycle-events = off",
-    ];
 
     /// <summary>A node's log on stderr: its stdout has the one "listening on" line that scripts wait for.</summary>
     private static readonly string[] NodeLogging =
