@@ -68,6 +68,13 @@ public sealed class ClientLinkTests : StoreTestKit
         await RunOk(client, output, $"put '{mid}' linked/mid.bin");
         await RunOk(client, output, $"get linked/mid.bin '{Path.Combine(WorkDirectory, "mid.out")}'");
         await RunOk(client, output, $"get linked/t/f1 '{Path.Combine(WorkDirectory, "f1.out")}'");
+        // A tree of one file: its lone unit goes the single put's and get's way.
+        var lone = Path.Combine(WorkDirectory, "lone");
+        Directory.CreateDirectory(lone);
+        File.WriteAllBytes(Path.Combine(lone, "only.bin"), RandomBytes(150 * 1024, 9));
+        await RunOk(client, output, $"put -r '{lone}' linked/lone");
+        await RunOk(client, output, $"get -r linked/lone '{Path.Combine(WorkDirectory, "lone.out")}'");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(lone, "only.bin")), File.ReadAllBytes(Path.Combine(WorkDirectory, "lone.out", "only.bin")));
         Assert.Equal(0, sessionsStarted);
         Assert.Equal(File.ReadAllBytes(mid), File.ReadAllBytes(Path.Combine(WorkDirectory, "mid.out")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(tree, "f1")), File.ReadAllBytes(Path.Combine(WorkDirectory, "f1.out")));

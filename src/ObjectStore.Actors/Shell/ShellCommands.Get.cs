@@ -43,7 +43,8 @@ public sealed partial class ShellCommands
 
     /// <summary>
     /// One object got over a link as a batch of one written by the node into this shell's temp file, as a tree's small
-    /// objects are: a transfer session would start an actor system for it, and its size is not known before. False
+    /// objects are: a transfer session would start an actor system for it, and its size is not known before (a tree's
+    /// lone objects come here too). False
     /// when the node would not take the file or answered "alone" (larger than a batch): the caller gets it with a session.
     /// </summary>
     private async Task<bool> GetHandedOverAsync(string bucket, string key, string target, bool preserve)
@@ -240,8 +241,7 @@ public sealed partial class ShellCommands
         var directories = new LocalDirectories();
         _intoFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FileBatches(objects.Select(o => o.Size).ToList(), objects.Select(o => o.Key).ToList());
-        bool Batched(int u) => AsBatch(units[u], objects[units[u][0]].Size, FileObjectBytes);
-        var failure = await TransferAllAsync(units.Count, u => Batched(u) ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), u => Batched(u)
+        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? FileBatchesAtOnce : AtOnce(objects[units[u][0]].Size), u => units[u].Count > 1
             ? GetIntoFilesAsync(units[u].Select(i => objects[i]).ToList(), address.Bucket, preserve, Written, directories, cancel)
             : GetOnItsOwnAsync(objects[units[u][0]], address.Bucket, preserve, Written, directories, cancel), cancel);
         if (cancel.IsCancellationRequested)

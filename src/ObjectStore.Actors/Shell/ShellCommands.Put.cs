@@ -71,13 +71,23 @@ public sealed partial class ShellCommands
 
     /// <summary>
     /// A file that one request does not carry but one chunk does, put over a link as a batch of one the node reads
-    /// itself: a transfer session would start an actor system for it. False when the node would not take the file
-    /// (nothing was stored) or answered "alone" (larger than its chunks): the caller puts it with a session.
+    /// itself: a transfer session would start an actor system for it. (A tree's lone files come here too.) False when
+    /// the file cannot be opened (the session's put says why, as it always did), the node would not take it (nothing
+    /// was stored) or answered "alone" (larger than its chunks): the caller puts it with a session.
     /// </summary>
     private async Task<bool> PutHandedOverAsync(string file, string bucket, string key, FileMetadata? metadata, CancellationToken cancel)
     {
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
         StoreProtocol.SmallPutsDone? done;
-        using (var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        using (handle)
             done = await client.PutSmallBatchFromFilesAsync([new StoreProtocol.PutSmallObject(bucket, key, ReadOnlyMemory<byte>.Empty, metadata)], [handle]);
         if (done is null) return false;
         if (!AnswersInOrder([key], done.Outcomes.Select(o => o.Key)))
@@ -119,10 +129,9 @@ public sealed partial class ShellCommands
         var stored = 0;
         _fromFilesRefused = false; // asked again each command: a refusal may have been passing (a hand-over timed out)
         var units = FromFileBatches(sizes, keys);
-        bool Batched(int u) => AsBatch(units[u], sizes[units[u][0]], FromFileObjectBytes);
-        var failure = await TransferAllAsync(units.Count, u => Batched(u) ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
+        var failure = await TransferAllAsync(units.Count, u => units[u].Count > 1 ? SmallBatchesAtOnce : AtOnce(sizes[units[u][0]]), async u =>
         {
-            if (!Batched(u))
+            if (units[u].Count == 1)
             {
                 await PutOneAsync(files[units[u][0]].Path, address.Bucket, keys[units[u][0]], files[units[u][0]].Metadata, cancel);
                 Interlocked.Increment(ref stored);

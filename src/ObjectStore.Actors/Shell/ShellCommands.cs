@@ -99,12 +99,6 @@ public sealed partial class ShellCommands(StoreClient client, IShellOutput outpu
         return slash < 0 ? name : name[(slash + 1)..];
     }
 
-    /// <summary>
-    /// Whether a unit of a tree goes as a batch: more than one object, or over a link one a batch can carry (up to
-    /// <paramref name="batchLimit"/>), since a transfer session of its own would start an actor system for it.
-    /// </summary>
-    private bool AsBatch(List<int> unit, long firstSize, long batchLimit) => unit.Count > 1 || client.Linked && firstSize <= batchLimit;
-
     private const int SmallTransfersAtOnce = 64;
     /// <summary>
     /// Objects above a frame and below the progress bar's 8 MiB in flight at once. 16 against the 4 before: the SDK
