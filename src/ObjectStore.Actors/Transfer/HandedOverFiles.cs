@@ -39,6 +39,7 @@ internal sealed class HandedOverFiles : IDisposable
         if (Files is not null) Files = [];
     }
 
+    /// <summary>Forgets the token and closes the files; again, nothing more.</summary>
     public void Dispose()
     {
         _plane.Forget(Token);

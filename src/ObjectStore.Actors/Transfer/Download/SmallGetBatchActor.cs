@@ -74,7 +74,9 @@ internal sealed class SmallGetBatchActor : ReceiveActor
             _answerTo = Sender;
             if (_handedOver?.Files is null)
             {
-                // The client says it handed them over and the plane accepted nothing with this token: refused.
+                // The client says it handed them over and the plane accepted nothing with this token: refused, the token
+                // forgotten first, so that a hand-over after the answer is refused too.
+                _handedOver?.Dispose();
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "the node took no files for this batch of gets; nothing was written"));
                 Context.Stop(Self);
                 return;

@@ -38,6 +38,7 @@ internal sealed class SmallPutFilesActor : ReceiveActor
             _answerTo = Sender;
             if (_files.Files is not { } files)
             {
+                _files.Dispose(); // the token forgotten before the answer: a hand-over after it is refused too
                 Sender.Tell(new StoreError(StoreErrorCode.InvalidRequest, "the node took no files for this batch of puts; nothing was stored"));
                 Context.Stop(Self);
                 return;
