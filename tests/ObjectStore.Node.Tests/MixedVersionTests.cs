@@ -22,15 +22,13 @@ public class MixedVersionTests : IDisposable
         var (newerPort, todayPort) = (ObjectStoreProcess.FreePort(), ObjectStoreProcess.FreePort());
         using var newer = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("newer"), Newer, newerPort, $"127.0.0.1:{newerPort}");
         using var today = await ObjectStoreProcess.NodeProcess.StartAsync(_files.PathOf("today"), Today, todayPort, $"127.0.0.1:{newerPort}");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        ObjectStoreProcess.Result members;
-        do
+        // Both nodes must see both Up: the puts below go through each of them.
+        foreach (var (port, env) in new[] { (todayPort, Today), (newerPort, Newer) })
         {
-            members = await ObjectStoreProcess.ShellAsync(todayPort, "members", Today);
-            if (members.Stdout.Split('\n').Count(l => l.Contains(" Up ")) == 2) break;
-            await Task.Delay(500);
-        } while (DateTime.UtcNow < deadline);
-        Assert.True(members.Stdout.Split('\n').Count(l => l.Contains(" Up ")) == 2, $"no cluster of two:\n{members.Stdout}{members.Stderr}\n{newer.Log}\n{today.Log}");
+            var members = await ObjectStoreProcess.UntilAsync(() => ObjectStoreProcess.ShellAsync(port, "members", env),
+                r => ObjectStoreProcess.UpCount(r) == 2, seconds: 60);
+            Assert.True(ObjectStoreProcess.UpCount(members) == 2, $"no cluster of two:\n{members.Stdout}{members.Stderr}\n{newer.Log}\n{today.Log}");
+        }
 
         // A put through each node (its shell of the same version); with two nodes every chunk goes to both.
         var fromNewer = _files.RandomFile("from-newer.bin", 6 * 1024 * 1024, 1);

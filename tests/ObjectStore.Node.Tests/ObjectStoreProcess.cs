@@ -116,8 +116,16 @@ public static partial class ObjectStoreProcess
         }
     }
 
-    /// <summary>Members listed Up by `members`.</summary>
-    public static int UpCount(Result members) => members.Stdout.Split('\n').Count(l => l.Contains(" Up "));
+    /// <summary>
+    /// Members listed Up by `members`: rows whose status column reads Up. Not any line with " Up " in it —
+    /// a joining node's listing opens with "warning: this node is Joining and not yet Up", which counted
+    /// as a member once and let a test go on before the cluster had formed.
+    /// </summary>
+    public static int UpCount(Result members) => UpCount(members.Stdout);
+
+    public static int UpCount(string listing) => listing.Split('\n')
+        .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Count(row => row.Length >= 2 && row[0].Contains("://", StringComparison.Ordinal) && row[1] == "Up");
 
     /// <summary>Runs <c>objectstore shell -c SCRIPT</c> against a node and waits for it to exit.</summary>
     public static Task<Result> ShellAsync(int port, string script, TimeSpan? timeout = null) =>

@@ -133,7 +133,7 @@ public class ShellProcessTests : IDisposable
         {
             members = await ObjectStoreProcess.ShellAsync(member.Port, "members");
             if (members.ExitCode == 0 && members.Stdout.Contains(seedId) && members.Stdout.Contains(memberId)
-                && members.Stdout.Split('\n').Count(l => l.Contains(" Up ")) == 2) break;
+                && ObjectStoreProcess.UpCount(members) == 2) break;
             await Task.Delay(500);
         }
         Assert.True(members.ExitCode == 0, members.Stderr);
@@ -141,7 +141,7 @@ public class ShellProcessTests : IDisposable
         Assert.Contains($"127.0.0.1:{member.Port}", members.Stdout);
         Assert.Contains(seedId, members.Stdout);
         Assert.Contains(memberId, members.Stdout);
-        Assert.Equal(2, members.Stdout.Split('\n').Count(l => l.Contains(" Up ")));
+        Assert.Equal(2, ObjectStoreProcess.UpCount(members));
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public class ShellProcessTests : IDisposable
         var file = _files.RandomFile("in.bin", 100_000, 1);
         var put = await ObjectStoreProcess.ShellAsync(first.Port, $"put '{file}' locked/in.bin; members");
         Assert.True(put.ExitCode == 0, put.Stderr);
-        Assert.Equal(1, put.Stdout.Split('\n').Count(l => l.Contains(" Up ")));
+        Assert.Equal(1, ObjectStoreProcess.UpCount(put));
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public class ShellProcessTests : IDisposable
         Assert.False(File.Exists(_files.PathOf("second/node-id")));
         var members = await ObjectStoreProcess.ShellAsync(first.Port, "members");
         Assert.True(members.ExitCode == 0, members.Stderr);
-        Assert.Equal(1, members.Stdout.Split('\n').Count(l => l.Contains(" Up ")));
+        Assert.Equal(1, ObjectStoreProcess.UpCount(members));
     }
 
     [Fact]
