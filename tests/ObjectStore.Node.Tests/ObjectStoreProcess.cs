@@ -121,9 +121,7 @@ public static partial class ObjectStoreProcess
     /// a joining node's listing opens with "warning: this node is Joining and not yet Up", which counted
     /// as a member once and let a test go on before the cluster had formed.
     /// </summary>
-    public static int UpCount(Result members) => UpCount(members.Stdout);
-
-    public static int UpCount(string listing) => listing.Split('\n')
+    public static int UpCount(Result members) => members.Stdout.Split('\n')
         .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         .Count(row => row.Length >= 2 && row[0].Contains("://", StringComparison.Ordinal) && row[1] == "Up");
 
