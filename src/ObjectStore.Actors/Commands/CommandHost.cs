@@ -16,7 +16,6 @@ public sealed class CommandHost : IDisposable
 
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
-    private int _open;
     private long _connections;
 
     private CommandHost(TcpListener listener) => _listener = listener;
@@ -36,40 +35,23 @@ public sealed class CommandHost : IDisposable
         return server;
     }
 
-    private async Task AcceptLoopAsync(CommandContext context, IReadOnlyList<ICommandPalette> palettes)
-    {
-        var log = Logging.GetLogger(context.System, "command-host");
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
+    private Task AcceptLoopAsync(CommandContext context, IReadOnlyList<ICommandPalette> palettes) =>
+        Transfer.AcceptLoop.RunAsync(_listener.AcceptTcpClientAsync, MaxConnections,
+            (client, closed) =>
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                if (_stop.IsCancellationRequested) return;
-                log.Warning("command host: accept failed: {0}", e.Message);
-                continue;
-            }
-            if (Interlocked.Increment(ref _open) > MaxConnections)
-            {
-                Interlocked.Decrement(ref _open);
-                _ = CommandConnection.RefuseAsync(client, context, $"the node serves at most {MaxConnections} command connections at once; try again");
-                continue;
-            }
-            try
-            {
-                context.System.ActorOf(CommandConnection.Props(client, palettes, context, () => Interlocked.Decrement(ref _open)),
-                    $"cmd-connection-{++_connections}");
-            }
-            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-            {
-                client.Dispose(); // the actor system is ending
-                return;
-            }
-        }
-    }
+                try
+                {
+                    context.System.ActorOf(CommandConnection.Props(client, palettes, context, closed), $"cmd-connection-{++_connections}");
+                    return true;
+                }
+                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+                {
+                    client.Dispose(); // the actor system is ending
+                    return false;
+                }
+            },
+            client => _ = CommandConnection.RefuseAsync(client, context, $"the node serves at most {MaxConnections} command connections at once; try again"),
+            Logging.GetLogger(context.System, "command-host"), "command host", _stop.Token);
 
     public void Dispose()
     {

@@ -21,7 +21,6 @@ public sealed class ClientLinkHost : IDisposable
 
     private readonly Socket _listener;
     private readonly CancellationTokenSource _stop = new();
-    private int _open;
     private long _served;
 
     private ClientLinkHost(Socket listener, string name) => (_listener, Name) = (listener, name);
@@ -55,36 +54,21 @@ public sealed class ClientLinkHost : IDisposable
         var host = new ClientLinkHost(socket, name);
         system.RegisterOnTermination(host.Dispose);
         var serializer = (StoreSerializer)((ExtendedActorSystem)system).Serialization.FindSerializerForType(typeof(Protocol.StoreProtocol.ListBuckets));
-        _ = host.AcceptLoopAsync(socket, (ExtendedActorSystem)system, coordinator, serializer, log);
-        return host;
-    }
-
-    private async Task AcceptLoopAsync(Socket listener, ExtendedActorSystem system, IActorRef coordinator, StoreSerializer serializer, ILoggingAdapter log)
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
+        _ = Transfer.AcceptLoop.RunAsync(socket.AcceptAsync, MaxConnections,
+            (client, closed) =>
             {
-                client = await listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+                Interlocked.Increment(ref host._served);
+                var connection = new ClientLinkConnection(client, (ExtendedActorSystem)system, coordinator, serializer, log, host._stop.Token);
+                _ = connection.ServeAsync().ContinueWith(_ => closed(), TaskScheduler.Default);
+                return true;
+            },
+            client =>
             {
-                if (_stop.IsCancellationRequested) return;
-                log.Warning("client link: accept failed: {0}", e.Message);
-                continue;
-            }
-            if (Interlocked.Increment(ref _open) > MaxConnections)
-            {
-                Interlocked.Decrement(ref _open);
                 log.Warning("client link: {0} connections already; one more refused", MaxConnections);
                 client.Dispose();
-                continue;
-            }
-            Interlocked.Increment(ref _served);
-            var connection = new ClientLinkConnection(client, system, coordinator, serializer, log, _stop.Token);
-            _ = connection.ServeAsync().ContinueWith(_ => Interlocked.Decrement(ref _open), TaskScheduler.Default);
-        }
+            },
+            log, "client link", host._stop.Token);
+        return host;
     }
 
     public void Dispose()
