@@ -17,16 +17,19 @@ public static partial class Commands
             return 2;
         }
         if (!TryLoad(configFile, ShellOverrides, out var config, out var settings)) return 2;
+        // The host's other names, looked up (a DNS or hosts lookup) at most once: for the link, then for Akka.Remote.
+        var lookup = new Lazy<Task<IReadOnlyList<string>>>(() => NodeAddress.CandidatesAsync(nodeHost));
+        Func<Task<IReadOnlyList<string>>> names = () => lookup.Value;
         if ((script is not null || Console.IsInputRedirected) && settings.LocalLink
-            && await NodeLink.TryConnectAsync(nodeHost, nodePort) is { } link)
-            return await RunScriptOverLinkAsync(link, nodeHost, nodePort, script, config, settings);
+            && await NodeLink.TryConnectAsync(nodeHost, nodePort, names) is { } link)
+            return await RunScriptOverLinkAsync(link, nodeHost, nodePort, names, script, config, settings);
         var system = ActorSystem.Create("objectstore-shell", config);
         try
         {
             StoreClient client;
             try
             {
-                client = await StoreClient.ConnectAsync(system, nodeHost, nodePort, settings);
+                client = await StoreClient.ConnectAsync(system, nodeHost, nodePort, settings, names);
             }
             catch (StoreException e)
             {
@@ -48,7 +51,8 @@ public static partial class Commands
     /// session (an object larger than a batch carries). A shell process of small puts or gets then costs
     /// ~0.1 s of its own instead of ~0.45 s (docs/BENCHMARKS.md).
     /// </summary>
-    private static async Task<int> RunScriptOverLinkAsync(NodeLink link, string nodeHost, int nodePort, string? script, Config config, StoreSettings settings)
+    private static async Task<int> RunScriptOverLinkAsync(NodeLink link, string nodeHost, int nodePort, Func<Task<IReadOnlyList<string>>> names,
+        string? script, Config config, StoreSettings settings)
     {
         ActorSystem? system = null;
         await using (link)
@@ -58,7 +62,7 @@ public static partial class Commands
                 var client = new StoreClient(link, settings, () =>
                 {
                     system = ActorSystem.Create("objectstore-shell", config);
-                    return StoreClient.ConnectAsync(system, nodeHost, nodePort, settings);
+                    return StoreClient.ConnectAsync(system, nodeHost, nodePort, settings, names);
                 });
                 var commands = new ShellCommands(client, new ConsoleShellOutput());
                 return await ConsoleShell.RunAsync(commands.RunReportingAsync, script);

@@ -52,11 +52,13 @@ public sealed class NodeLink : IAsyncDisposable
     /// after the host it advertises); null when there is none (another machine, a node of an earlier version, or
     /// one with its link off).
     /// </summary>
-    public static async Task<NodeLink?> TryConnectAsync(string host, int port)
+    /// <param name="names">The host's names (<see cref="NodeAddress.CandidatesAsync"/>), asked for only when the name
+    /// given has no link: a caller that goes on to Akka.Remote passes the same lookup on rather than making it twice.</param>
+    public static async Task<NodeLink?> TryConnectAsync(string host, int port, Func<Task<IReadOnlyList<string>>>? names = null)
     {
         if (!LinkName.Supported) return null;
         return await TryConnectAsync([host], port)
-               ?? await TryConnectAsync((await NodeAddress.CandidatesAsync(host)).Where(c => c != host), port);
+               ?? await TryConnectAsync((await (names ?? (() => NodeAddress.CandidatesAsync(host)))()).Where(c => c != host), port);
     }
 
     private static async Task<NodeLink?> TryConnectAsync(IEnumerable<string> hosts, int port)

@@ -54,9 +54,11 @@ public sealed class StoreClient
     /// Finds the coordinator of the node at host:port under any of its names (see <see cref="NodeAddress"/>),
     /// or fails with a message that says why: nothing listens there, or the node answers to another name.
     /// </summary>
-    public static async Task<StoreClient> ConnectAsync(ActorSystem system, string host, int port, StoreSettings settings)
+    /// <param name="names">The host's names when the caller has looked them up already (<see cref="NodeLink.TryConnectAsync"/>).</param>
+    public static async Task<StoreClient> ConnectAsync(ActorSystem system, string host, int port, StoreSettings settings,
+        Func<Task<IReadOnlyList<string>>>? names = null)
     {
-        var candidates = await NodeAddress.CandidatesAsync(host);
+        var candidates = await (names ?? (() => NodeAddress.CandidatesAsync(host)))();
         if (!await NodeAddress.ListensAsync(candidates[0], port))
             throw new StoreException(StoreErrorCode.Unavailable, $"no objectstore node answers at {host}:{port} (nothing listens there)");
         // A name the node does not answer to costs a short wait; the last candidate gets the full timeout.
